@@ -1,0 +1,1 @@
+//! Typed Hugging Face Hub client (see issue 3).

@@ -1,0 +1,1 @@
+//! Local Hub simulator (see issue 3).
