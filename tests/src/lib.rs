@@ -1,1 +1,243 @@
-//! Helpers for the end-to-end tests.
+//! Helpers for the end-to-end tests: a plain static file server (no rewrites, like a static
+//! Space) and a headless Chromium driven over WebDriver that records every console error.
+//!
+//! The tests need the release app in `SF_DIST_DIR` and Chromium; `cargo xtask test` provides both.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::process::{Child, Command};
+
+/// The built release app. Panics with the fix when it is missing.
+pub fn dist_dir() -> PathBuf {
+    let dir = std::env::var_os("SF_DIST_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        panic!("SF_DIST_DIR is not set: run the browser tests with `cargo xtask test`, which builds the app first")
+    });
+    assert!(
+        dir.join("index.html").exists(),
+        "{} has no index.html: run `cargo xtask build-app`",
+        dir.display()
+    );
+    dir
+}
+
+/// Where screenshots go so a person can look at them: `target/screenshots/`.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&dir).expect("create target/screenshots");
+    dir
+}
+
+/// A plain static server for a folder: exact paths only, 404 for anything else.
+pub struct StaticServer {
+    pub url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl StaticServer {
+    pub async fn start(dir: &Path) -> StaticServer {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a free port");
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("static server");
+        });
+        StaticServer {
+            url: format!("http://{addr}"),
+            task,
+        }
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Headless Chromium with a fresh profile, driven through chromedriver.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+/// The JavaScript installed before any page script runs: it keeps console errors, uncaught
+/// exceptions and unhandled rejections in `window.__sfErrors` for the test to read.
+const ERROR_HOOK: &str = r#"
+window.__sfErrors = [];
+(function () {
+  const keep = (kind, args) => window.__sfErrors.push(kind + ': ' + Array.from(args).map(String).join(' '));
+  const origError = console.error;
+  console.error = function () { keep('console.error', arguments); return origError.apply(console, arguments); };
+  window.addEventListener('error', e => keep('uncaught', [e.message]));
+  window.addEventListener('unhandledrejection', e => keep('unhandled rejection', [e.reason]));
+})();
+"#;
+
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({"cmd": self.cmd, "params": self.params}).to_string()),
+        )
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium window of the given size.
+    pub async fn start(width: u32, height: u32) -> Browser {
+        let chromedriver =
+            std::env::var("SF_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromium = std::env::var("SF_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let port = free_port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {chromedriver}: {e}; run `cargo xtask setup`")
+            });
+        let profile = tempfile::tempdir().expect("temp profile dir");
+        let args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            format!("--window-size={width},{height}"),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({"binary": chromium, "args": args}),
+        );
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = loop {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&webdriver)
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if Instant::now() > deadline => {
+                    panic!("cannot open Chromium through chromedriver: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        };
+        client
+            .issue_cmd(Cdp {
+                cmd: "Page.addScriptToEvaluateOnNewDocument",
+                params: json!({"source": ERROR_HOOK}),
+            })
+            .await
+            .expect("install the console-error hook");
+        Browser {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("open {url}: {e}"));
+    }
+
+    /// The visible text of the page body.
+    pub async fn text(&self) -> String {
+        match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Waits until the page shows `needle`, or fails with what the page showed instead.
+    pub async fn wait_for_text(&self, needle: &str) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = self.text().await;
+            if text.contains(needle) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "the page never showed {needle:?}; it showed:\n{text}\nerrors: {:?}",
+                    self.errors().await
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Console errors, uncaught exceptions and unhandled rejections seen so far on this page.
+    pub async fn errors(&self) -> Vec<String> {
+        match self
+            .client
+            .execute("return window.__sfErrors || []", vec![])
+            .await
+        {
+            Ok(Value::Array(items)) => items
+                .into_iter()
+                .map(|v| v.as_str().unwrap_or_default().to_string())
+                .collect(),
+            other => vec![format!("could not read the error log: {other:?}")],
+        }
+    }
+
+    /// Saves a PNG screenshot under target/screenshots/ and returns its path.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("take a screenshot");
+        let path = screenshot_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write the screenshot");
+        path
+    }
+
+    /// Ends the session and the browser. Always call it, also when a scenario failed.
+    pub async fn close(mut self) {
+        let _ = self.client.close().await;
+        let _ = self.driver.kill().await;
+    }
+}

@@ -1,1 +1,139 @@
-fn main() {}
+//! `cargo xtask …` — the project's own commands: set-up, run, test, release, benchmarks.
+//!
+//! Everything a fresh machine needs is installed by `setup`, which every other command runs first.
+//! Each step checks what is already there (at the right version) and skips it, so running it again
+//! costs a few seconds.
+
+mod setup;
+mod size;
+mod util;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use util::{Cmd, project_root};
+
+const USAGE: &str = "\
+cargo xtask <command>
+
+Commands:
+  setup            install every tool the project needs (idempotent; skips what is present)
+  serve [--port N] build the app and serve it with the local Hub simulator on 127.0.0.1:N (default 8000)
+  test             set up, build the release app, and run every test (unit, property, browser)
+  build-app        build the release web app into dist/ and print its size
+  bench            build the release app and report its size (raw and gzip)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::run().map(|_| ()),
+        Some("serve") => serve(&args[1..]),
+        Some("test") => test(),
+        Some("build-app") => build_app().map(|_| ()),
+        Some("bench") => bench(),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`.\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds the release web app with trunk into `dist/` and prints its size.
+fn build_app() -> Result<PathBuf, String> {
+    let tools = setup::run()?;
+    let root = project_root();
+    let dist = root.join("dist");
+    Cmd::new("cargo")
+        .args(["fetch", "--locked"])
+        .current_dir(&root)
+        .run()?;
+    Cmd::new("trunk")
+        .args(["build", "--release", "--dist"])
+        .arg(&dist)
+        .current_dir(&root)
+        .env("PATH", tools.path_env())
+        .run()?;
+    size::report(&dist)?;
+    Ok(dist)
+}
+
+fn serve(args: &[String]) -> Result<(), String> {
+    let mut port = 8000u16;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--port" => {
+                port = it
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .ok_or_else(|| "--port needs a number, e.g. --port 8000".to_string())?
+            }
+            other => return Err(format!("serve: unknown option `{other}`")),
+        }
+    }
+    let dist = build_app()?;
+    let root = project_root();
+    let data_dir = root.join("target").join("hubsim-data");
+    std::fs::create_dir_all(&data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    println!(
+        "Starting the local Hub simulator with the app on http://127.0.0.1:{port}/ (Ctrl-C stops it)"
+    );
+    Cmd::new("cargo")
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "sf-hubsim",
+            "--bin",
+            "hubsim",
+            "--",
+        ])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--oauth-client-id",
+            "space-factory-local",
+        ])
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .arg("--app-dir")
+        .arg(&dist)
+        .current_dir(&root)
+        .run()
+}
+
+fn test() -> Result<(), String> {
+    let tools = setup::run()?;
+    let root = project_root();
+    Cmd::new("cargo")
+        .args(["fmt", "--all", "--", "--check"])
+        .current_dir(&root)
+        .run()
+        .map_err(|e| format!("{e}\nRun `cargo fmt --all` to format the code."))?;
+    let dist = build_app()?;
+    Cmd::new("cargo")
+        .args(["test", "--workspace", "--locked"])
+        .current_dir(&root)
+        .env("PATH", tools.path_env())
+        .env("SF_DIST_DIR", &dist)
+        .env("SF_PYTHON", &tools.python)
+        .env("SF_CHROMIUM", &tools.chromium)
+        .env("SF_CHROMEDRIVER", &tools.chromedriver)
+        .run()
+}
+
+fn bench() -> Result<(), String> {
+    let dist = build_app()?;
+    size::report(&dist)
+}

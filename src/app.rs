@@ -1,0 +1,102 @@
+//! The router and the layout. Every page is `index.html`: which view (and which run) is shown
+//! lives in the query string, so URLs are bookmarkable on a static host with no rewrite rules.
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::use_query_map;
+use leptos_router::path;
+
+use crate::pages;
+use crate::theme::ThemeToggle;
+
+/// The views of the app, named by the `view` query parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    Home,
+    About,
+}
+
+impl Page {
+    pub const NAV: [Page; 2] = [Page::Home, Page::About];
+
+    pub fn from_query(view: Option<&str>) -> Option<Page> {
+        match view.unwrap_or("") {
+            "" | "home" => Some(Page::Home),
+            "about" => Some(Page::About),
+            _ => None,
+        }
+    }
+
+    pub fn href(self) -> &'static str {
+        match self {
+            Page::Home => "?",
+            Page::About => "?view=about",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Page::Home => "Home",
+            Page::About => "About & limits",
+        }
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <Layout><pages::NotFound /></Layout> }>
+                <Route path=path!("/") view=Shell />
+                <Route path=path!("/index.html") view=Shell />
+            </Routes>
+        </Router>
+    }
+}
+
+/// Picks the view from the query string.
+#[component]
+fn Shell() -> impl IntoView {
+    let query = use_query_map();
+    let page = Memo::new(move |_| Page::from_query(query.read().get("view").as_deref()));
+    view! {
+        <Layout current=page>
+            {move || match page.get() {
+                Some(Page::Home) => pages::Home().into_any(),
+                Some(Page::About) => pages::About().into_any(),
+                None => pages::NotFound().into_any(),
+            }}
+        </Layout>
+    }
+}
+
+#[component]
+fn Layout(
+    #[prop(optional, into)] current: Option<Signal<Option<Page>>>,
+    children: Children,
+) -> impl IntoView {
+    let nav = Page::NAV.map(|p| {
+        let is_current = move || current.map(|c| c.get() == Some(p)).unwrap_or(false);
+        view! {
+            <a href=p.href() aria-current=move || is_current().then_some("page")>
+                {p.title()}
+            </a>
+        }
+    });
+    view! {
+        <header class="topbar">
+            <a class="brand" href="?">
+                <img src="public/favicon.svg" alt="" />
+                "Space Factory"
+            </a>
+            <nav class="nav" aria-label="Main">{nav.into_iter().collect_view()}</nav>
+            <span class="spacer"></span>
+            <ThemeToggle />
+        </header>
+        <main class="page">{children()}</main>
+        <footer class="footer">
+            "Space Factory creates private Spaces and never publishes anything by itself. "
+            <a href="?view=about">"What it can and cannot do"</a>
+        </footer>
+    }
+}

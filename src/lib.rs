@@ -1,0 +1,20 @@
+//! Space Factory, the web app: a static Leptos app that signs a person in with Hugging Face,
+//! launches Hugging Face Jobs that build and validate Gradio Spaces, and shows each run live.
+//!
+//! Layers: `sf_core` holds the rules (ids, references, run record, job specs, redaction),
+//! `sf_hub` talks to the Hub; this crate only renders and wires events.
+
+mod app;
+mod components;
+mod pages;
+mod theme;
+
+pub use app::App;
+
+/// Replaces the "Loading…" placeholder of index.html with the app.
+pub fn mount() {
+    if let Some(boot) = leptos::prelude::document().get_element_by_id("boot") {
+        boot.remove();
+    }
+    leptos::mount::mount_to_body(App);
+}

@@ -1,0 +1,9 @@
+//! One file per page.
+
+mod about;
+mod home;
+mod not_found;
+
+pub use about::About;
+pub use home::Home;
+pub use not_found::NotFound;
