@@ -1,0 +1,212 @@
+//! Spaces: info, runtime, create, commit files, hardware, build and run logs.
+
+use base64::Engine;
+use serde::Serialize;
+
+use crate::client::{Auth, Call, HubClient};
+use crate::error::{HubError, Operation};
+use crate::logs::{LogSource, LogStream, LogStreamOptions};
+use crate::transport::{Method, Transport};
+use crate::types::{CommitInfo, HardwareFlavor, RepoUrl, SpaceInfo, SpaceRuntime};
+use crate::url::{file_path, repo_id_path};
+
+/// A Space to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSpace {
+    /// `owner/name`.
+    pub id: String,
+    /// `gradio`, `static`, `docker` or `streamlit`.
+    pub sdk: String,
+    pub private: bool,
+    /// A hardware flavor to start on (e.g. `cpu-basic`); `None` leaves the Hub's default.
+    pub hardware: Option<String>,
+}
+
+impl NewSpace {
+    /// A private Gradio Space on the default hardware.
+    pub fn private_gradio(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            sdk: "gradio".into(),
+            private: true,
+            hardware: None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct CreateRepoBody<'a> {
+    name: &'a str,
+    organization: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    sdk: &'a str,
+    visibility: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hardware: Option<&'a str>,
+}
+
+/// A file to commit, with its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitFile {
+    pub path: String,
+    pub content: Vec<u8>,
+}
+
+/// A commit of small files (sent inline as base64; no LFS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCommit {
+    pub summary: String,
+    pub description: String,
+    pub files: Vec<CommitFile>,
+}
+
+impl NewCommit {
+    /// The NDJSON body: a header line, then one line per file.
+    fn ndjson(&self) -> Result<Vec<u8>, HubError> {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut lines = vec![serde_json::json!({
+            "key": "header",
+            "value": {"summary": self.summary, "description": self.description},
+        })];
+        for file in &self.files {
+            file_path(&file.path)?;
+            lines.push(serde_json::json!({
+                "key": "file",
+                "value": {
+                    "path": file.path.trim_matches('/'),
+                    "content": b64.encode(&file.content),
+                    "encoding": "base64",
+                },
+            }));
+        }
+        let mut body = Vec::new();
+        for line in lines {
+            body.extend(serde_json::to_vec(&line).expect("JSON values serialise"));
+            body.push(b'\n');
+        }
+        Ok(body)
+    }
+}
+
+/// Which Space log to stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpaceLogKind {
+    Build,
+    Run,
+}
+
+impl<T: Transport> HubClient<T> {
+    fn space_url(&self, space_id: &str, tail: &str) -> Result<String, HubError> {
+        Ok(self.url(&format!("/api/spaces/{}{tail}", repo_id_path(space_id)?)))
+    }
+
+    /// `GET /api/spaces/{id}`.
+    pub async fn space_info(&self, space_id: &str) -> Result<SpaceInfo, HubError> {
+        let call = Call::get(Operation::SpaceInfo, self.space_url(space_id, "")?);
+        self.json(&call).await
+    }
+
+    /// `GET /api/spaces/{id}/runtime`.
+    pub async fn space_runtime(&self, space_id: &str) -> Result<SpaceRuntime, HubError> {
+        let call = Call::get(
+            Operation::SpaceRuntime,
+            self.space_url(space_id, "/runtime")?,
+        );
+        self.json(&call).await
+    }
+
+    /// `POST /api/repos/create` for a Space. 409 if it exists, 402 if the plan does not allow
+    /// it. Not retried.
+    pub async fn create_space(&self, space: &NewSpace) -> Result<RepoUrl, HubError> {
+        repo_id_path(&space.id)?;
+        let (owner, name) = space.id.split_once('/').expect("checked by repo_id_path");
+        let body = CreateRepoBody {
+            name,
+            organization: owner,
+            kind: "space",
+            sdk: &space.sdk,
+            visibility: if space.private { "private" } else { "public" },
+            hardware: space.hardware.as_deref(),
+        };
+        let call = Call::post(Operation::CreateSpace, self.url("/api/repos/create"))
+            .auth(Auth::Required)
+            .json_body(&body);
+        self.json(&call).await
+    }
+
+    /// `POST /api/spaces/{id}/commit/main` (NDJSON, files inline as base64). Not retried.
+    pub async fn commit_space_files(
+        &self,
+        space_id: &str,
+        commit: &NewCommit,
+    ) -> Result<CommitInfo, HubError> {
+        let call = Call::post(
+            Operation::CommitSpaceFiles,
+            self.space_url(space_id, "/commit/main")?,
+        )
+        .auth(Auth::Required)
+        .body("application/x-ndjson", commit.ndjson()?);
+        self.json(&call).await
+    }
+
+    /// `POST /api/spaces/{id}/hardware`. Retried on transient errors: asking for the same
+    /// flavor twice is harmless.
+    pub async fn request_space_hardware(
+        &self,
+        space_id: &str,
+        flavor: &str,
+        sleep_time_seconds: Option<u64>,
+    ) -> Result<SpaceRuntime, HubError> {
+        let mut body = serde_json::json!({ "flavor": flavor });
+        if let Some(seconds) = sleep_time_seconds {
+            body["sleepTimeSeconds"] = seconds.into();
+        }
+        let call = Call::post(
+            Operation::RequestSpaceHardware,
+            self.space_url(space_id, "/hardware")?,
+        )
+        .auth(Auth::Required)
+        .idempotent()
+        .json_body(&body);
+        self.json(&call).await
+    }
+
+    /// `GET /api/spaces/hardware` (public; sent without the token).
+    pub async fn space_hardware(&self) -> Result<Vec<HardwareFlavor>, HubError> {
+        let call =
+            Call::get(Operation::SpaceHardware, self.url("/api/spaces/hardware")).auth(Auth::None);
+        self.json(&call).await
+    }
+
+    /// `GET /api/spaces/{id}/logs/build|run` as new lines. Ends when the Hub closes the stream;
+    /// a dropped connection is reopened and the replayed history skipped.
+    pub fn space_logs(&self, space_id: &str, kind: SpaceLogKind) -> Result<LogStream, HubError> {
+        self.space_logs_with(space_id, kind, LogStreamOptions::default())
+    }
+
+    /// [`space_logs`](Self::space_logs) with other reconnect settings.
+    pub fn space_logs_with(
+        &self,
+        space_id: &str,
+        kind: SpaceLogKind,
+        options: LogStreamOptions,
+    ) -> Result<LogStream, HubError> {
+        let tail = match kind {
+            SpaceLogKind::Build => "/logs/build",
+            SpaceLogKind::Run => "/logs/run",
+        };
+        let call = Call::new(
+            Operation::SpaceLogs,
+            Method::Get,
+            self.space_url(space_id, tail)?,
+        )
+        .header("Accept", "text/event-stream");
+        Ok(LogStream::new(
+            self.clone(),
+            call,
+            LogSource::Space,
+            options,
+        ))
+    }
+}
