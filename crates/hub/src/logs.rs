@@ -448,6 +448,141 @@ mod tests {
         assert!(d.accept(&line("4", "d")));
     }
 
+    mod stream {
+        use super::*;
+        use crate::mock::{Answer, Chunk, HUB, TOKEN, authorization, client};
+        use serde_json::json;
+
+        fn data(text: &str, ts: &str) -> Chunk {
+            Chunk::Bytes(
+                format!("data: {}\n\n", json!({"data": text, "timestamp": ts})).into_bytes(),
+            )
+        }
+
+        fn job(stage: &str) -> Answer {
+            Answer::json(200, json!({"id": "j1", "status": {"stage": stage}}))
+        }
+
+        async fn collect(mut logs: LogStream) -> (Vec<String>, Option<HubError>) {
+            let mut lines = Vec::new();
+            while let Some(item) = logs.next().await {
+                match item {
+                    Ok(line) => lines.push(line.text),
+                    Err(e) => {
+                        assert!(logs.next().await.is_none(), "an error ends the stream");
+                        return (lines, Some(e));
+                    }
+                }
+            }
+            (lines, None)
+        }
+
+        #[tokio::test]
+        async fn a_dropped_connection_is_resumed_without_repeating_lines() {
+            let first = "data: {\"data\":\"b\",\"timestamp\":\"t2\"}\n\n";
+            let (head, tail) = first.split_at(20);
+            let c = client([
+                Answer::sse(vec![
+                    Chunk::Bytes(b": keep-alive\n\n".to_vec()),
+                    data("a", "t1"),
+                    Chunk::Bytes(head.as_bytes().to_vec()),
+                    Chunk::Bytes(tail.as_bytes().to_vec()),
+                    Chunk::Bytes(b"data: {\"data\":\"c\",".to_vec()),
+                    Chunk::Break,
+                ]),
+                Answer::sse(vec![
+                    data("a", "t1"),
+                    data("b", "t2"),
+                    data("c", "t3"),
+                    data("d", "t4"),
+                ]),
+                job("COMPLETED"),
+            ]);
+            let (lines, error) = collect(c.job_logs("alice", "j1").unwrap()).await;
+            assert_eq!(lines, ["a", "b", "c", "d"]);
+            assert!(error.is_none());
+            let sent = c.transport().requests();
+            assert_eq!(sent.len(), 3);
+            assert_eq!(sent[0].url, format!("{HUB}/api/jobs/alice/j1/logs"));
+            assert_eq!(sent[0].headers.get("accept"), Some("text/event-stream"));
+            assert_eq!(
+                authorization(&sent[0]),
+                Some(format!("Bearer {TOKEN}").as_str())
+            );
+            assert_eq!(sent[1].url, sent[0].url);
+            assert_eq!(sent[2].url, format!("{HUB}/api/jobs/alice/j1"));
+            assert_eq!(c.transport().sleeps(), [Duration::from_secs(1)]);
+        }
+
+        #[tokio::test]
+        async fn a_stream_closed_while_the_job_runs_is_reopened() {
+            let c = client([
+                Answer::sse(vec![data("a", "t1")]),
+                job("RUNNING"),
+                Answer::sse(vec![data("a", "t1"), data("b", "t2")]),
+                job("ERROR"),
+            ]);
+            let (lines, error) = collect(c.job_logs("alice", "j1").unwrap()).await;
+            assert_eq!(lines, ["a", "b"]);
+            assert!(error.is_none());
+            assert_eq!(c.transport().remaining(), 0);
+        }
+
+        #[tokio::test]
+        async fn a_quiet_stream_ends_after_the_job_has_finished() {
+            let c = client([
+                Answer::sse(vec![data("a", "t1"), Chunk::Stall]),
+                job("RUNNING"),
+                job("COMPLETED"),
+            ]);
+            let (lines, error) = collect(c.job_logs("alice", "j1").unwrap()).await;
+            assert_eq!(lines, ["a"]);
+            assert!(error.is_none());
+            assert_eq!(c.transport().remaining(), 0);
+        }
+
+        #[tokio::test]
+        async fn transient_connect_failures_are_retried() {
+            let c = client([
+                Answer::bytes(503, b""),
+                Answer::NetworkError,
+                Answer::sse(vec![data("a", "t1")]),
+                job("CANCELED"),
+            ]);
+            let (lines, error) = collect(c.job_logs("alice", "j1").unwrap()).await;
+            assert_eq!(lines, ["a"]);
+            assert!(error.is_none());
+            assert_eq!(c.transport().sleeps(), [1, 2].map(Duration::from_secs));
+        }
+
+        #[tokio::test]
+        async fn a_missing_job_is_an_error_at_once() {
+            let c =
+                client([Answer::json(404, json!({"error": "Job not found"}))
+                    .header("X-Request-Id", "r1")]);
+            let (lines, error) = collect(c.job_logs("alice", "nope").unwrap()).await;
+            assert!(lines.is_empty());
+            let error = error.unwrap();
+            assert!(error.is_not_found());
+            assert_eq!(error.server_message(), Some("Job not found"));
+            assert_eq!(error.request_id(), Some("r1"));
+        }
+
+        #[tokio::test]
+        async fn the_stream_gives_up_after_repeated_breaks() {
+            let options = LogStreamOptions {
+                max_reconnects: 2,
+                ..LogStreamOptions::default()
+            };
+            let c = client((0..3).map(|_| Answer::sse(vec![Chunk::Break])));
+            let logs = c.job_logs_with("alice", "j1", options).unwrap();
+            let (lines, error) = collect(logs).await;
+            assert!(lines.is_empty());
+            assert!(error.unwrap().is_network());
+            assert_eq!(c.transport().requests().len(), 3);
+        }
+    }
+
     proptest! {
         /// Each connection replays a longer prefix of the same history; what comes out is the
         /// history, once, in order.

@@ -98,3 +98,137 @@ pub(crate) fn missing_file_is_none<R>(result: Result<R, HubError>) -> Result<Opt
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::mock::{Answer, HUB, authorization, client, json_body};
+    use crate::transport::Method;
+    use crate::types::BucketEntry;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn create_asks_for_a_private_bucket_and_409_means_it_exists() {
+        let c = client([
+            Answer::json(
+                200,
+                json!({"url": format!("{HUB}/buckets/alice/runs"), "id": "x"}),
+            ),
+            Answer::json(409, json!({"error": "You already created this bucket"})),
+        ]);
+        let created = c.create_private_bucket("alice", "runs").await.unwrap();
+        assert_eq!(created.url.unwrap(), format!("{HUB}/buckets/alice/runs"));
+        let e = c.create_private_bucket("alice", "runs").await.unwrap_err();
+        assert!(e.is_conflict());
+        let sent = c.transport().requests();
+        assert_eq!(sent[0].method, Method::Post);
+        assert_eq!(sent[0].url, format!("{HUB}/api/buckets/alice/runs"));
+        assert_eq!(json_body(&sent[0]), json!({"visibility": "private"}));
+        assert!(authorization(&sent[0]).is_some());
+        assert_eq!(sent.len(), 2, "no retry on 409");
+    }
+
+    #[tokio::test]
+    async fn info_and_a_missing_bucket() {
+        let c = client([
+            Answer::json(
+                200,
+                json!({"id": "alice/runs", "private": true, "size": 10, "totalFiles": 2}),
+            ),
+            Answer::json(404, json!({"error": "Bucket not found"}))
+                .header("X-Error-Code", "RepoNotFound"),
+        ]);
+        let info = c.bucket_info("alice/runs").await.unwrap();
+        assert_eq!((info.private, info.total_files), (Some(true), Some(2)));
+        let e = c.bucket_info("alice/runs").await.unwrap_err();
+        assert!(e.is_not_found());
+        assert_eq!(e.error_code(), Some("RepoNotFound"));
+        assert_eq!(
+            c.transport().requests()[0].url,
+            format!("{HUB}/api/buckets/alice/runs")
+        );
+    }
+
+    #[tokio::test]
+    async fn tree_encodes_the_prefix_and_follows_pages() {
+        let c = client([
+            Answer::json(200, json!([{"type": "directory", "path": "runs/a b"}])).header(
+                "Link",
+                &format!(
+                    "<{HUB}/api/buckets/alice/runs/tree/runs?recursive=true&cursor=2>; rel=\"next\""
+                ),
+            ),
+            Answer::json(
+                200,
+                json!([{"type": "file", "path": "runs/a b/state.json", "size": 3}]),
+            ),
+            Answer::json(200, json!([])),
+        ]);
+        let entries = c.bucket_tree("alice/runs", "runs", true).await.unwrap();
+        assert_eq!(entries.len(), 2);
+        assert!(matches!(
+            &entries[1],
+            BucketEntry::File { size: Some(3), .. }
+        ));
+        c.bucket_tree("alice/runs", "", false).await.unwrap();
+        let sent = c.transport().requests();
+        assert_eq!(
+            sent[0].url,
+            format!("{HUB}/api/buckets/alice/runs/tree/runs?recursive=true")
+        );
+        assert_eq!(
+            sent[1].url,
+            format!("{HUB}/api/buckets/alice/runs/tree/runs?recursive=true&cursor=2")
+        );
+        assert_eq!(
+            sent[2].url,
+            format!("{HUB}/api/buckets/alice/runs/tree?recursive=false")
+        );
+    }
+
+    #[tokio::test]
+    async fn reading_files_distinguishes_missing_files_from_missing_buckets() {
+        let c = client([
+            Answer::bytes(200, b"{\"schema\":1}"),
+            Answer::json(404, json!({"error": "Entry not found"}))
+                .header("X-Error-Code", "EntryNotFound"),
+            Answer::json(404, json!({"error": "Bucket not found"}))
+                .header("X-Error-Code", "RepoNotFound"),
+            Answer::bytes(200, &[0xff, 0xfe]),
+        ]);
+        let text = c
+            .read_bucket_text("alice/runs", "runs/r 1/state.json")
+            .await
+            .unwrap();
+        assert_eq!(text.as_deref(), Some("{\"schema\":1}"));
+        assert_eq!(
+            c.read_bucket_file("alice/runs", "runs/x").await.unwrap(),
+            None
+        );
+        assert!(
+            c.read_bucket_file("alice/runs", "runs/x")
+                .await
+                .unwrap_err()
+                .is_not_found()
+        );
+        assert!(c.read_bucket_text("alice/runs", "bin").await.is_err());
+        let sent = c.transport().requests();
+        assert_eq!(
+            sent[0].url,
+            format!("{HUB}/buckets/alice/runs/resolve/runs/r%201/state.json")
+        );
+        assert!(authorization(&sent[0]).is_some());
+    }
+
+    #[tokio::test]
+    async fn bad_paths_are_refused_before_sending() {
+        let c = client([]);
+        assert!(
+            c.read_bucket_file("alice/runs", "../etc/passwd")
+                .await
+                .is_err()
+        );
+        assert!(c.bucket_info("alice").await.is_err());
+        assert!(c.create_private_bucket("alice", "a/b").await.is_err());
+        assert!(c.transport().requests().is_empty());
+    }
+}

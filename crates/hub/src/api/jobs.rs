@@ -125,3 +125,136 @@ impl<T: Transport> HubClient<T> {
         Ok(LogStream::new(self.clone(), call, source, options))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mock::{Answer, HUB, TOKEN, authorization, client, json_body};
+    use serde_json::json;
+
+    fn job(id: &str, stage: &str) -> serde_json::Value {
+        json!({"id": id, "status": {"stage": stage}, "owner": {"name": "alice"}})
+    }
+
+    #[tokio::test]
+    async fn create_posts_the_spec_as_json() {
+        let spec = json!({"dockerImage": "debian:12", "command": ["true"], "flavor": "cpu-basic",
+                          "environment": {}, "secrets": {"HF_TOKEN": "x"}});
+        let c = client([Answer::json(200, job("j1", "SCHEDULING"))]);
+        let created = c.create_job("alice", &spec).await.unwrap();
+        assert_eq!(created.id, "j1");
+        let sent = &c.transport().requests()[0];
+        assert_eq!(sent.method, Method::Post);
+        assert_eq!(sent.url, format!("{HUB}/api/jobs/alice"));
+        assert_eq!(sent.headers.get("content-type"), Some("application/json"));
+        assert_eq!(
+            authorization(sent),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+        assert_eq!(json_body(sent), spec);
+    }
+
+    #[tokio::test]
+    async fn create_is_never_retried() {
+        for answer in [
+            Answer::bytes(503, b""),
+            Answer::NetworkError,
+            Answer::bytes(500, b""),
+        ] {
+            let c = client([answer]);
+            assert!(c.create_job("alice", &json!({})).await.is_err());
+            assert_eq!(c.transport().requests().len(), 1);
+            assert!(c.transport().sleeps().is_empty());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_token_without_the_jobs_scope_is_told_so() {
+        let c = client([Answer::json(403, json!({"error": "Missing scope: jobs"}))]);
+        let e = c.create_job("alice", &json!({})).await.unwrap_err();
+        assert!(e.is_forbidden());
+        assert!(e.user_message().contains("`jobs` permission"));
+    }
+
+    #[tokio::test]
+    async fn inspect_and_cancel_address_the_job() {
+        let c = client([
+            Answer::json(200, job("j1", "RUNNING")),
+            Answer::bytes(503, b""),
+            Answer::bytes(200, b""),
+        ]);
+        assert_eq!(
+            c.inspect_job("alice", "j1").await.unwrap().status.stage,
+            JobStage::Running
+        );
+        c.cancel_job("alice", "j1").await.unwrap();
+        let sent = c.transport().requests();
+        assert_eq!(sent[0].url, format!("{HUB}/api/jobs/alice/j1"));
+        assert_eq!(sent[1].method, Method::Post);
+        assert_eq!(sent[1].url, format!("{HUB}/api/jobs/alice/j1/cancel"));
+        assert_eq!(sent.len(), 3, "cancel is retried");
+    }
+
+    #[tokio::test]
+    async fn list_filters_by_label_and_stage_across_pages() {
+        let c = client([
+            Answer::json(200, json!([job("a", "RUNNING")])).header(
+                "Link",
+                &format!("<{HUB}/api/jobs/alice?cursor=x>; rel=\"next\""),
+            ),
+            Answer::json(200, json!([job("b", "RUNNING")])),
+        ]);
+        let filter = JobFilter::default()
+            .label("space-factory", "build")
+            .label("run-id", "build-1")
+            .stage(JobStage::Running);
+        let jobs = c.list_jobs("alice", &filter).await.unwrap();
+        assert_eq!(
+            jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        let sent = c.transport().requests();
+        assert_eq!(
+            sent[0].url,
+            format!(
+                "{HUB}/api/jobs/alice?label=space-factory%3Dbuild&label=run-id%3Dbuild-1&stage=RUNNING"
+            )
+        );
+        let pairs: Vec<(String, String)> = url::Url::parse(&sent[0].url)
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect();
+        assert_eq!(pairs[0], ("label".into(), "space-factory=build".into()));
+        assert_eq!(sent[1].url, format!("{HUB}/api/jobs/alice?cursor=x"));
+    }
+
+    #[tokio::test]
+    async fn hardware_is_public() {
+        let c = client([Answer::json(
+            200,
+            json!([{"name": "cpu-basic", "prettyName": "CPU Basic", "cpu": "2 vCPU", "ram": "16 GB",
+                    "accelerator": null, "unitCostMicroUSD": 167, "unitCostUSD": 0.000167, "unitLabel": "minute"},
+                   {"name": "t4-small", "cpu": 4, "ram": 15, "accelerator": {"type": "gpu", "model": "T4", "quantity": "1", "vram": "16 GB", "manufacturer": "Nvidia"}}]),
+        )]);
+        let flavors = c.job_hardware().await.unwrap();
+        assert_eq!(flavors[0].name, "cpu-basic");
+        assert_eq!(flavors[1].cpu.as_deref(), Some("4"));
+        assert_eq!(
+            flavors[1].accelerator.as_ref().unwrap().model.as_deref(),
+            Some("T4")
+        );
+        let sent = &c.transport().requests()[0];
+        assert_eq!(sent.url, format!("{HUB}/api/jobs/hardware"));
+        assert_eq!(authorization(sent), None);
+    }
+
+    #[test]
+    fn ids_with_slashes_are_refused_before_sending() {
+        let c = client([]);
+        assert!(matches!(
+            c.job_logs("alice", "../x"),
+            Err(HubError::InvalidInput(_))
+        ));
+    }
+}

@@ -39,3 +39,48 @@ impl<T: Transport> HubClient<T> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::mock::{Answer, HUB, client};
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn info_repeats_expand() {
+        let c = client([Answer::json(
+            200,
+            json!({"id": "org/m", "pipeline_tag": "text-to-image"}),
+        )]);
+        let m = c
+            .model_info("org/m", &["pipeline_tag", "cardData"])
+            .await
+            .unwrap();
+        assert_eq!(m.pipeline_tag.as_deref(), Some("text-to-image"));
+        assert_eq!(
+            c.transport().requests()[0].url,
+            format!("{HUB}/api/models/org/m?expand=pipeline_tag&expand=cardData")
+        );
+    }
+
+    #[tokio::test]
+    async fn readme_is_none_when_the_model_has_no_card() {
+        let c = client([
+            Answer::bytes(200, b"---\nlicense: mit\n---\n# M"),
+            Answer::bytes(404, b"").header("X-Error-Code", "EntryNotFound"),
+            Answer::bytes(404, b"").header("X-Error-Code", "RepoNotFound"),
+        ]);
+        assert!(
+            c.model_readme("org/m")
+                .await
+                .unwrap()
+                .unwrap()
+                .starts_with("---")
+        );
+        assert_eq!(c.model_readme("org/m").await.unwrap(), None);
+        assert!(c.model_readme("org/m").await.unwrap_err().is_not_found());
+        assert_eq!(
+            c.transport().requests()[0].url,
+            format!("{HUB}/org/m/resolve/main/README.md")
+        );
+    }
+}

@@ -96,3 +96,122 @@ impl<T: Transport> HubClient<T> {
         self.json(&call).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mock::{Answer, HUB, TOKEN, authorization, client};
+    use serde_json::json;
+
+    fn exchange() -> CodeExchange {
+        CodeExchange {
+            code: "the code".into(),
+            redirect_uri: "https://app.test/?x=1".into(),
+            code_verifier: "v".repeat(72),
+        }
+    }
+
+    #[tokio::test]
+    async fn discovery_is_read_from_the_hub_origin_without_the_token() {
+        let c = client([Answer::json(
+            200,
+            json!({"issuer": HUB, "authorization_endpoint": format!("{HUB}/oauth/authorize"),
+                   "token_endpoint": format!("{HUB}/oauth/token"),
+                   "userinfo_endpoint": format!("{HUB}/oauth/userinfo"), "extra": 1}),
+        )]);
+        let config = c.openid_configuration().await.unwrap();
+        assert_eq!(config.token_endpoint, format!("{HUB}/oauth/token"));
+        let sent = &c.transport().requests()[0];
+        assert_eq!(sent.url, format!("{HUB}/.well-known/openid-configuration"));
+        assert_eq!(authorization(sent), None);
+    }
+
+    #[tokio::test]
+    async fn code_exchange_is_a_form_post_without_client_id() {
+        let c = client([Answer::json(
+            200,
+            json!({"access_token": "hf_oauth_new", "token_type": "bearer", "expires_in": 28800,
+                   "scope": "openid profile jobs", "id_token": "eyJ"}),
+        )]);
+        let token = c
+            .exchange_code(&format!("{HUB}/oauth/token"), &exchange())
+            .await
+            .unwrap();
+        assert_eq!(token.access_token, "hf_oauth_new");
+        assert_eq!(token.expires_in, Some(28800));
+        assert!(!format!("{token:?}").contains("hf_oauth_new"));
+
+        let sent = &c.transport().requests()[0];
+        assert_eq!(sent.method, crate::Method::Post);
+        assert_eq!(
+            sent.headers.get("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
+        assert_eq!(authorization(sent), None);
+        let body = String::from_utf8(sent.body.clone().unwrap()).unwrap();
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("grant_type", "authorization_code"),
+                ("code", "the code"),
+                ("redirect_uri", "https://app.test/?x=1"),
+                ("code_verifier", &"v".repeat(72)),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        );
+    }
+
+    #[tokio::test]
+    async fn code_exchange_is_never_retried_and_reports_the_oauth_error() {
+        let c = client([Answer::json(
+            400,
+            json!({"error": "invalid_grant", "error_description": "PKCE verification failed"}),
+        )]);
+        let e = c
+            .exchange_code(&format!("{HUB}/oauth/token"), &exchange())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.server_message(),
+            Some("invalid_grant: PKCE verification failed")
+        );
+        let c = client([Answer::bytes(503, b"")]);
+        assert!(
+            c.exchange_code(&format!("{HUB}/oauth/token"), &exchange())
+                .await
+                .is_err()
+        );
+        assert_eq!(c.transport().requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_garbled_token_answer_does_not_echo_its_content() {
+        let c = client([Answer::json(200, json!({"access_token": 12345678}))]);
+        let e = c
+            .exchange_code(&format!("{HUB}/oauth/token"), &exchange())
+            .await
+            .unwrap_err();
+        assert!(!e.to_string().contains("12345678"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn userinfo_uses_the_token() {
+        let c = client([Answer::json(
+            200,
+            json!({"sub": "1", "preferred_username": "alice", "name": "Alice", "isPro": true,
+                   "picture": "https://x/a.png", "orgs": [{"preferred_username": "acme", "roleInOrg": "admin"}]}),
+        )]);
+        let me = c.userinfo(&format!("{HUB}/oauth/userinfo")).await.unwrap();
+        assert_eq!(me.preferred_username, "alice");
+        assert_eq!(me.is_pro, Some(true));
+        assert_eq!(me.orgs[0].role_in_org.as_deref(), Some("admin"));
+        let sent = &c.transport().requests()[0];
+        assert_eq!(
+            authorization(sent),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+    }
+}

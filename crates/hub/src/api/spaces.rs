@@ -210,3 +210,128 @@ impl<T: Transport> HubClient<T> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mock::{Answer, HUB, client, json_body};
+    use crate::types::SpaceStage;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn create_sends_a_private_gradio_space() {
+        let c = client([Answer::json(
+            200,
+            json!({"url": format!("{HUB}/spaces/alice/demo")}),
+        )]);
+        let mut space = NewSpace::private_gradio("alice/demo");
+        space.hardware = Some("cpu-basic".into());
+        c.create_space(&space).await.unwrap();
+        let sent = &c.transport().requests()[0];
+        assert_eq!(sent.url, format!("{HUB}/api/repos/create"));
+        assert_eq!(
+            json_body(sent),
+            json!({"name": "demo", "organization": "alice", "type": "space", "sdk": "gradio",
+                   "visibility": "private", "hardware": "cpu-basic"})
+        );
+    }
+
+    #[tokio::test]
+    async fn create_on_a_free_plan_mentions_billing_and_is_not_retried() {
+        let c = client([Answer::json(402, json!({"error": "Payment required"}))]);
+        let e = c
+            .create_space(&NewSpace::private_gradio("alice/demo"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), Some(402));
+        assert!(e.user_message().contains("billing"));
+        assert_eq!(c.transport().requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn commit_sends_ndjson_with_base64_files() {
+        let c = client([Answer::json(
+            200,
+            json!({"commitOid": "abc", "commitUrl": "u"}),
+        )]);
+        let commit = NewCommit {
+            summary: "Add app".into(),
+            description: String::new(),
+            files: vec![CommitFile {
+                path: "app.py".into(),
+                content: b"print('hi')\n".to_vec(),
+            }],
+        };
+        let info = c.commit_space_files("alice/demo", &commit).await.unwrap();
+        assert_eq!(info.commit_oid.as_deref(), Some("abc"));
+        let sent = &c.transport().requests()[0];
+        assert_eq!(sent.url, format!("{HUB}/api/spaces/alice/demo/commit/main"));
+        assert_eq!(
+            sent.headers.get("content-type"),
+            Some("application/x-ndjson")
+        );
+        let body = String::from_utf8(sent.body.clone().unwrap()).unwrap();
+        let lines: Vec<serde_json::Value> = body
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            lines[0],
+            json!({"key": "header", "value": {"summary": "Add app", "description": ""}})
+        );
+        assert_eq!(
+            lines[1],
+            json!({"key": "file", "value": {"path": "app.py", "content": "cHJpbnQoJ2hpJykK", "encoding": "base64"}})
+        );
+        assert!(body.ends_with('\n'));
+    }
+
+    #[tokio::test]
+    async fn hardware_request_runtime_and_info() {
+        let runtime =
+            json!({"stage": "BUILDING", "hardware": {"current": null, "requested": "zero-a10g"}});
+        let c = client([
+            Answer::bytes(502, b""),
+            Answer::json(200, runtime.clone()),
+            Answer::json(200, runtime),
+            Answer::json(
+                200,
+                json!({"id": "alice/demo", "subdomain": "alice-demo", "sdk": "gradio",
+                                     "runtime": {"stage": "RUNNING", "hardware": {"current": "cpu-basic"}}}),
+            ),
+        ]);
+        let rt = c
+            .request_space_hardware("alice/demo", "zero-a10g", Some(3600))
+            .await
+            .unwrap();
+        assert_eq!(rt.hardware.requested.as_deref(), Some("zero-a10g"));
+        assert_eq!(
+            c.space_runtime("alice/demo").await.unwrap().stage,
+            SpaceStage::Building
+        );
+        let info = c.space_info("alice/demo").await.unwrap();
+        assert_eq!(info.subdomain.as_deref(), Some("alice-demo"));
+        let sent = c.transport().requests();
+        assert_eq!(sent[0].url, format!("{HUB}/api/spaces/alice/demo/hardware"));
+        assert_eq!(
+            json_body(&sent[0]),
+            json!({"flavor": "zero-a10g", "sleepTimeSeconds": 3600})
+        );
+        assert_eq!(sent.len(), 4, "the hardware request was retried once");
+        assert_eq!(sent[2].url, format!("{HUB}/api/spaces/alice/demo/runtime"));
+        assert_eq!(sent[3].url, format!("{HUB}/api/spaces/alice/demo"));
+    }
+
+    #[tokio::test]
+    async fn space_logs_stream_until_closed() {
+        let c = client([Answer::sse(vec![crate::mock::Chunk::Bytes(
+            b"data: {\"data\":\"Building\",\"timestamp\":\"t1\"}\n\n".to_vec(),
+        )])]);
+        let mut logs = c.space_logs("alice/demo", SpaceLogKind::Build).unwrap();
+        assert_eq!(logs.next().await.unwrap().unwrap().text, "Building");
+        assert!(logs.next().await.is_none());
+        let sent = &c.transport().requests()[0];
+        assert_eq!(sent.url, format!("{HUB}/api/spaces/alice/demo/logs/build"));
+        assert_eq!(sent.headers.get("accept"), Some("text/event-stream"));
+    }
+}
