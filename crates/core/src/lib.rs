@@ -1,1 +1,53 @@
-pub fn hello() {}
+//! # sf-core — the domain rules of Space Factory
+//!
+//! Pure Rust: no I/O, no clock, no randomness of its own (callers pass the time and a random
+//! number). Builds for native targets and for `wasm32-unknown-unknown`; shared by the web app, the
+//! worker and the Hub simulator.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`ids`] | [`RunKind`], [`RunId`] (parse with precise errors, generate `build-20261128-142501-a3f9c2`), [`UtcDateTime`] / RFC 3339 by hand |
+//! | [`refs`] | [`ModelRef`], [`SpaceRef`], [`SpaceName`], [`BucketName`], [`BucketRef`] parsed from what people paste, with the Hub's naming rules |
+//! | [`hardware`] | built-in Space hardware list with prices, the seed's choices, [`HardwareFlavor`] |
+//! | [`record`] | the run record: [`RunStatus`], [`Phase`], [`RunState`] (`state.json`), [`Event`] (`events.jsonl`), tolerant reading |
+//! | [`rules`] | the numbered status rules ([`decide_build_status`], [`decide_validate_status`]) and [`recommend_zerogpu_duration`] |
+//! | [`form`] | the Build and Validate forms, their validation into [`BuildRequest`] / [`ValidateRequest`] |
+//! | [`mod@env`] | job environment variable names and the way back from an environment to a request |
+//! | [`jobspec`] | the Hub's job-creation JSON for a run ([`build_job`], [`validate_job`]) |
+//! | [`links`] | web links to jobs, Spaces, buckets, run folders and Space apps |
+//! | [`redact`] | [`Redactor`]: tokens, `Bearer` values, credential keys and registered secrets out of text and JSON |
+//!
+//! Every error's `Display` is a sentence saying what is wrong and how to fix it, and never echoes
+//! a token.
+
+pub mod env;
+pub mod form;
+pub mod hardware;
+pub mod ids;
+pub mod jobspec;
+pub mod links;
+pub mod record;
+pub mod redact;
+pub mod refs;
+pub mod rules;
+
+pub use form::{
+    ApiName, BuildForm, BuildRequest, Field, FieldError, LaunchContext, PiModel, ValidateForm,
+    ValidateRequest,
+};
+pub use hardware::{HardwareFlavor, HardwareInfo};
+pub use ids::{RunId, RunIdError, RunKind, UtcDateTime};
+pub use jobspec::{JobSpecConfig, WorkerSource, build_job, validate_job};
+pub use links::Links;
+pub use record::{
+    Event, EventsRead, Level, ObservedOutput, OutputType, Phase, RunState, RunStatus, StateRead,
+    parse_events,
+};
+pub use redact::{REDACTED, Redactor};
+pub use refs::{
+    BucketName, BucketRef, DEFAULT_BUCKET_NAME, ModelRef, RefError, SpaceName, SpaceRef,
+};
+pub use rules::{
+    BuildEvidence, CallOutcome, ImplementationMode, RuntimeOutcome, SmokeOutcome, ValidateEvidence,
+    Verdict, decide_build_status, decide_validate_status, recommend_zerogpu_duration,
+};

@@ -1,0 +1,413 @@
+//! The Hub's job-creation body (`POST /api/jobs/{namespace}`) for a Build or a Validate run.
+//!
+//! * `dockerImage`: [`JobSpecConfig::image`] (default `node:22-bookworm`: Pi is an npm package);
+//! * `command`: `sh -c <script>`; the script copies the worker binary to a fresh temp file, makes it
+//!   executable and `exec`s it with `build` or `validate`. Where the binary comes from is
+//!   [`WorkerSource`]: the factory Space mounted read-only at `/factory`, or a URL given in
+//!   `SF_WORKER_URL` (downloaded with curl; `Authorization: Bearer $HF_TOKEN` is sent, read from the
+//!   environment at run time, only when the URL is on the configured Hub);
+//! * `arguments`: `[]`; `environment`: the request (see [`crate::env`]) plus `SF_HUB_URL`,
+//!   `SF_INFERENCE_URL`, `SF_OUTPUT_DIR`, `SF_PI_VERSION` (and `SF_WORKER_URL`);
+//! * `secrets`: `{"HF_TOKEN": token}` — the only place the token appears;
+//! * `flavor`: `cpu-basic`; `timeoutSeconds`: [`BUILD_TIMEOUT_S`] for a build, the live timeout
+//!   plus [`VALIDATE_MARGIN_S`] for a validation;
+//! * `labels`: `{"space-factory": kind, "run-id": id}`;
+//! * `volumes`: the run bucket read-write at `/output`, and for [`WorkerSource::SpaceVolume`] the
+//!   factory Space read-only at `/factory`.
+
+use serde_json::{Map, Value, json};
+
+use crate::env;
+use crate::form::{BuildRequest, ValidateRequest};
+use crate::ids::{RunId, RunKind};
+use crate::refs::{BucketRef, SpaceRef};
+
+pub const DEFAULT_IMAGE: &str = "node:22-bookworm";
+pub const DEFAULT_PI_VERSION: &str = "0.73.1";
+pub const DEFAULT_HUB_URL: &str = "https://huggingface.co";
+pub const DEFAULT_INFERENCE_URL: &str = "https://router.huggingface.co/v1";
+/// The worker needs no GPU.
+pub const JOB_FLAVOR: &str = "cpu-basic";
+/// Mount point of the run bucket.
+pub const OUTPUT_MOUNT: &str = "/output";
+/// Mount point of the factory Space (for [`WorkerSource::SpaceVolume`]).
+pub const FACTORY_MOUNT: &str = "/factory";
+/// A build gets three hours.
+pub const BUILD_TIMEOUT_S: u32 = 3 * 3600;
+/// A validation gets its live timeout plus this margin.
+pub const VALIDATE_MARGIN_S: u32 = 15 * 60;
+/// Label keys.
+pub const LABEL_KIND: &str = "space-factory";
+pub const LABEL_RUN_ID: &str = "run-id";
+
+/// How the worker binary reaches the job container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkerSource {
+    /// The factory Space (which hosts the app) mounted read-only at `/factory`; `path` is the
+    /// binary's path inside the Space repo, e.g. `worker/space-factory-worker`.
+    SpaceVolume { space: SpaceRef, path: String },
+    /// Downloaded from `url` (e.g. the factory Space's `resolve/main/...` URL).
+    Url { url: String },
+}
+
+/// Job settings that do not come from the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobSpecConfig {
+    pub image: String,
+    pub worker: WorkerSource,
+    /// Hub origin without trailing `/`.
+    pub hub_url: String,
+    pub inference_url: String,
+    pub pi_version: String,
+}
+
+impl JobSpecConfig {
+    /// Defaults for huggingface.co with the given worker source.
+    pub fn new(worker: WorkerSource) -> JobSpecConfig {
+        JobSpecConfig {
+            image: DEFAULT_IMAGE.to_string(),
+            worker,
+            hub_url: DEFAULT_HUB_URL.to_string(),
+            inference_url: DEFAULT_INFERENCE_URL.to_string(),
+            pi_version: DEFAULT_PI_VERSION.to_string(),
+        }
+    }
+}
+
+/// `'text'` for `sh`, with embedded single quotes escaped.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Whether `url` is on the Hub at `hub_url` (same scheme, host and port), so it may receive the token.
+fn is_on_hub(url: &str, hub_url: &str) -> bool {
+    let hub = hub_url.trim_end_matches('/');
+    url.len() > hub.len()
+        && url[..hub.len()].eq_ignore_ascii_case(hub)
+        && url.as_bytes()[hub.len()] == b'/'
+}
+
+/// The `sh -c` script that fetches and starts the worker.
+pub fn worker_script(kind: RunKind, cfg: &JobSpecConfig) -> String {
+    let fetch = match &cfg.worker {
+        WorkerSource::SpaceVolume { path, .. } => {
+            let src = format!("{FACTORY_MOUNT}/{}", path.trim_start_matches('/'));
+            format!("cp {} \"$bin\"", sh_quote(&src))
+        }
+        WorkerSource::Url { url } => {
+            let auth = if is_on_hub(url, &cfg.hub_url) {
+                " -H \"Authorization: Bearer $HF_TOKEN\""
+            } else {
+                ""
+            };
+            format!(
+                "curl -fsSL --retry 3{auth} -o \"$bin\" \"${}\"",
+                env::SF_WORKER_URL
+            )
+        }
+    };
+    format!(
+        "set -eu\nbin=\"$(mktemp /tmp/space-factory-worker.XXXXXX)\"\n{fetch}\nchmod 0755 \"$bin\"\nexec \"$bin\" {}\n",
+        kind.as_str()
+    )
+}
+
+/// The job labels of a run.
+pub fn labels(kind: RunKind, run_id: &RunId) -> Value {
+    json!({ LABEL_KIND: kind.as_str(), LABEL_RUN_ID: run_id.as_str() })
+}
+
+/// The `label` query value that finds a run's job when listing jobs (`run-id=<id>`).
+pub fn run_label_filter(run_id: &RunId) -> String {
+    format!("{LABEL_RUN_ID}={run_id}")
+}
+
+fn job_body(
+    kind: RunKind,
+    run_id: &RunId,
+    request_env: Vec<(&'static str, String)>,
+    bucket: &BucketRef,
+    timeout_seconds: u32,
+    token: &str,
+    cfg: &JobSpecConfig,
+) -> Value {
+    let mut environment = Map::new();
+    for (k, v) in request_env {
+        environment.insert(k.to_string(), Value::String(v));
+    }
+    for (k, v) in [
+        (env::SF_HUB_URL, cfg.hub_url.trim_end_matches('/')),
+        (env::SF_INFERENCE_URL, cfg.inference_url.as_str()),
+        (env::SF_OUTPUT_DIR, OUTPUT_MOUNT),
+        (env::SF_PI_VERSION, cfg.pi_version.as_str()),
+    ] {
+        environment.insert(k.to_string(), Value::String(v.to_string()));
+    }
+    let mut volumes = vec![json!({
+        "type": "bucket",
+        "source": bucket.id(),
+        "mountPath": OUTPUT_MOUNT,
+        "readOnly": false,
+    })];
+    match &cfg.worker {
+        WorkerSource::SpaceVolume { space, .. } => volumes.push(json!({
+            "type": "space",
+            "source": space.id(),
+            "mountPath": FACTORY_MOUNT,
+            "readOnly": true,
+        })),
+        WorkerSource::Url { url } => {
+            environment.insert(env::SF_WORKER_URL.to_string(), Value::String(url.clone()));
+        }
+    }
+    json!({
+        "dockerImage": cfg.image,
+        "command": ["sh", "-c", worker_script(kind, cfg)],
+        "arguments": [],
+        "environment": environment,
+        "secrets": { env::HF_TOKEN: token },
+        "flavor": JOB_FLAVOR,
+        "timeoutSeconds": timeout_seconds,
+        "labels": labels(kind, run_id),
+        "volumes": volumes,
+    })
+}
+
+/// The job-creation body for a build.
+pub fn build_job(req: &BuildRequest, token: &str, cfg: &JobSpecConfig) -> Value {
+    job_body(
+        RunKind::Build,
+        &req.run_id,
+        req.to_env(),
+        &req.bucket,
+        BUILD_TIMEOUT_S,
+        token,
+        cfg,
+    )
+}
+
+/// The job-creation body for a validation.
+pub fn validate_job(req: &ValidateRequest, token: &str, cfg: &JobSpecConfig) -> Value {
+    let timeout = req.live_timeout_seconds.saturating_add(VALIDATE_MARGIN_S);
+    job_body(
+        RunKind::Validate,
+        &req.run_id,
+        req.to_env(),
+        &req.bucket,
+        timeout,
+        token,
+        cfg,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::form::{BuildForm, LaunchContext, ValidateForm};
+    use std::collections::HashMap;
+
+    const TOKEN: &str = "hf_GoldenTestToken0123456789abcdefXYZ";
+    const CTX: LaunchContext<'static> = LaunchContext {
+        namespace: "alice",
+        unix_seconds: 1_795_875_901,
+        random: 0xa3f9c2,
+    };
+
+    fn space_cfg() -> JobSpecConfig {
+        JobSpecConfig::new(WorkerSource::SpaceVolume {
+            space: SpaceRef::parse("spacefactory/space-factory").unwrap(),
+            path: "worker/space-factory-worker".into(),
+        })
+    }
+
+    fn build_req() -> BuildRequest {
+        BuildForm {
+            target_space_name: "space-factory-z-image-v1".into(),
+            ..BuildForm::default()
+        }
+        .validate(&CTX)
+        .unwrap()
+    }
+
+    fn validate_req() -> ValidateRequest {
+        ValidateForm {
+            target_space: "alice/space-factory-z-image-v1".into(),
+            ..ValidateForm::default()
+        }
+        .validate(&CTX)
+        .unwrap()
+    }
+
+    #[test]
+    fn golden_build_job() {
+        let body = build_job(&build_req(), TOKEN, &space_cfg());
+        let expected = json!({
+            "dockerImage": "node:22-bookworm",
+            "command": ["sh", "-c", "set -eu\nbin=\"$(mktemp /tmp/space-factory-worker.XXXXXX)\"\ncp '/factory/worker/space-factory-worker' \"$bin\"\nchmod 0755 \"$bin\"\nexec \"$bin\" build\n"],
+            "arguments": [],
+            "environment": {
+                "SF_RUN_ID": "build-20261128-142501-a3f9c2",
+                "SF_RUN_KIND": "build",
+                "SF_MODEL_ID": "Tongyi-MAI/Z-Image-Turbo",
+                "SF_TARGET_SPACE": "alice/space-factory-z-image-v1",
+                "SF_PI_MODEL": "Qwen/Qwen3-Coder-Next",
+                "SF_IMPLEMENTATION_MODE": "full-inference-gated",
+                "SF_PREFERRED_HARDWARE": "zero-a10g",
+                "SF_ALLOW_FIXED_GPU_FALLBACK": "true",
+                "SF_FALLBACK_HARDWARE": "l40sx1",
+                "SF_BUCKET": "alice/space-factory-runs",
+                "SF_HUB_URL": "https://huggingface.co",
+                "SF_INFERENCE_URL": "https://router.huggingface.co/v1",
+                "SF_OUTPUT_DIR": "/output",
+                "SF_PI_VERSION": "0.73.1",
+            },
+            "secrets": {"HF_TOKEN": TOKEN},
+            "flavor": "cpu-basic",
+            "timeoutSeconds": 10800,
+            "labels": {"space-factory": "build", "run-id": "build-20261128-142501-a3f9c2"},
+            "volumes": [
+                {"type": "bucket", "source": "alice/space-factory-runs", "mountPath": "/output", "readOnly": false},
+                {"type": "space", "source": "spacefactory/space-factory", "mountPath": "/factory", "readOnly": true},
+            ],
+        });
+        assert_eq!(body, expected);
+    }
+
+    #[test]
+    fn golden_validate_job() {
+        let cfg = JobSpecConfig {
+            hub_url: "http://127.0.0.1:9000".into(),
+            inference_url: "http://127.0.0.1:9000/v1".into(),
+            ..JobSpecConfig::new(WorkerSource::Url {
+                url: "http://127.0.0.1:9000/spaces/sf/app/resolve/main/worker".into(),
+            })
+        };
+        let body = validate_job(&validate_req(), TOKEN, &cfg);
+        let expected = json!({
+            "dockerImage": "node:22-bookworm",
+            "command": ["sh", "-c", "set -eu\nbin=\"$(mktemp /tmp/space-factory-worker.XXXXXX)\"\ncurl -fsSL --retry 3 -H \"Authorization: Bearer $HF_TOKEN\" -o \"$bin\" \"$SF_WORKER_URL\"\nchmod 0755 \"$bin\"\nexec \"$bin\" validate\n"],
+            "arguments": [],
+            "environment": {
+                "SF_RUN_ID": "validate-20261128-142501-a3f9c2",
+                "SF_RUN_KIND": "validate",
+                "SF_TARGET_SPACE": "alice/space-factory-z-image-v1",
+                "SF_API_NAME": "/generate",
+                "SF_TEST_ARGS_JSON": "[\"a cinematic robot cat astronaut, detailed, studio lighting\"]",
+                "SF_TEST_KWARGS_JSON": "{}",
+                "SF_EXPECTED_OUTPUT": "image",
+                "SF_LIVE_TIMEOUT_S": "1800",
+                "SF_BUCKET": "alice/space-factory-runs",
+                "SF_HUB_URL": "http://127.0.0.1:9000",
+                "SF_INFERENCE_URL": "http://127.0.0.1:9000/v1",
+                "SF_OUTPUT_DIR": "/output",
+                "SF_PI_VERSION": "0.73.1",
+                "SF_WORKER_URL": "http://127.0.0.1:9000/spaces/sf/app/resolve/main/worker",
+            },
+            "secrets": {"HF_TOKEN": TOKEN},
+            "flavor": "cpu-basic",
+            "timeoutSeconds": 2700,
+            "labels": {"space-factory": "validate", "run-id": "validate-20261128-142501-a3f9c2"},
+            "volumes": [
+                {"type": "bucket", "source": "alice/space-factory-runs", "mountPath": "/output", "readOnly": false},
+            ],
+        });
+        assert_eq!(body, expected);
+    }
+
+    #[test]
+    fn token_occurs_exactly_once_in_secrets() {
+        for body in [
+            build_job(&build_req(), TOKEN, &space_cfg()),
+            validate_job(&validate_req(), TOKEN, &space_cfg()),
+            validate_job(
+                &validate_req(),
+                TOKEN,
+                &JobSpecConfig::new(WorkerSource::Url {
+                    url: "https://huggingface.co/spaces/a/b/resolve/main/w".into(),
+                }),
+            ),
+        ] {
+            let text = serde_json::to_string(&body).unwrap();
+            assert_eq!(text.matches(TOKEN).count(), 1, "{text}");
+            assert_eq!(body["secrets"]["HF_TOKEN"], TOKEN);
+            let mut without = body.clone();
+            without.as_object_mut().unwrap().remove("secrets");
+            assert!(!serde_json::to_string(&without).unwrap().contains(TOKEN));
+        }
+    }
+
+    #[test]
+    fn token_is_not_sent_to_other_hosts() {
+        let cfg = JobSpecConfig::new(WorkerSource::Url {
+            url: "https://huggingface.co.evil.example/worker".into(),
+        });
+        assert!(!worker_script(RunKind::Build, &cfg).contains("Authorization"));
+        let cfg = JobSpecConfig::new(WorkerSource::Url {
+            url: "https://huggingface.co/spaces/a/b/resolve/main/w".into(),
+        });
+        assert!(worker_script(RunKind::Build, &cfg).contains("Bearer $HF_TOKEN"));
+        assert!(!is_on_hub(
+            "https://huggingface.co",
+            "https://huggingface.co"
+        ));
+    }
+
+    #[test]
+    fn odd_worker_paths_are_quoted() {
+        let cfg = JobSpecConfig::new(WorkerSource::SpaceVolume {
+            space: SpaceRef::parse("a/b").unwrap(),
+            path: "/it's $(here)".into(),
+        });
+        let script = worker_script(RunKind::Validate, &cfg);
+        assert!(
+            script.contains(r"cp '/factory/it'\''s $(here)' "),
+            "{script}"
+        );
+    }
+
+    #[test]
+    fn environment_round_trips_to_the_request() {
+        let req = build_req();
+        let body = build_job(&req, TOKEN, &space_cfg());
+        let env: HashMap<String, String> = body["environment"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+            .collect();
+        let get = |k: &str| env.get(k).cloned();
+        assert_eq!(BuildRequest::from_env(&get).unwrap(), req);
+        let settings = env::WorkerSettings::from_env(&get).unwrap();
+        assert_eq!(settings.output_dir, OUTPUT_MOUNT);
+        let vreq = validate_req();
+        let body = validate_job(&vreq, TOKEN, &space_cfg());
+        let env: HashMap<String, String> = body["environment"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(
+            ValidateRequest::from_env(&|k: &str| env.get(k).cloned()).unwrap(),
+            vreq
+        );
+    }
+
+    #[test]
+    fn labels_and_filters() {
+        let id = RunId::parse("r-1").unwrap();
+        assert_eq!(
+            labels(RunKind::Build, &id),
+            json!({"space-factory": "build", "run-id": "r-1"})
+        );
+        assert_eq!(run_label_filter(&id), "run-id=r-1");
+        let max = ValidateRequest {
+            live_timeout_seconds: 21_600,
+            ..validate_req()
+        };
+        assert_eq!(
+            validate_job(&max, TOKEN, &space_cfg())["timeoutSeconds"],
+            22_500
+        );
+    }
+}

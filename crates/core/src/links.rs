@@ -1,0 +1,226 @@
+//! Web links to the Hub pages of a run: job, Space, Space settings, bucket, the run's folder,
+//! model, and a Space's app origin. Path segments are percent-encoded where needed; the Hub origin
+//! is taken as configured (trailing `/` removed) — never from a page's URL parameters.
+
+use crate::ids::RunId;
+use crate::refs::{BucketRef, ModelRef, SpaceRef};
+
+/// Percent-encodes one path segment (everything but `A-Za-z0-9-._~`).
+pub fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Percent-encodes a `/`-separated path, keeping the `/`s.
+pub fn encode_path(path: &str) -> String {
+    path.split('/')
+        .map(encode_segment)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Builds links against one Hub origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Links {
+    hub: String,
+    app_scheme: String,
+    app_domain: String,
+}
+
+impl Links {
+    /// Links for the Hub at `hub_origin`, e.g. `https://huggingface.co` (a trailing `/` is ignored).
+    /// Space apps are at `https://{subdomain}.hf.space`.
+    pub fn new(hub_origin: &str) -> Links {
+        Links {
+            hub: hub_origin.trim().trim_end_matches('/').to_string(),
+            app_scheme: "https".to_string(),
+            app_domain: "hf.space".to_string(),
+        }
+    }
+
+    /// Serves Space apps from `{scheme}://{subdomain}.{domain}` instead (for the local simulator).
+    pub fn with_space_apps(mut self, scheme: &str, domain: &str) -> Links {
+        self.app_scheme = scheme.to_string();
+        self.app_domain = domain.trim_matches('.').to_string();
+        self
+    }
+
+    /// The Hub origin in use.
+    pub fn hub(&self) -> &str {
+        &self.hub
+    }
+
+    /// `{hub}/jobs/{owner}/{job_id}`.
+    pub fn job(&self, owner: &str, job_id: &str) -> String {
+        format!(
+            "{}/jobs/{}/{}",
+            self.hub,
+            encode_segment(owner),
+            encode_segment(job_id)
+        )
+    }
+
+    /// `{hub}/spaces/{owner}/{name}`.
+    pub fn space(&self, space: &SpaceRef) -> String {
+        format!(
+            "{}/spaces/{}/{}",
+            self.hub,
+            encode_segment(space.owner()),
+            encode_segment(space.name())
+        )
+    }
+
+    /// `{hub}/spaces/{owner}/{name}/settings` (where hardware is chosen by hand).
+    pub fn space_settings(&self, space: &SpaceRef) -> String {
+        format!("{}/settings", self.space(space))
+    }
+
+    /// `{hub}/spaces/{owner}/{name}?logs=container` — the Space page with its logs open.
+    pub fn space_logs(&self, space: &SpaceRef) -> String {
+        format!("{}?logs=container", self.space(space))
+    }
+
+    /// `{hub}/{owner}/{name}`.
+    pub fn model(&self, model: &ModelRef) -> String {
+        format!(
+            "{}/{}/{}",
+            self.hub,
+            encode_segment(model.owner()),
+            encode_segment(model.name())
+        )
+    }
+
+    /// `{hub}/buckets/{owner}/{name}`.
+    pub fn bucket(&self, bucket: &BucketRef) -> String {
+        format!(
+            "{}/buckets/{}/{}",
+            self.hub,
+            encode_segment(bucket.owner()),
+            encode_segment(bucket.name())
+        )
+    }
+
+    /// `{hub}/buckets/{owner}/{name}/tree/runs/{run_id}` — the run's folder in the bucket's web view.
+    pub fn bucket_run_folder(&self, bucket: &BucketRef, run_id: &RunId) -> String {
+        format!(
+            "{}/tree/runs/{}",
+            self.bucket(bucket),
+            encode_segment(run_id.as_str())
+        )
+    }
+
+    /// `{hub}/buckets/{owner}/{name}/resolve/{path}` — a file of the bucket (download).
+    pub fn bucket_file(&self, bucket: &BucketRef, path: &str) -> String {
+        format!(
+            "{}/resolve/{}",
+            self.bucket(bucket),
+            encode_path(path.trim_start_matches('/'))
+        )
+    }
+
+    /// `https://{subdomain}.hf.space` — where the Space's app answers.
+    pub fn space_app_origin(&self, space: &SpaceRef) -> String {
+        format!(
+            "{}://{}.{}",
+            self.app_scheme,
+            space.subdomain(),
+            self.app_domain
+        )
+    }
+}
+
+impl Default for Links {
+    fn default() -> Self {
+        Links::new(crate::jobspec::DEFAULT_HUB_URL)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn links() {
+        let l = Links::new("https://huggingface.co/");
+        let space = SpaceRef::parse("alice/My_App.v2").unwrap();
+        let bucket = BucketRef::parse("alice/space-factory-runs").unwrap();
+        let run = RunId::parse("build-20261128-142501-a3f9c2").unwrap();
+        assert_eq!(
+            l.job("alice", "6759a1b2c3d4e5f601234567"),
+            "https://huggingface.co/jobs/alice/6759a1b2c3d4e5f601234567"
+        );
+        assert_eq!(
+            l.space(&space),
+            "https://huggingface.co/spaces/alice/My_App.v2"
+        );
+        assert_eq!(
+            l.space_settings(&space),
+            "https://huggingface.co/spaces/alice/My_App.v2/settings"
+        );
+        assert_eq!(
+            l.space_logs(&space),
+            "https://huggingface.co/spaces/alice/My_App.v2?logs=container"
+        );
+        assert_eq!(
+            l.bucket(&bucket),
+            "https://huggingface.co/buckets/alice/space-factory-runs"
+        );
+        assert_eq!(
+            l.bucket_run_folder(&bucket, &run),
+            "https://huggingface.co/buckets/alice/space-factory-runs/tree/runs/build-20261128-142501-a3f9c2"
+        );
+        assert_eq!(
+            l.bucket_file(&bucket, "runs/r1/artifacts/out put.png"),
+            "https://huggingface.co/buckets/alice/space-factory-runs/resolve/runs/r1/artifacts/out%20put.png"
+        );
+        assert_eq!(
+            l.model(&ModelRef::parse("Tongyi-MAI/Z-Image-Turbo").unwrap()),
+            "https://huggingface.co/Tongyi-MAI/Z-Image-Turbo"
+        );
+        assert_eq!(
+            l.space_app_origin(&space),
+            "https://alice-my-app-v2.hf.space"
+        );
+        assert_eq!(
+            l.job("a/b", "x?y"),
+            "https://huggingface.co/jobs/a%2Fb/x%3Fy"
+        );
+        let local = Links::new("http://127.0.0.1:9000").with_space_apps("http", "localhost:9001");
+        assert_eq!(
+            local.space_app_origin(&space),
+            "http://alice-my-app-v2.localhost:9001"
+        );
+        assert_eq!(local.hub(), "http://127.0.0.1:9000");
+        assert_eq!(Links::default().hub(), "https://huggingface.co");
+    }
+
+    proptest! {
+        #[test]
+        fn encoded_segments_are_safe_and_reversible(s in "\\PC{0,30}") {
+            let e = encode_segment(&s);
+            prop_assert!(e.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+            // decode
+            let bytes = e.as_bytes();
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == b'%' {
+                    out.push(u8::from_str_radix(&e[i + 1..i + 3], 16).unwrap());
+                    i += 3;
+                } else {
+                    out.push(bytes[i]);
+                    i += 1;
+                }
+            }
+            prop_assert_eq!(String::from_utf8(out).unwrap(), s);
+        }
+    }
+}
