@@ -516,6 +516,28 @@ mod tests {
     }
 
     #[test]
+    fn network_and_local_errors_have_sentences_too() {
+        let e = HubError::network(
+            Operation::BucketInfo,
+            "https://hf.co/api/buckets/a/b",
+            &TransportError::Network("connection refused".into()),
+        );
+        assert!(e.is_network());
+        assert_eq!(e.status(), None);
+        assert_eq!(
+            e.user_message(),
+            "Could not reach Hugging Face to check the bucket; check your connection and try again."
+        );
+        let e = HubError::NotSignedIn {
+            operation: Operation::CreateJob,
+        };
+        assert_eq!(
+            e.user_message(),
+            "Could not start the job because nobody is signed in; sign in with Hugging Face first."
+        );
+    }
+
+    #[test]
     fn urls_in_errors_lose_secret_query_values() {
         let e = HubError::from_response(
             Operation::Fetch,
