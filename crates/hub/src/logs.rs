@@ -232,7 +232,13 @@ impl<T: Transport> StreamState<T> {
             match self.read().await {
                 Read::Chunk(bytes) => {
                     let events = self.parser.feed(&bytes);
+                    let idle = events.is_empty() && self.parser.is_idle();
                     self.take_events(events);
+                    // Keep-alives only: as good as silence for noticing that the job ended,
+                    // even when they come more often than the poll interval.
+                    if idle && matches!(self.source, LogSource::Job { .. }) {
+                        self.on_quiet().await;
+                    }
                 }
                 Read::Broken(error) => {
                     self.body = None;
@@ -270,15 +276,18 @@ impl<T: Transport> StreamState<T> {
                         }
                     }
                 }
-                Read::Quiet => {
-                    if self.job_finished {
-                        self.body = None;
-                        self.done = true;
-                    } else {
-                        self.job_finished = self.job_has_finished().await;
-                    }
-                }
+                Read::Quiet => self.on_quiet().await,
             }
+        }
+    }
+
+    /// The job's stream is quiet: end if the job had already finished, else check it.
+    async fn on_quiet(&mut self) {
+        if self.job_finished {
+            self.body = None;
+            self.done = true;
+        } else {
+            self.job_finished = self.job_has_finished().await;
         }
     }
 
@@ -539,6 +548,31 @@ mod tests {
             assert_eq!(lines, ["a"]);
             assert!(error.is_none());
             assert_eq!(c.transport().remaining(), 0);
+        }
+
+        #[tokio::test]
+        async fn frequent_keep_alives_do_not_keep_a_finished_job_open() {
+            let keep_alive = || Chunk::Bytes(b": keep-alive\n\n".to_vec());
+            let c = client([
+                Answer::sse(vec![
+                    data("a", "t1"),
+                    keep_alive(),
+                    keep_alive(),
+                    keep_alive(),
+                    Chunk::Stall,
+                ]),
+                job("RUNNING"),
+                job("COMPLETED"),
+            ]);
+            let (lines, error) = collect(c.job_logs("alice", "j1").unwrap()).await;
+            assert_eq!(lines, ["a"]);
+            assert!(error.is_none());
+            assert_eq!(c.transport().remaining(), 0);
+            assert_eq!(
+                c.transport().requests().len(),
+                3,
+                "no check after the job had finished"
+            );
         }
 
         #[tokio::test]

@@ -55,6 +55,11 @@ impl SseParser {
         events
     }
 
+    /// Nothing half-read: no partial line and no event waiting for its blank line.
+    pub fn is_idle(&self) -> bool {
+        self.line.is_empty() && !self.has_data
+    }
+
     /// The stream ended cleanly: an unterminated last line is taken as complete and a pending
     /// event is dispatched (lenient: the format says to drop it, but a server that closes right
     /// after its last `data:` line means it).
@@ -180,6 +185,18 @@ mod tests {
         let mut p = SseParser::new();
         assert!(p.feed(b"data: pending\n").is_empty());
         assert_eq!(p.finish(), vec![data("pending")]);
+    }
+
+    #[test]
+    fn idle_only_between_events() {
+        let mut p = SseParser::new();
+        assert!(p.is_idle());
+        p.feed(b"data: x");
+        assert!(!p.is_idle());
+        p.feed(b"\n");
+        assert!(!p.is_idle());
+        p.feed(b"\n: keep-alive\n\n");
+        assert!(p.is_idle());
     }
 
     #[test]
