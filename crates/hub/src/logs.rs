@@ -499,6 +499,8 @@ mod tests {
                     Chunk::Bytes(b"data: {\"data\":\"c\",".to_vec()),
                     Chunk::Break,
                 ]),
+                // Asked after the keep-alive.
+                job("RUNNING"),
                 Answer::sse(vec![
                     data("a", "t1"),
                     data("b", "t2"),
@@ -511,15 +513,16 @@ mod tests {
             assert_eq!(lines, ["a", "b", "c", "d"]);
             assert!(error.is_none());
             let sent = c.transport().requests();
-            assert_eq!(sent.len(), 3);
+            assert_eq!(sent.len(), 4);
             assert_eq!(sent[0].url, format!("{HUB}/api/jobs/alice/j1/logs"));
             assert_eq!(sent[0].headers.get("accept"), Some("text/event-stream"));
             assert_eq!(
                 authorization(&sent[0]),
                 Some(format!("Bearer {TOKEN}").as_str())
             );
-            assert_eq!(sent[1].url, sent[0].url);
-            assert_eq!(sent[2].url, format!("{HUB}/api/jobs/alice/j1"));
+            assert_eq!(sent[1].url, format!("{HUB}/api/jobs/alice/j1"));
+            assert_eq!(sent[2].url, sent[0].url);
+            assert_eq!(sent[3].url, sent[1].url);
             assert_eq!(c.transport().sleeps(), [Duration::from_secs(1)]);
         }
 
