@@ -1,1 +1,208 @@
-//! Local Hub simulator (see issue 3).
+//! # hubsim — a local stand-in for huggingface.co
+//!
+//! A test double, never a production path. It answers the Hub endpoints Space Factory uses with
+//! the same paths, JSON shapes, status codes, error bodies and headers as the real Hub (see
+//! `shared/reference/hub-api.md`), and its fidelity is checked by running the official
+//! `huggingface_hub` Python client against it (`tests/conformance.rs`).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use sf_hubsim::{HubSim, SimConfig, TEST_TOKEN};
+//! let dir = std::env::temp_dir().join("hubsim-demo");
+//! let sim = HubSim::start(SimConfig::for_tests(&dir), "127.0.0.1:0".parse().unwrap()).await?;
+//! println!("Hub at {} — token {TEST_TOKEN}", sim.url());
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! ## What it simulates
+//! - **Every response** carries `X-Request-Id`; errors are `{"error": "..."}` with
+//!   `X-Error-Code` / `X-Error-Message`; lists paginate with `Link: <...>; rel="next"`.
+//! - **CORS** for any origin, preflight included.
+//! - **OAuth** (authorization code + PKCE S256), `whoami-v2`, tokens with scopes and expiry.
+//!   Seeded users: [`TEST_USER`] (PRO) and [`OTHER_USER`] (free), with full-scope tokens.
+//! - **Buckets** as folders under `data_dir/buckets/{ns}/{name}/`.
+//! - **Jobs** that really run (see below).
+//! - **Spaces**: create, commit, files, runtime stages on a timer, hardware requests with a
+//!   refusal policy, build/run logs. Files live under `data_dir/spaces/{ns}/{name}/`.
+//! - **Models**: fixtures in `fixtures/models/` (a text-to-image model, gpt2, a gated model, a
+//!   huge model and one without a README).
+//! - **The built app** (`app_dir`), served like a static Space with `window.huggingface` injected.
+//!
+//! ## How a job runs
+//! `POST /api/jobs/{ns}` validates the body, records it (see the control API) and answers with
+//! the job in stage `SCHEDULING`. After `job_step_ms` the job turns `RUNNING` and its `command`
+//! followed by `arguments` is spawned as a local process (`dockerImage` / `spaceId` are ignored:
+//! the process runs on this machine, in its own process group, with working directory
+//! `data_dir/jobs/{id}/`). Its environment is only `PATH`, `HOME` (the working directory), the
+//! job's `environment`, its `secrets`, `JOB_ID`, `ACCELERATOR` (empty), `CPU_CORES` and `MEMORY`.
+//!
+//! **Volumes** are mapped to local folders: a `bucket` volume to the bucket's folder (plus its
+//! `path` subfolder), a `space` volume to that Space's folder (read-only by convention, not
+//! enforced). Any command element, argument or environment value that **starts with** a volume's
+//! `mountPath` (equal to it, or followed by `/`) is rewritten to the local folder: with
+//! `{"mountPath": "/output"}` the argument `/output/runs/x` becomes `<data_dir>/buckets/u/b/runs/x`.
+//! Paths inside longer strings (e.g. inside `sh -c "..."`) are not rewritten. Secret values are
+//! never rewritten. Model and dataset volumes are refused with 400.
+//!
+//! Each stdout/stderr line becomes a log line (after a first `===== Job started at ... =====`
+//! line, as on the Hub). Exit code 0 → `COMPLETED`; any other → `ERROR` with a message;
+//! `timeoutSeconds` (default 1800) elapsed → `ERROR`; cancel → SIGTERM to the process group,
+//! SIGKILL after `cancel_grace_ms` → `CANCELED`.
+//!
+//! ## Control API (test-only, unauthenticated, under `/__sim`)
+//! See [`control`] for the routes: mint / expire / revoke tokens, fault injection, the recorded
+//! job requests, direct bucket writes, consent mode, hardware policy, gated access, Space stages.
+//!
+//! ## Seams for later work
+//! Spaces do not run an app yet: their runtime walks `BUILDING → RUNNING` on a timer in
+//! `spaces::run_lifecycle`, which is where a real Gradio process would be started.
+
+pub mod control;
+
+mod account;
+mod buckets;
+mod config;
+mod error;
+mod frontmatter;
+mod hardware;
+mod jobs;
+mod middleware;
+mod models;
+mod oauth;
+mod pagination;
+mod spaces;
+mod sse;
+mod state;
+mod static_app;
+mod util;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::{ConsentMode, HardwareRefusal, SimConfig};
+
+/// The seeded user every test signs in as. PRO, can pay, no orgs.
+pub const TEST_USER: &str = "sf-tester";
+/// A full-scope, non-expiring access token of [`TEST_USER`].
+pub const TEST_TOKEN: &str = "hf_SimTesterFullScopeToken0123456789A";
+/// A second seeded user (free account) to test access between namespaces.
+pub const OTHER_USER: &str = "other-user";
+/// A full-scope, non-expiring access token of [`OTHER_USER`].
+pub const OTHER_TOKEN: &str = "hf_SimOtherUserFullScopeToken012345AB";
+
+/// A running simulator. Dropping it without [`HubSim::shutdown`] leaves the server task running
+/// until the tokio runtime ends.
+pub struct HubSim {
+    url: String,
+    addr: SocketAddr,
+    sim: Arc<state::Sim>,
+    stop: Option<oneshot::Sender<()>>,
+    server: JoinHandle<()>,
+}
+
+impl HubSim {
+    /// Binds `addr` (use `127.0.0.1:0` in tests) and serves the simulated Hub on it.
+    pub async fn start(cfg: SimConfig, addr: SocketAddr) -> std::io::Result<HubSim> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://{addr}");
+        let public_url = cfg
+            .public_url_override
+            .clone()
+            .map(|u| u.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| url.clone());
+        let sim = state::Sim::new(cfg, public_url)?;
+        spaces::resume_lifecycles(&sim);
+        let app = router(sim.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!("hubsim server stopped: {e}");
+            }
+        });
+        tracing::info!("hubsim listening on {url}");
+        Ok(HubSim {
+            url,
+            addr,
+            sim,
+            stop: Some(stop),
+            server,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The origin the simulator advertises (the public URL override, else [`HubSim::url`]).
+    pub fn public_url(&self) -> String {
+        self.sim.public_url.clone()
+    }
+
+    /// Stops running jobs (SIGKILL to their process groups), ends open log streams and stops
+    /// the server.
+    pub async fn shutdown(mut self) {
+        self.sim.shutdown.send_replace(true);
+        jobs::kill_all(&self.sim);
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if tokio::time::timeout(Duration::from_secs(3), &mut self.server)
+            .await
+            .is_err()
+        {
+            self.server.abort();
+        }
+    }
+}
+
+fn router(sim: Arc<state::Sim>) -> Router {
+    Router::new()
+        .merge(oauth::routes())
+        .merge(account::routes())
+        .merge(buckets::routes())
+        .merge(jobs::routes())
+        .merge(spaces::routes())
+        .merge(models::routes())
+        .nest("/__sim", control::routes())
+        .fallback(static_app::fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            sim.clone(),
+            middleware::faults,
+        ))
+        .layer(axum::middleware::from_fn(middleware::cors))
+        .layer(axum::middleware::from_fn(middleware::request_id))
+        .with_state(sim)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeded_tokens_look_like_hub_tokens() {
+        for token in [TEST_TOKEN, OTHER_TOKEN] {
+            let rest = token.strip_prefix("hf_").unwrap();
+            assert_eq!(rest.len(), 34, "{token}");
+            assert!(rest.chars().all(|c| c.is_ascii_alphanumeric()));
+        }
+    }
+}

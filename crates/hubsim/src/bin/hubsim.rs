@@ -1,0 +1,164 @@
+//! `hubsim` — run the local Hub simulator by hand.
+//!
+//! ```text
+//! hubsim [--port 7860] [--host 127.0.0.1] [--data-dir ./hubsim-data] [--app-dir dist]
+//!        [--oauth-client-id ID] [--oauth-scopes "openid profile jobs ..."]
+//!        [--public-url URL] [--var KEY=VALUE]... [--consent ask|approve|deny]
+//!        [--fast] [--print-tokens]
+//! ```
+//! Logs go to stderr; set `HUBSIM_LOG=debug` for request logs (tokens are never logged).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use sf_hubsim::{ConsentMode, HubSim, OTHER_TOKEN, OTHER_USER, SimConfig, TEST_TOKEN, TEST_USER};
+
+const USAGE: &str = "usage: hubsim [--port N] [--host ADDR] [--data-dir DIR] [--app-dir DIR] \
+[--oauth-client-id ID] [--oauth-scopes SCOPES] [--public-url URL] [--var KEY=VALUE]... \
+[--consent ask|approve|deny] [--fast] [--print-tokens]";
+
+struct Args {
+    port: u16,
+    host: String,
+    data_dir: PathBuf,
+    app_dir: Option<PathBuf>,
+    oauth_client_id: Option<String>,
+    oauth_scopes: Option<String>,
+    public_url: Option<String>,
+    vars: Vec<(String, String)>,
+    consent: Option<ConsentMode>,
+    fast: bool,
+    print_tokens: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        port: 7860,
+        host: "127.0.0.1".to_string(),
+        data_dir: PathBuf::from("hubsim-data"),
+        app_dir: None,
+        oauth_client_id: None,
+        oauth_scopes: None,
+        public_url: None,
+        vars: Vec::new(),
+        consent: None,
+        fast: false,
+        print_tokens: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
+        };
+        match flag.as_str() {
+            "--port" => {
+                args.port = value("--port")?
+                    .parse()
+                    .map_err(|_| "--port must be a number from 0 to 65535".to_string())?
+            }
+            "--host" => args.host = value("--host")?,
+            "--data-dir" => args.data_dir = value("--data-dir")?.into(),
+            "--app-dir" => args.app_dir = Some(value("--app-dir")?.into()),
+            "--oauth-client-id" => args.oauth_client_id = Some(value("--oauth-client-id")?),
+            "--oauth-scopes" => args.oauth_scopes = Some(value("--oauth-scopes")?),
+            "--public-url" => args.public_url = Some(value("--public-url")?),
+            "--var" => {
+                let kv = value("--var")?;
+                let (k, v) = kv
+                    .split_once('=')
+                    .ok_or_else(|| format!("--var expects KEY=VALUE, got '{kv}'"))?;
+                args.vars.push((k.to_string(), v.to_string()));
+            }
+            "--consent" => {
+                args.consent = Some(match value("--consent")?.as_str() {
+                    "ask" => ConsentMode::Ask,
+                    "approve" => ConsentMode::Approve,
+                    "deny" => ConsentMode::Deny,
+                    other => {
+                        return Err(format!("--consent is ask, approve or deny, not '{other}'"));
+                    }
+                })
+            }
+            "--fast" => args.fast = true,
+            "--print-tokens" => args.print_tokens = true,
+            "-h" | "--help" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown argument '{other}'\n{USAGE}")),
+        }
+    }
+    Ok(args)
+}
+
+fn init_logging() {
+    let level = std::env::var("HUBSIM_LOG")
+        .ok()
+        .and_then(|l| l.parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::WARN);
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging();
+    let mut cfg = if args.fast {
+        SimConfig::for_tests(&args.data_dir)
+    } else {
+        SimConfig::new(&args.data_dir)
+    };
+    cfg.app_dir = args.app_dir;
+    cfg.oauth_client_id = args.oauth_client_id;
+    if let Some(scopes) = args.oauth_scopes {
+        cfg.oauth_scopes = scopes;
+    }
+    if let Some(url) = args.public_url {
+        cfg = cfg.with_public_url(url);
+    }
+    if let Some(consent) = args.consent {
+        cfg.consent = consent;
+    }
+    for (k, v) in args.vars {
+        cfg.extra_variables.insert(k, v);
+    }
+    let addr: SocketAddr = match format!("{}:{}", args.host, args.port).parse() {
+        Ok(a) => a,
+        Err(_) => {
+            eprintln!(
+                "'{}:{}' is not a valid address to listen on",
+                args.host, args.port
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let sim = match HubSim::start(cfg, addr).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("hubsim could not listen on {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{}", sim.url());
+    if args.print_tokens {
+        println!("{TEST_USER} {TEST_TOKEN}");
+        println!("{OTHER_USER} {OTHER_TOKEN}");
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    sim.shutdown().await;
+    ExitCode::SUCCESS
+}

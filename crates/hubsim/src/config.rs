@@ -1,0 +1,166 @@
+//! How a simulator instance behaves: where it keeps files, what it serves, how fast things move.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// What the OAuth authorize page does when a browser arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ConsentMode {
+    /// Show a consent page with Approve and Deny buttons.
+    #[default]
+    Ask,
+    /// Sign the user in straight away and redirect back with a code.
+    Approve,
+    /// Redirect back straight away with `error=access_denied`.
+    Deny,
+}
+
+/// How the Hub refuses a hardware request for a Space (for example ZeroGPU for a free account).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HardwareRefusal {
+    /// HTTP status, typically 402 (payment required) or 403 (not allowed).
+    pub status: u16,
+    /// The Hub's sentence, sent as `{"error": ...}` and `X-Error-Message`.
+    pub message: String,
+}
+
+/// Configuration of one simulator instance. Build it with [`SimConfig::new`] or
+/// [`SimConfig::for_tests`] and adjust with the `with_*` methods or the public fields.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Folder holding bucket and Space files (created if missing).
+    pub data_dir: PathBuf,
+    /// A built static app (`dist/`) to serve at `/` the way a static Space does.
+    pub app_dir: Option<PathBuf>,
+    /// OAuth client id the authorize endpoint accepts; `None` accepts any client id and leaves
+    /// `OAUTH_CLIENT_ID` out of the injected variables (the app then offers token paste).
+    pub oauth_client_id: Option<String>,
+    /// Value of `OAUTH_SCOPES` in the injected variables.
+    pub oauth_scopes: String,
+    /// Origin to advertise in URLs (discovery document, `Link` headers, variables) instead of
+    /// `http://<bound address>`.
+    pub public_url_override: Option<String>,
+    /// More `window.huggingface.variables` entries for the served app.
+    pub extra_variables: BTreeMap<String, String>,
+    /// Lifecycle pacing: how long a job stays SCHEDULING.
+    pub job_step_ms: u64,
+    /// Interval between `: keep-alive` comments on SSE streams (the Hub uses 30 s).
+    pub keepalive_ms: u64,
+    /// Items per page on paginated lists (tree, buckets, jobs).
+    pub page_size: usize,
+    /// How long a Space stays BUILDING (or APP_STARTING after a hardware change) before RUNNING.
+    pub space_build_ms: u64,
+    /// After SIGTERM, how long a cancelled job may take to exit before SIGKILL.
+    pub cancel_grace_ms: u64,
+    /// Lifetime of access tokens issued by the OAuth token endpoint (the Hub default is 8 h).
+    pub oauth_token_ttl_secs: u64,
+    /// What the authorize page does by default; tests can change it at run time.
+    pub consent: ConsentMode,
+    /// Space hardware flavors the Hub refuses, by flavor name.
+    pub hardware_refusals: BTreeMap<String, HardwareRefusal>,
+    /// `(user, model id)` pairs that were granted access to a gated model.
+    pub gated_access: BTreeSet<(String, String)>,
+}
+
+impl SimConfig {
+    /// Settings for a person running the simulator by hand: Hub-like pacing.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        SimConfig {
+            data_dir: data_dir.into(),
+            app_dir: None,
+            oauth_client_id: None,
+            oauth_scopes: "openid profile jobs read-repos write-repos manage-repos".to_string(),
+            public_url_override: None,
+            extra_variables: BTreeMap::new(),
+            job_step_ms: 1500,
+            keepalive_ms: 30_000,
+            page_size: 1000,
+            space_build_ms: 3000,
+            cancel_grace_ms: 5000,
+            oauth_token_ttl_secs: 8 * 3600,
+            consent: ConsentMode::Ask,
+            hardware_refusals: BTreeMap::new(),
+            gated_access: BTreeSet::new(),
+        }
+    }
+
+    /// Fast pacing and small pages so tests exercise lifecycles, keep-alives and pagination
+    /// quickly; consent is automatic.
+    pub fn for_tests(data_dir: impl Into<PathBuf>) -> Self {
+        SimConfig {
+            job_step_ms: 100,
+            keepalive_ms: 200,
+            page_size: 3,
+            space_build_ms: 200,
+            cancel_grace_ms: 500,
+            consent: ConsentMode::Approve,
+            ..SimConfig::new(data_dir)
+        }
+    }
+
+    pub fn with_app_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.app_dir = Some(dir.into());
+        self
+    }
+
+    pub fn with_oauth_client_id(mut self, id: impl Into<String>) -> Self {
+        self.oauth_client_id = Some(id.into());
+        self
+    }
+
+    pub fn with_oauth_scopes(mut self, scopes: impl Into<String>) -> Self {
+        self.oauth_scopes = scopes.into();
+        self
+    }
+
+    pub fn with_public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url_override = Some(url.into().trim_end_matches('/').to_string());
+        self
+    }
+
+    pub fn with_variable(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_variables.insert(key.into(), value.into());
+        self
+    }
+
+    pub fn with_page_size(mut self, n: usize) -> Self {
+        self.page_size = n.max(1);
+        self
+    }
+
+    pub fn with_consent(mut self, mode: ConsentMode) -> Self {
+        self.consent = mode;
+        self
+    }
+
+    pub fn with_hardware_refusal(
+        mut self,
+        flavor: impl Into<String>,
+        status: u16,
+        message: impl Into<String>,
+    ) -> Self {
+        self.hardware_refusals.insert(
+            flavor.into(),
+            HardwareRefusal {
+                status,
+                message: message.into(),
+            },
+        );
+        self
+    }
+
+    pub fn with_gated_access(mut self, user: impl Into<String>, model: impl Into<String>) -> Self {
+        self.gated_access.insert((user.into(), model.into()));
+        self
+    }
+}
+
+impl Default for SimConfig {
+    /// Hub-like pacing, files under `./hubsim-data`.
+    fn default() -> Self {
+        SimConfig::new("hubsim-data")
+    }
+}

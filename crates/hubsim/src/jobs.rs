@@ -1,0 +1,783 @@
+//! Jobs that really run: each accepted job spawns its command as a local process (see the crate
+//! documentation for the environment and the volume mapping) and walks the Hub's lifecycle
+//! SCHEDULING → RUNNING → COMPLETED / ERROR / CANCELED.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::sync::watch;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::{Caller, LogLine, Sim, lock};
+use crate::util::{iso, now_iso, random_hex, safe_relative_path, valid_label_part};
+
+const DEFAULT_TIMEOUT_SECS: u64 = 30 * 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Scheduling,
+    Running,
+    Completed,
+    Error,
+    Canceled,
+}
+
+impl Stage {
+    fn as_str(self) -> &'static str {
+        match self {
+            Stage::Scheduling => "SCHEDULING",
+            Stage::Running => "RUNNING",
+            Stage::Completed => "COMPLETED",
+            Stage::Error => "ERROR",
+            Stage::Canceled => "CANCELED",
+        }
+    }
+
+    fn is_terminal(self) -> bool {
+        matches!(self, Stage::Completed | Stage::Error | Stage::Canceled)
+    }
+}
+
+struct JobState {
+    /// The spec fields echoed back in every JobInfo (secrets reduced to their names).
+    echo: Map<String, Value>,
+    labels: BTreeMap<String, String>,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    stage: Stage,
+    message: Option<String>,
+    logs: Vec<LogLine>,
+    /// Process group of the running command.
+    pgid: Option<i32>,
+}
+
+pub(crate) struct JobCell {
+    id: String,
+    owner: String,
+    state: Mutex<JobState>,
+    /// Ticks when log lines are added or the stage changes.
+    changed: watch::Sender<u64>,
+    cancel: watch::Sender<bool>,
+}
+
+impl JobCell {
+    fn update<R>(&self, f: impl FnOnce(&mut JobState) -> R) -> R {
+        let r = f(&mut lock(&self.state));
+        self.changed.send_modify(|v| *v += 1);
+        r
+    }
+
+    fn log(&self, data: String) {
+        self.update(|s| {
+            s.logs.push(LogLine {
+                data,
+                timestamp: now_iso(),
+            })
+        });
+    }
+
+    fn finish(&self, stage: Stage, message: Option<String>) {
+        self.update(|s| {
+            if !s.stage.is_terminal() {
+                s.stage = stage;
+                s.message = message;
+                s.finished_at = Some(Utc::now());
+                s.pgid = None;
+            }
+        });
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct JobStore {
+    jobs: Mutex<Vec<Arc<JobCell>>>,
+    /// Bodies received by job creation, for tests (may hold secrets: test-only).
+    pub requests: Mutex<Vec<Value>>,
+}
+
+impl JobStore {
+    fn find(&self, ns: &str, id: &str) -> Option<Arc<JobCell>> {
+        lock(&self.jobs)
+            .iter()
+            .find(|j| j.id == id && j.owner == ns)
+            .cloned()
+    }
+}
+
+/// Kills every running job's process group (on shutdown).
+pub(crate) fn kill_all(sim: &Sim) {
+    for job in lock(&sim.jobs.jobs).iter() {
+        if let Some(pgid) = lock(&job.state).pgid {
+            signal_group(pgid, libc::SIGKILL);
+        }
+    }
+}
+
+fn signal_group(pgid: i32, signal: i32) {
+    if pgid > 1 {
+        // SAFETY: kill(2) with a negative pid signals a process group; it has no memory effects.
+        unsafe {
+            libc::kill(-pgid, signal);
+        }
+    }
+}
+
+pub(crate) fn routes() -> Router<Arc<Sim>> {
+    Router::new()
+        .route("/api/jobs/hardware", get(hardware))
+        .route("/api/jobs/{ns}", get(list).post(create))
+        .route("/api/jobs/{ns}/{id}", get(inspect))
+        .route("/api/jobs/{ns}/{id}/cancel", post(cancel))
+        .route("/api/jobs/{ns}/{id}/logs", get(logs))
+        .route("/api/jobs/{ns}/{id}/labels", put(set_labels))
+}
+
+async fn hardware() -> Response {
+    axum::Json(crate::hardware::job_flavors()).into_response()
+}
+
+/// The caller, if allowed to use jobs under `ns`.
+fn job_caller(sim: &Sim, headers: &HeaderMap, ns: &str) -> ApiResult<Caller> {
+    let caller = sim.require_caller(headers)?;
+    if caller.user != ns {
+        return Err(ApiError::forbidden(format!(
+            "You don't have access to the jobs of the namespace '{ns}'."
+        )));
+    }
+    caller.require_any(&["jobs"], "run and read jobs")?;
+    Ok(caller)
+}
+
+fn job_json(sim: &Sim, cell: &JobCell) -> Value {
+    let s = lock(&cell.state);
+    let mut v = Value::Object(s.echo.clone());
+    let now = Utc::now();
+    let secs = |a: DateTime<Utc>, b: DateTime<Utc>| (b - a).num_seconds().max(0);
+    let owner_id = sim
+        .user(&cell.owner)
+        .map(|u| u.id.clone())
+        .unwrap_or_default();
+    v["id"] = json!(cell.id);
+    v["createdAt"] = json!(iso(s.created_at));
+    if let Some(t) = s.started_at {
+        v["startedAt"] = json!(iso(t));
+    }
+    if let Some(t) = s.finished_at {
+        v["finishedAt"] = json!(iso(t));
+    }
+    if !s.labels.is_empty() {
+        v["labels"] = json!(s.labels);
+    }
+    v["status"] = json!({
+        "stage": s.stage.as_str(),
+        "message": s.message,
+        "failureCount": u32::from(s.stage == Stage::Error),
+    });
+    let end = s.finished_at.unwrap_or(now);
+    v["durations"] = json!({
+        "schedulingSecs": s.started_at.map(|t| secs(s.created_at, t)),
+        "runningSecs": s.started_at.map(|t| secs(t, end)),
+        "totalSecs": secs(s.created_at, end),
+    });
+    v["owner"] = json!({ "id": owner_id, "name": cell.owner, "type": "user" });
+    v["initiator"] = json!({ "type": "user", "id": owner_id, "name": cell.owner });
+    v
+}
+
+/// A validated job request, ready to run.
+struct Plan {
+    program: String,
+    args: Vec<String>,
+    env: BTreeMap<String, String>,
+    secrets: BTreeMap<String, String>,
+    flavor: String,
+    timeout: u64,
+    echo: Map<String, Value>,
+    labels: BTreeMap<String, String>,
+}
+
+fn string_list(body: &Map<String, Value>, key: &str) -> ApiResult<Option<Vec<String>>> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| {
+                i.as_str().map(str::to_string).ok_or_else(|| {
+                    ApiError::bad_request(format!("'{key}' must be a list of strings."))
+                })
+            })
+            .collect::<ApiResult<Vec<_>>>()
+            .map(Some),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "'{key}' must be a list of strings."
+        ))),
+    }
+}
+
+fn string_map(body: &Map<String, Value>, key: &str) -> ApiResult<BTreeMap<String, String>> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(BTreeMap::new()),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                v.as_str()
+                    .map(|s| (k.clone(), s.to_string()))
+                    .ok_or_else(|| ApiError::bad_request(format!("'{key}.{k}' must be a string.")))
+            })
+            .collect(),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "'{key}' must be an object of strings."
+        ))),
+    }
+}
+
+/// Maps each volume's mount path to a local folder.
+fn mounts(sim: &Sim, caller: &Caller, volumes: &[Value]) -> ApiResult<Vec<(String, PathBuf)>> {
+    let mut out: Vec<(String, PathBuf)> = Vec::new();
+    for (i, v) in volumes.iter().enumerate() {
+        let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("");
+        let mount_path = field("mountPath").trim_end_matches('/').to_string();
+        if !field("mountPath").starts_with('/') || mount_path.is_empty() {
+            return Err(ApiError::bad_request(format!(
+                "volumes[{i}].mountPath must be an absolute path other than '/'."
+            )));
+        }
+        if out.iter().any(|(m, _)| *m == mount_path) {
+            return Err(ApiError::bad_request(format!(
+                "volumes[{i}].mountPath '{mount_path}' is used twice."
+            )));
+        }
+        let source = field("source");
+        let Some((ns, name)) = source.split_once('/') else {
+            return Err(ApiError::bad_request(format!(
+                "volumes[{i}].source must be 'namespace/name', got '{source}'."
+            )));
+        };
+        let mut local = match field("type") {
+            "bucket" => {
+                let meta = sim.buckets.get(source).ok_or_else(|| {
+                    ApiError::bad_request(format!("volumes[{i}]: bucket '{source}' not found."))
+                })?;
+                let read_only = v.get("readOnly").and_then(Value::as_bool).unwrap_or(false);
+                if (meta.private || !read_only) && caller.user != ns {
+                    return Err(ApiError::bad_request(format!(
+                        "volumes[{i}]: you cannot mount the bucket '{source}'{}.",
+                        if read_only { "" } else { " with write access" }
+                    )));
+                }
+                sim.buckets.folder(ns, name)
+            }
+            "space" => {
+                if !sim.spaces.readable_by(source, Some(&caller.user)) {
+                    return Err(ApiError::bad_request(format!(
+                        "volumes[{i}]: Space '{source}' not found."
+                    )));
+                }
+                sim.spaces.folder(ns, name)
+            }
+            "model" | "dataset" => {
+                return Err(ApiError::bad_request(format!(
+                    "volumes[{i}]: the Hub simulator can only mount bucket and space volumes."
+                )));
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "volumes[{i}].type '{other}' is not one of bucket, model, dataset, space."
+                )));
+            }
+        };
+        if let Some(sub) = v
+            .get("path")
+            .and_then(Value::as_str)
+            .filter(|p| !p.is_empty())
+        {
+            let rel = safe_relative_path(sub).ok_or_else(|| {
+                ApiError::bad_request(format!("volumes[{i}].path '{sub}' is not a valid path."))
+            })?;
+            local = local.join(rel);
+            let _ = std::fs::create_dir_all(&local);
+        }
+        out.push((mount_path, local));
+    }
+    // Longest mount path first, so nested mounts win.
+    out.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    Ok(out)
+}
+
+/// Rewrites a value that starts with a mount path to the mounted local folder.
+pub(crate) fn rewrite(value: &str, mounts: &[(String, PathBuf)]) -> String {
+    for (mount, local) in mounts {
+        if value == mount {
+            return local.to_string_lossy().into_owned();
+        }
+        if let Some(rest) = value.strip_prefix(mount.as_str())
+            && rest.starts_with('/')
+        {
+            return format!("{}{rest}", local.to_string_lossy());
+        }
+    }
+    value.to_string()
+}
+
+fn plan(sim: &Sim, caller: &Caller, body: &Value) -> ApiResult<Plan> {
+    let Some(body) = body.as_object() else {
+        return Err(ApiError::bad_request("The job spec must be a JSON object."));
+    };
+    let image = body
+        .get("dockerImage")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
+    let space = body
+        .get("spaceId")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
+    if image.is_some() == space.is_some() {
+        return Err(ApiError::bad_request(
+            "Exactly one of 'dockerImage' and 'spaceId' is required.",
+        ));
+    }
+    let command = string_list(body, "command")?.unwrap_or_default();
+    if command.is_empty() {
+        return Err(ApiError::bad_request(
+            "'command' must be a non-empty list of strings: the Hub simulator runs it as a local process.",
+        ));
+    }
+    let arguments = string_list(body, "arguments")?.unwrap_or_default();
+    let env = string_map(body, "environment")?;
+    let secrets = string_map(body, "secrets")?;
+    let flavor = match body.get("flavor") {
+        Some(Value::String(f)) if crate::hardware::is_job_flavor(f) => f.clone(),
+        Some(Value::String(f)) => {
+            return Err(ApiError::bad_request(format!(
+                "Unknown flavor '{f}': see GET /api/jobs/hardware."
+            )));
+        }
+        _ => return Err(ApiError::bad_request("'flavor' is required.")),
+    };
+    let timeout = match body.get("timeoutSeconds") {
+        None | Some(Value::Null) => DEFAULT_TIMEOUT_SECS,
+        Some(v) => v
+            .as_u64()
+            .filter(|t| *t > 0)
+            .ok_or_else(|| ApiError::bad_request("'timeoutSeconds' must be a positive integer."))?,
+    };
+    let labels = string_map(body, "labels")?;
+    for (k, v) in &labels {
+        if !valid_label_part(k, false) || !valid_label_part(v, true) {
+            return Err(ApiError::bad_request(format!(
+                "Invalid label '{k}={v}': keys and values use letters, digits, '-' and '_', at most 100 characters."
+            )));
+        }
+    }
+    let volumes = match body.get("volumes") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(v)) => v.clone(),
+        Some(_) => return Err(ApiError::bad_request("'volumes' must be a list.")),
+    };
+    let mounts = mounts(sim, caller, &volumes)?;
+
+    let mut echo = Map::new();
+    for key in [
+        "dockerImage",
+        "spaceId",
+        "command",
+        "arguments",
+        "environment",
+        "flavor",
+        "timeoutSeconds",
+        "attempts",
+        "arch",
+        "volumes",
+        "expose",
+        "network",
+        "resourceGroupId",
+    ] {
+        if let Some(v) = body.get(key) {
+            echo.insert(key.to_string(), v.clone());
+        }
+    }
+    echo.entry("arguments").or_insert_with(|| json!([]));
+    echo.entry("environment").or_insert_with(|| json!({}));
+    echo.insert("timeoutSeconds".into(), json!(timeout));
+    echo.insert("secrets".into(), json!(secrets.keys().collect::<Vec<_>>()));
+
+    let mut argv = command
+        .into_iter()
+        .chain(arguments)
+        .map(|a| rewrite(&a, &mounts));
+    let program = argv.next().unwrap_or_default();
+    Ok(Plan {
+        program,
+        args: argv.collect(),
+        env: env
+            .into_iter()
+            .map(|(k, v)| (k, rewrite(&v, &mounts)))
+            .collect(),
+        secrets,
+        flavor,
+        timeout,
+        echo,
+        labels,
+    })
+}
+
+async fn create(
+    State(sim): State<Arc<Sim>>,
+    UrlPath(ns): UrlPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let caller = job_caller(&sim, &headers, &ns)?;
+    let parsed: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))?;
+    let outcome = plan(&sim, &caller, &parsed);
+    let job_id = outcome.as_ref().ok().map(|_| random_hex(24));
+    lock(&sim.jobs.requests).push(json!({
+        "namespace": ns,
+        "jobId": job_id,
+        "status": if outcome.is_ok() { 200 } else { outcome.as_ref().err().map_or(400, |e| e.status.as_u16()) },
+        "body": parsed,
+    }));
+    let plan = outcome?;
+    let cell = Arc::new(JobCell {
+        id: job_id.unwrap_or_else(|| random_hex(24)),
+        owner: ns,
+        state: Mutex::new(JobState {
+            echo: plan.echo.clone(),
+            labels: plan.labels.clone(),
+            created_at: Utc::now(),
+            started_at: None,
+            finished_at: None,
+            stage: Stage::Scheduling,
+            message: None,
+            logs: Vec::new(),
+            pgid: None,
+        }),
+        changed: watch::channel(0).0,
+        cancel: watch::channel(false).0,
+    });
+    lock(&sim.jobs.jobs).push(cell.clone());
+    tracing::info!(job = %cell.id, "job created");
+    tokio::spawn(run(sim.clone(), cell.clone(), plan));
+    Ok(axum::Json(job_json(&sim, &cell)).into_response())
+}
+
+enum Outcome {
+    Exited(std::process::ExitStatus),
+    WaitFailed(String),
+    TimedOut,
+    Canceled,
+    Shutdown,
+}
+
+async fn run(sim: Arc<Sim>, cell: Arc<JobCell>, plan: Plan) {
+    let mut cancel = cell.cancel.subscribe();
+    let mut shutdown = sim.shutdown.subscribe();
+    tokio::select! {
+        _ = tokio::time::sleep(Duration::from_millis(sim.cfg.job_step_ms)) => {}
+        _ = cancel.wait_for(|c| *c) => {}
+        _ = shutdown.wait_for(|s| *s) => {}
+    }
+    if *cancel.borrow() {
+        cell.finish(Stage::Canceled, None);
+        return;
+    }
+    if sim.is_shutting_down() {
+        cell.finish(Stage::Error, Some("The Hub simulator stopped.".into()));
+        return;
+    }
+    let workdir = sim.cfg.data_dir.join("jobs").join(&cell.id);
+    if let Err(e) = std::fs::create_dir_all(&workdir) {
+        cell.finish(
+            Stage::Error,
+            Some(format!("Could not prepare the job folder: {e}")),
+        );
+        return;
+    }
+    let mut command = tokio::process::Command::new(&plan.program);
+    command
+        .args(&plan.args)
+        .env_clear()
+        .env(
+            "PATH",
+            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
+        )
+        .env("HOME", &workdir)
+        .env(
+            "ACCELERATOR",
+            crate::hardware::accelerator_env(&plan.flavor),
+        )
+        .env("CPU_CORES", crate::hardware::cpu_cores(&plan.flavor))
+        .env("MEMORY", crate::hardware::memory(&plan.flavor))
+        .envs(&plan.env)
+        .envs(&plan.secrets)
+        .env("JOB_ID", &cell.id)
+        .current_dir(&workdir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    cell.update(|s| {
+        s.stage = Stage::Running;
+        s.started_at = Some(Utc::now());
+    });
+    cell.log(format!("===== Job started at {} =====", now_iso()));
+    let mut child = match command.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            cell.log(format!("Could not start '{}': {e}", plan.program));
+            cell.finish(
+                Stage::Error,
+                Some(format!(
+                    "Could not start the command '{}': {e}",
+                    plan.program
+                )),
+            );
+            return;
+        }
+    };
+    let pgid = child.id().map(|p| p as i32);
+    cell.update(|s| s.pgid = pgid);
+    let readers = [
+        child
+            .stdout
+            .take()
+            .map(|o| tokio::spawn(pump(cell.clone(), o))),
+        child
+            .stderr
+            .take()
+            .map(|e| tokio::spawn(pump(cell.clone(), e))),
+    ];
+    let outcome = tokio::select! {
+        status = child.wait() => match status {
+            Ok(s) => Outcome::Exited(s),
+            Err(e) => Outcome::WaitFailed(e.to_string()),
+        },
+        _ = tokio::time::sleep(Duration::from_secs(plan.timeout)) => Outcome::TimedOut,
+        _ = cancel.wait_for(|c| *c) => Outcome::Canceled,
+        _ = shutdown.wait_for(|s| *s) => Outcome::Shutdown,
+    };
+    if !matches!(outcome, Outcome::Exited(_)) {
+        if let Some(pgid) = pgid {
+            signal_group(pgid, libc::SIGTERM);
+        }
+        let grace = Duration::from_millis(sim.cfg.cancel_grace_ms);
+        if tokio::time::timeout(grace, child.wait()).await.is_err() {
+            if let Some(pgid) = pgid {
+                signal_group(pgid, libc::SIGKILL);
+            }
+            let _ = child.wait().await;
+        }
+    }
+    // Leftover background processes of the job end with it, as in a container.
+    if let Some(pgid) = pgid {
+        signal_group(pgid, libc::SIGKILL);
+    }
+    for reader in readers.into_iter().flatten() {
+        let _ = tokio::time::timeout(Duration::from_secs(2), reader).await;
+    }
+    let (stage, message) = match outcome {
+        Outcome::Exited(status) if status.success() => (Stage::Completed, None),
+        Outcome::Exited(status) => (
+            Stage::Error,
+            Some(match status.code() {
+                Some(code) => format!("Job failed with exit code: {code}"),
+                None => "Job was killed by a signal".to_string(),
+            }),
+        ),
+        Outcome::WaitFailed(e) => (
+            Stage::Error,
+            Some(format!("Lost track of the job process: {e}")),
+        ),
+        Outcome::TimedOut => (
+            Stage::Error,
+            Some(format!("Job timed out after {} seconds", plan.timeout)),
+        ),
+        Outcome::Canceled => (Stage::Canceled, None),
+        Outcome::Shutdown => (Stage::Error, Some("The Hub simulator stopped.".into())),
+    };
+    tracing::info!(job = %cell.id, stage = stage.as_str(), "job finished");
+    cell.finish(stage, message);
+}
+
+/// Turns a process output stream into log lines.
+async fn pump(cell: Arc<JobCell>, stream: impl AsyncRead + Unpin) {
+    let mut reader = BufReader::new(stream);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                let line = String::from_utf8_lossy(&buf);
+                cell.log(line.trim_end_matches(['\n', '\r']).to_string());
+            }
+        }
+    }
+}
+
+async fn inspect(
+    State(sim): State<Arc<Sim>>,
+    UrlPath((ns, id)): UrlPath<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    job_caller(&sim, &headers, &ns)?;
+    let cell = sim
+        .jobs
+        .find(&ns, &id)
+        .ok_or_else(|| ApiError::not_found(format!("Job {id} not found")))?;
+    Ok(axum::Json(job_json(&sim, &cell)).into_response())
+}
+
+async fn list(
+    State(sim): State<Arc<Sim>>,
+    UrlPath(ns): UrlPath<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> ApiResult<Response> {
+    job_caller(&sim, &headers, &ns)?;
+    let stages: Vec<String> = crate::util::query_values(uri.query(), "stage")
+        .into_iter()
+        .map(|s| s.to_ascii_uppercase())
+        .collect();
+    let labels: Vec<(String, Option<String>)> = crate::util::query_values(uri.query(), "label")
+        .into_iter()
+        .map(|l| match l.split_once('=') {
+            Some((k, v)) => (k.to_string(), Some(v.to_string())),
+            None => (l, None),
+        })
+        .collect();
+    let jobs: Vec<Arc<JobCell>> = lock(&sim.jobs.jobs)
+        .iter()
+        .rev()
+        .filter(|j| j.owner == ns)
+        .cloned()
+        .collect();
+    let items = jobs
+        .iter()
+        .filter(|j| {
+            let s = lock(&j.state);
+            (stages.is_empty() || stages.iter().any(|st| st == s.stage.as_str()))
+                && labels.iter().all(|(k, v)| match v {
+                    Some(v) => s.labels.get(k) == Some(v),
+                    None => s.labels.contains_key(k),
+                })
+        })
+        .map(|j| job_json(&sim, j))
+        .collect();
+    Ok(crate::pagination::paged(&sim, &uri, items))
+}
+
+async fn cancel(
+    State(sim): State<Arc<Sim>>,
+    UrlPath((ns, id)): UrlPath<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    job_caller(&sim, &headers, &ns)?;
+    let cell = sim
+        .jobs
+        .find(&ns, &id)
+        .ok_or_else(|| ApiError::not_found(format!("Job {id} not found")))?;
+    let scheduling = lock(&cell.state).stage == Stage::Scheduling;
+    if scheduling {
+        cell.finish(Stage::Canceled, None);
+    }
+    cell.cancel.send_replace(true);
+    Ok(axum::Json(job_json(&sim, &cell)).into_response())
+}
+
+async fn set_labels(
+    State(sim): State<Arc<Sim>>,
+    UrlPath((ns, id)): UrlPath<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    job_caller(&sim, &headers, &ns)?;
+    let cell = sim
+        .jobs
+        .find(&ns, &id)
+        .ok_or_else(|| ApiError::not_found(format!("Job {id} not found")))?;
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))?;
+    let labels = string_map(
+        body.as_object()
+            .ok_or_else(|| ApiError::bad_request("Expected {\"labels\": {...}}."))?,
+        "labels",
+    )?;
+    for (k, v) in &labels {
+        if !valid_label_part(k, false) || !valid_label_part(v, true) {
+            return Err(ApiError::bad_request(format!("Invalid label '{k}={v}'.")));
+        }
+    }
+    cell.update(|s| s.labels = labels);
+    Ok(axum::Json(job_json(&sim, &cell)).into_response())
+}
+
+async fn logs(
+    State(sim): State<Arc<Sim>>,
+    UrlPath((ns, id)): UrlPath<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> ApiResult<Response> {
+    job_caller(&sim, &headers, &ns)?;
+    let cell = sim
+        .jobs
+        .find(&ns, &id)
+        .ok_or_else(|| ApiError::not_found(format!("Job {id} not found")))?;
+    let tail = crate::util::query_value(uri.query(), "tail").and_then(|t| t.parse().ok());
+    let changes = cell.changed.subscribe();
+    let snapshot_cell = cell.clone();
+    Ok(crate::sse::stream_log(
+        &sim,
+        changes,
+        tail,
+        Box::new(move |from| {
+            let s = lock(&snapshot_cell.state);
+            Some((
+                s.logs.get(from..).unwrap_or_default().to_vec(),
+                s.stage.is_terminal(),
+            ))
+        }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_paths_are_rewritten_only_at_the_start() {
+        let mounts = vec![
+            ("/output/deep".to_string(), PathBuf::from("/d/deep")),
+            ("/output".to_string(), PathBuf::from("/d/bucket")),
+            ("/app".to_string(), PathBuf::from("/d/space")),
+        ];
+        assert_eq!(rewrite("/output", &mounts), "/d/bucket");
+        assert_eq!(rewrite("/output/runs/x", &mounts), "/d/bucket/runs/x");
+        assert_eq!(rewrite("/output/deep/y", &mounts), "/d/deep/y");
+        assert_eq!(rewrite("/outputs/x", &mounts), "/outputs/x");
+        assert_eq!(rewrite("cat /output/x", &mounts), "cat /output/x");
+        assert_eq!(rewrite("/app/sf-worker", &mounts), "/d/space/sf-worker");
+    }
+
+    #[test]
+    fn stages() {
+        assert!(Stage::Canceled.is_terminal());
+        assert!(!Stage::Running.is_terminal());
+        assert_eq!(Stage::Scheduling.as_str(), "SCHEDULING");
+    }
+}

@@ -1,0 +1,231 @@
+//! Model info and model cards from the fixtures in `fixtures/models/` (compiled in, so the
+//! binary is self-contained).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::{Caller, Sim, lock};
+
+struct Fixture {
+    id: &'static str,
+    info: &'static str,
+    readme: Option<&'static str>,
+}
+
+macro_rules! fixture {
+    ($id:literal, $dir:literal, readme) => {
+        Fixture {
+            id: $id,
+            info: include_str!(concat!("../fixtures/models/", $dir, "/info.json")),
+            readme: Some(include_str!(concat!(
+                "../fixtures/models/",
+                $dir,
+                "/README.md"
+            ))),
+        }
+    };
+    ($id:literal, $dir:literal) => {
+        Fixture {
+            id: $id,
+            info: include_str!(concat!("../fixtures/models/", $dir, "/info.json")),
+            readme: None,
+        }
+    };
+}
+
+const FIXTURES: &[Fixture] = &[
+    fixture!(
+        "Tongyi-MAI/Z-Image-Turbo",
+        "Tongyi-MAI__Z-Image-Turbo",
+        readme
+    ),
+    fixture!("openai-community/gpt2", "openai-community__gpt2", readme),
+    fixture!(
+        "meta-llama/Llama-3.1-8B-Instruct",
+        "meta-llama__Llama-3.1-8B-Instruct",
+        readme
+    ),
+    fixture!(
+        "deepseek-ai/DeepSeek-V3",
+        "deepseek-ai__DeepSeek-V3",
+        readme
+    ),
+    fixture!(
+        "sim-fixtures/model-without-card",
+        "sim-fixtures__model-without-card"
+    ),
+];
+
+/// Properties `expand=` accepts (the list `huggingface_hub` documents).
+const EXPANDABLE: &[&str] = &[
+    "author",
+    "baseModels",
+    "cardData",
+    "childrenModelCount",
+    "config",
+    "createdAt",
+    "disabled",
+    "downloads",
+    "downloadsAllTime",
+    "evalResults",
+    "gated",
+    "gguf",
+    "inference",
+    "inferenceProviderMapping",
+    "lastModified",
+    "library_name",
+    "likes",
+    "mask_token",
+    "model-index",
+    "pipeline_tag",
+    "private",
+    "safetensors",
+    "sha",
+    "siblings",
+    "spaces",
+    "tags",
+    "transformersInfo",
+    "trendingScore",
+    "widgetData",
+    "usedStorage",
+    "resourceGroup",
+];
+
+fn fixture(id: &str) -> Option<&'static Fixture> {
+    FIXTURES.iter().find(|f| f.id == id)
+}
+
+fn info_of(f: &Fixture) -> Map<String, Value> {
+    serde_json::from_str(f.info).unwrap_or_default()
+}
+
+pub(crate) fn routes() -> Router<Arc<Sim>> {
+    Router::new()
+        .route("/api/models/{ns}/{name}", get(model_info))
+        .route("/api/models/{ns}/{name}/revision/{rev}", get(model_info_at))
+}
+
+async fn model_info(
+    State(sim): State<Arc<Sim>>,
+    UrlPath((ns, name)): UrlPath<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> ApiResult<Response> {
+    info(&sim, &format!("{ns}/{name}"), "main", &headers, &uri)
+}
+
+async fn model_info_at(
+    State(sim): State<Arc<Sim>>,
+    UrlPath((ns, name, rev)): UrlPath<(String, String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> ApiResult<Response> {
+    info(&sim, &format!("{ns}/{name}"), &rev, &headers, &uri)
+}
+
+fn check_revision(f: &Fixture, rev: &str) -> ApiResult<()> {
+    let sha = info_of(f)
+        .get("sha")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    if rev == "main" || rev == "HEAD" || rev == sha {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("Revision not found: {rev}")).with_code("RevisionNotFound"))
+    }
+}
+
+fn info(sim: &Sim, id: &str, rev: &str, headers: &HeaderMap, uri: &Uri) -> ApiResult<Response> {
+    // A bad token is refused even on public repositories, as on the Hub.
+    sim.caller(headers)?;
+    let f = fixture(id).ok_or_else(|| ApiError::repo_not_found("Repository", id))?;
+    check_revision(f, rev)?;
+    let mut info = info_of(f);
+    let expand = crate::util::query_values(uri.query(), "expand");
+    if let Some(bad) = expand.iter().find(|e| !EXPANDABLE.contains(&e.as_str())) {
+        return Err(ApiError::bad_request(format!(
+            "Invalid expand value '{bad}': use one of {}.",
+            EXPANDABLE.join(", ")
+        )));
+    }
+    if !expand.is_empty() {
+        info.retain(|k, _| k == "_id" || k == "id" || expand.iter().any(|e| e == k));
+    }
+    Ok(axum::Json(info).into_response())
+}
+
+fn gate(sim: &Sim, caller: Option<&Caller>, f: &Fixture) -> ApiResult<()> {
+    let gated = info_of(f)
+        .get("gated")
+        .is_some_and(|g| g.as_str().is_some());
+    if !gated {
+        return Ok(());
+    }
+    let message = format!(
+        "Access to model {} is restricted. You must have access to it and be authenticated to access it. Please log in.",
+        f.id
+    );
+    let Some(caller) = caller else {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, message).with_code("GatedRepo"));
+    };
+    let granted = lock(&sim.gated_access).contains(&(caller.user.clone(), f.id.to_string()));
+    if !granted || !caller.has_any(&["gated-repos", "read-repos", "write-repos", "manage-repos"]) {
+        return Err(ApiError::forbidden(format!(
+            "Access to model {} is restricted and you are not in the authorized list. Visit {}/{} to ask for access.",
+            f.id, sim.public_url, f.id
+        ))
+        .with_code("GatedRepo"));
+    }
+    Ok(())
+}
+
+/// `GET|HEAD /{ns}/{name}/resolve/{rev}/{path}` (and `/raw/`), reached through the fallback
+/// because its first segment is free. `None` when the path is not shaped like a model file URL.
+pub(crate) fn resolve(sim: &Sim, path: &str, headers: &HeaderMap) -> Option<Response> {
+    let parts: Vec<&str> = path.trim_start_matches('/').splitn(5, '/').collect();
+    let [ns, name, kind, rev, file] = parts.as_slice() else {
+        return None;
+    };
+    if !matches!(*kind, "resolve" | "raw") {
+        return None;
+    }
+    let id = format!("{ns}/{name}");
+    let result = (|| {
+        let caller = sim.caller(headers)?;
+        let f = fixture(&id).ok_or_else(|| ApiError::repo_not_found("Repository", &id))?;
+        let rev = percent_encoding::percent_decode_str(rev).decode_utf8_lossy();
+        check_revision(f, &rev)?;
+        gate(sim, caller.as_ref(), f)?;
+        match (*file, f.readme) {
+            ("README.md", Some(readme)) => Ok(crate::buckets::serve_file(
+                readme.as_bytes().to_vec(),
+                "README.md",
+                headers,
+            )),
+            _ => Err(ApiError::entry_not_found(file)),
+        }
+    })();
+    Some(result.unwrap_or_else(IntoResponse::into_response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fixture_parses_and_matches_its_id() {
+        for f in FIXTURES {
+            let info = info_of(f);
+            assert_eq!(info.get("id").and_then(Value::as_str), Some(f.id));
+            assert!(info.contains_key("_id"), "{}", f.id);
+        }
+    }
+}
