@@ -6,6 +6,9 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_query_map;
 use leptos_router::path;
 
+use crate::auth::provide_auth;
+use crate::bucket::provide_run_bucket;
+use crate::components::Account;
 use crate::pages;
 use crate::theme::ThemeToggle;
 
@@ -44,6 +47,9 @@ impl Page {
 
 #[component]
 pub fn App() -> impl IntoView {
+    // Before the router reads the address: a sign-in redirect is finished and cleaned from it.
+    provide_auth();
+    provide_run_bucket();
     view! {
         <Router>
             <Routes fallback=|| view! { <Layout><pages::NotFound /></Layout> }>
@@ -91,6 +97,7 @@ fn Layout(
             </a>
             <nav class="nav" aria-label="Main">{nav.into_iter().collect_view()}</nav>
             <span class="spacer"></span>
+            <Account />
             <ThemeToggle />
         </header>
         <main class="page">{children()}</main>

@@ -5,8 +5,12 @@
 //! `sf_hub` talks to the Hub; this crate only renders and wires events.
 
 mod app;
+mod auth;
+mod bucket;
 mod components;
+mod config;
 mod pages;
+mod storage;
 mod theme;
 
 pub use app::App;

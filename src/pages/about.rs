@@ -1,38 +1,7 @@
 use leptos::prelude::*;
+use sf_core::RunStatus;
 
-/// The outcome statuses, in the order a person reads them, with the badge tone.
-const STATUSES: [(&str, &str, &str); 6] = [
-    (
-        "full_inference_success",
-        "ok",
-        "The live Space ran a real generation and returned the expected kind of output. This is the only success.",
-    ),
-    (
-        "manual_hardware_required",
-        "warn",
-        "The Space was generated, but ZeroGPU or a fixed GPU could not be assigned automatically (quota, billing or permission). Pick the hardware in the Space settings, then run Validate.",
-    ),
-    (
-        "full_inference_candidate_health_passed",
-        "info",
-        "The Space boots and its code has a real inference path, but no generation has been smoke-tested yet.",
-    ),
-    (
-        "health_only",
-        "neutral",
-        "The Space boots and answers its health check, but no real inference was validated.",
-    ),
-    (
-        "technical_blocker",
-        "bad",
-        "The run found a concrete reason the model cannot work as a Space here, such as several GPUs, a licence or gate, custom CUDA kernels or missing usage instructions. The report names it.",
-    ),
-    (
-        "failed",
-        "bad",
-        "The build, the Space's runtime or the validation failed. The report and the job's logs say where.",
-    ),
-];
+use crate::components::StatusBadge;
 
 /// About & limits: what each status means, the hardware policy, what cannot be guaranteed.
 #[component]
@@ -47,13 +16,16 @@ pub fn About() -> impl IntoView {
         <section class="card">
             <h2>"What a run's status means"</h2>
             <ul class="status-list">
-                {STATUSES
-                    .iter()
-                    .map(|(name, tone, text)| {
+                {RunStatus::OUTCOMES
+                    .into_iter()
+                    .map(|status| {
                         view! {
                             <li>
-                                <span class=format!("badge {tone}")>{*name}</span>
-                                <span>{*text}</span>
+                                <StatusBadge status=status />
+                                <span>
+                                    <strong>{status.label()}". "</strong>
+                                    {status.explanation()}
+                                </span>
                             </li>
                         }
                     })

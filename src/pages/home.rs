@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::components::{BucketPanel, SignInPanel};
+
 /// The start page: what Space Factory does and how a run goes.
 #[component]
 pub fn Home() -> impl IntoView {
@@ -14,6 +16,8 @@ pub fn Home() -> impl IntoView {
             "published for you, and a run only counts as a success when the deployed Space "
             "returned a real result."
         </p>
+        <SignInPanel />
+        <BucketPanel />
         <div class="grid-2">
             <section class="card">
                 <h2>"1. Build from a model card"</h2>

@@ -1,0 +1,179 @@
+//! The app's configuration, read the way a static Space gets it: `window.huggingface.variables`
+//! (`OAUTH_CLIENT_ID`, `OAUTH_SCOPES`, `OPENID_PROVIDER_URL`, and our own `SF_*` variables), with
+//! defaults for huggingface.co. The Hub origin is never taken from the page's own URL: a link
+//! could otherwise send the person's token to whoever wrote it.
+
+pub const DEFAULT_HUB_URL: &str = "https://huggingface.co";
+pub const DEFAULT_SCOPES: &str = "openid profile";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppConfig {
+    /// Origin of the Hub APIs (`https://huggingface.co`, or the local simulator). No trailing slash.
+    pub hub_url: String,
+    /// Origin of the OpenID provider (the Hub itself on huggingface.co).
+    pub openid_provider_url: String,
+    /// Present when the Space has `hf_oauth: true`; without it the person pastes a token.
+    pub oauth_client_id: Option<String>,
+    pub oauth_scopes: String,
+    /// Problems found in the configuration, shown to the person (defaults are used instead).
+    pub warnings: Vec<String>,
+}
+
+impl AppConfig {
+    /// Builds the configuration from a variable lookup (pure; tested natively).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> AppConfig {
+        let get = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let mut warnings = Vec::new();
+        let mut origin_or_default = |key: &str, fallback: &str| match get(key) {
+            None => fallback.to_string(),
+            Some(raw) => match normalize_origin(&raw) {
+                Ok(origin) => origin,
+                Err(why) => {
+                    warnings.push(format!(
+                        "The variable {key} is ignored: {why} Using {fallback}."
+                    ));
+                    fallback.to_string()
+                }
+            },
+        };
+        let hub_url = origin_or_default("SF_HUB_URL", DEFAULT_HUB_URL);
+        let openid_provider_url = origin_or_default("OPENID_PROVIDER_URL", &hub_url);
+        AppConfig {
+            hub_url,
+            openid_provider_url,
+            oauth_client_id: get("OAUTH_CLIENT_ID"),
+            oauth_scopes: get("OAUTH_SCOPES").unwrap_or_else(|| DEFAULT_SCOPES.to_string()),
+            warnings,
+        }
+    }
+
+    /// Reads `window.huggingface.variables`.
+    pub fn from_window() -> AppConfig {
+        let variables = web_sys::window()
+            .and_then(|w| js_sys::Reflect::get(&w, &"huggingface".into()).ok())
+            .filter(|v| v.is_object())
+            .and_then(|hf| js_sys::Reflect::get(&hf, &"variables".into()).ok())
+            .filter(|v| v.is_object());
+        AppConfig::from_lookup(|key| {
+            variables
+                .as_ref()
+                .and_then(|vars| js_sys::Reflect::get(vars, &key.into()).ok())
+                .and_then(|v| v.as_string())
+        })
+    }
+
+    /// The OAuth scopes as a list.
+    pub fn scopes(&self) -> Vec<String> {
+        self.oauth_scopes
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// Accepts `https://host[:port]` (an optional trailing `/`); plain `http` only for this machine.
+pub fn normalize_origin(raw: &str) -> Result<String, String> {
+    let (scheme, rest) = raw.split_once("://").ok_or_else(|| {
+        format!("`{raw}` is not a URL (it should look like https://huggingface.co).")
+    })?;
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ', '\\']) {
+        return Err(format!(
+            "`{raw}` must be an origin only (scheme and host, like https://huggingface.co), with no path, query or user name."
+        ));
+    }
+    let host = match rest.rsplit_once(':') {
+        Some((h, port)) if !h.ends_with(']') || rest.starts_with('[') => {
+            if !port.chars().all(|c| c.is_ascii_digit()) || port.is_empty() {
+                return Err(format!("`{raw}` has an invalid port."));
+            }
+            h
+        }
+        _ => rest,
+    };
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => Ok(format!("https://{}", rest.to_ascii_lowercase())),
+        "http" if matches!(host, "127.0.0.1" | "localhost" | "[::1]") => {
+            Ok(format!("http://{}", rest.to_ascii_lowercase()))
+        }
+        "http" => Err(format!(
+            "`{raw}` uses plain http; only https is allowed outside this machine."
+        )),
+        _ => Err(format!("`{raw}` must start with https://.")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> AppConfig {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        AppConfig::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_point_at_huggingface() {
+        let c = cfg(&[]);
+        assert_eq!(c.hub_url, "https://huggingface.co");
+        assert_eq!(c.openid_provider_url, "https://huggingface.co");
+        assert_eq!(c.oauth_client_id, None);
+        assert_eq!(c.scopes(), ["openid", "profile"]);
+        assert!(c.warnings.is_empty());
+    }
+
+    #[test]
+    fn static_space_variables_are_used() {
+        let c = cfg(&[
+            ("OAUTH_CLIENT_ID", "abc-123"),
+            ("OAUTH_SCOPES", "openid profile jobs"),
+            ("OPENID_PROVIDER_URL", "https://huggingface.co/"),
+            ("SF_HUB_URL", "http://127.0.0.1:8000"),
+        ]);
+        assert_eq!(c.oauth_client_id.as_deref(), Some("abc-123"));
+        assert_eq!(c.hub_url, "http://127.0.0.1:8000");
+        assert_eq!(c.openid_provider_url, "https://huggingface.co");
+        assert_eq!(c.scopes(), ["openid", "profile", "jobs"]);
+    }
+
+    #[test]
+    fn openid_provider_defaults_to_the_hub() {
+        assert_eq!(
+            cfg(&[("SF_HUB_URL", "http://localhost:9")]).openid_provider_url,
+            "http://localhost:9"
+        );
+    }
+
+    #[test]
+    fn unsafe_hub_urls_are_refused_with_a_warning() {
+        for bad in [
+            "http://evil.example",
+            "https://huggingface.co/path",
+            "https://user@huggingface.co",
+            "javascript:alert(1)",
+            "huggingface.co",
+            "https://huggingface.co?x=1",
+            "https://host:port",
+        ] {
+            let c = cfg(&[("SF_HUB_URL", bad)]);
+            assert_eq!(c.hub_url, DEFAULT_HUB_URL, "{bad}");
+            assert_eq!(c.warnings.len(), 1, "{bad}");
+            assert!(c.warnings[0].contains("SF_HUB_URL"), "{}", c.warnings[0]);
+        }
+    }
+
+    #[test]
+    fn blank_variables_count_as_missing() {
+        let c = cfg(&[("OAUTH_CLIENT_ID", "  "), ("OAUTH_SCOPES", "")]);
+        assert_eq!(c.oauth_client_id, None);
+        assert_eq!(c.oauth_scopes, DEFAULT_SCOPES);
+    }
+}
