@@ -163,7 +163,11 @@ fn dropped(response: Response) -> Response {
         body.into_data_stream()
             .take(1)
             .map(|r| r.map_err(|e| std::io::Error::other(e.to_string())))
-            .chain(futures_util::stream::once(async move { Err(cut()) }))
+            .chain(futures_util::stream::once(async move {
+                // Let the first chunk reach the client before the connection is cut.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Err(cut())
+            }))
             .boxed()
     } else {
         parts.headers.remove(header::CONTENT_LENGTH);

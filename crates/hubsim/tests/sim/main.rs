@@ -1,0 +1,12 @@
+//! In-process tests of the Hub simulator: each module starts its own simulator on a free port
+//! and talks to it over HTTP, as the app, the worker and the browser tests do.
+
+mod common;
+
+mod buckets;
+mod faults;
+mod jobs;
+mod models;
+mod oauth;
+mod spaces;
+mod static_app;

@@ -1,0 +1,167 @@
+//! Model info from fixtures, `expand`, model cards and gated access.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use sf_hubsim::{TEST_TOKEN, TEST_USER};
+
+use crate::common::start;
+
+#[tokio::test]
+async fn model_info_from_fixtures() {
+    let env = start().await;
+    let v: Value = env
+        .http
+        .get(env.at("/api/models/Tongyi-MAI/Z-Image-Turbo"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["id"], "Tongyi-MAI/Z-Image-Turbo");
+    assert_eq!(v["pipeline_tag"], "text-to-image");
+    assert_eq!(v["library_name"], "diffusers");
+    assert_eq!(v["cardData"]["license"], "apache-2.0");
+    let total = v["safetensors"]["total"].as_u64().unwrap();
+    assert!((5_000_000_000..7_000_000_000).contains(&total));
+
+    let v: Value = env
+        .http
+        .get(env.at("/api/models/deepseek-ai/DeepSeek-V3"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(v["safetensors"]["total"].as_u64().unwrap() > 600_000_000_000);
+
+    let v: Value = env
+        .http
+        .get(env.at("/api/models/openai-community/gpt2/revision/main"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["pipeline_tag"], "text-generation");
+    assert_eq!(v["transformersInfo"]["auto_model"], "AutoModelForCausalLM");
+
+    let r = env
+        .http
+        .get(env.at("/api/models/nobody/nothing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["x-error-code"], "RepoNotFound");
+    let r = env
+        .http
+        .get(env.at("/api/models/openai-community/gpt2/revision/v9"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-error-code"], "RevisionNotFound");
+    env.shutdown().await;
+}
+
+#[tokio::test]
+async fn expand_returns_only_the_listed_fields() {
+    let env = start().await;
+    let v: Value = env
+        .http
+        .get(env.at(
+            "/api/models/openai-community/gpt2?expand=pipeline_tag&expand=safetensors&expand=gated",
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["_id", "gated", "id", "pipeline_tag", "safetensors"]);
+    let r = env
+        .http
+        .get(env.at("/api/models/openai-community/gpt2?expand=nonsense"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    env.shutdown().await;
+}
+
+#[tokio::test]
+async fn model_cards_and_gated_access() {
+    let env = start().await;
+    let r = env
+        .http
+        .get(env.at("/openai-community/gpt2/resolve/main/README.md"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/markdown")
+    );
+    assert!(r.text().await.unwrap().starts_with("---\n"));
+
+    let r = env
+        .http
+        .get(env.at("/sim-fixtures/model-without-card/resolve/main/README.md"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["x-error-code"], "EntryNotFound");
+
+    let r = env
+        .http
+        .get(env.at("/nobody/nothing/resolve/main/README.md"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["x-error-code"], "RepoNotFound");
+
+    let gated = "/meta-llama/Llama-3.1-8B-Instruct/resolve/main/README.md";
+    let info: Value = env
+        .http
+        .get(env.at("/api/models/meta-llama/Llama-3.1-8B-Instruct"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["gated"], "manual");
+    let r = env.http.get(env.at(gated)).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["x-error-code"], "GatedRepo");
+    let r = env.get(gated, TEST_TOKEN).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.headers()["x-error-code"], "GatedRepo");
+    env.control(
+        Method::POST,
+        "/gated-access",
+        json!({"user": TEST_USER, "model": "meta-llama/Llama-3.1-8B-Instruct", "granted": true}),
+    )
+    .await;
+    let r = env.get(gated, TEST_TOKEN).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = env
+        .get(
+            "/meta-llama/Llama-3.1-8B-Instruct/raw/main/README.md",
+            TEST_TOKEN,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    env.shutdown().await;
+}
