@@ -393,11 +393,14 @@ async fn create(
             format!("Could not create the bucket folder: {e}"),
         )
     })?;
+    let url = format!("{}/buckets/{ns}/{name}", sim.public_url);
     if !created {
-        return Err(ApiError::conflict("You already created this bucket"));
+        // The Hub's 409 carries the URL too; `huggingface_hub` reads it with `exist_ok`.
+        let message = "You already created this bucket";
+        return Err(ApiError::conflict(message).with_body(json!({ "error": message, "url": url })));
     }
     Ok(axum::Json(json!({
-        "url": format!("{}/buckets/{ns}/{name}", sim.public_url),
+        "url": url,
         "id": format!("{ns}/{name}"),
         "name": format!("{ns}/{name}"),
     }))
@@ -571,9 +574,22 @@ fn parse_range(value: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
     Some(Ok(range))
 }
 
-/// Serves a file with the download headers of the Hub (`ETag`, `X-Xet-Hash`, `X-Linked-Size`)
-/// and single-range support. Shared by bucket, Space and model file routes.
-pub(crate) fn serve_file(bytes: Vec<u8>, path: &str, headers: &HeaderMap) -> Response {
+/// Where a served file lives, which decides the download headers the Hub sends with it.
+pub(crate) enum FileSource<'a> {
+    /// A bucket file (Xet-backed): `X-Xet-Hash` and `X-Linked-Size`.
+    Bucket,
+    /// A small file of a git repository at a commit: `X-Repo-Commit`.
+    Repo { commit: &'a str },
+}
+
+/// Serves a file with the Hub's download headers (`ETag`, plus those of [`FileSource`]) and
+/// single-range support. Shared by bucket, Space and model file routes.
+pub(crate) fn serve_file(
+    bytes: Vec<u8>,
+    path: &str,
+    headers: &HeaderMap,
+    source: FileSource<'_>,
+) -> Response {
     let len = bytes.len() as u64;
     let hash = sha256_hex(&bytes);
     let range = headers
@@ -602,10 +618,31 @@ pub(crate) fn serve_file(bytes: Vec<u8>, path: &str, headers: &HeaderMap) -> Res
     if let Ok(v) = HeaderValue::from_str(&format!("\"{hash}\"")) {
         h.insert(header::ETAG, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&hash) {
-        h.insert("x-xet-hash", v);
+    match source {
+        FileSource::Bucket => {
+            if let Ok(v) = HeaderValue::from_str(&hash) {
+                h.insert("x-xet-hash", v);
+            }
+            h.insert("x-linked-size", HeaderValue::from(len));
+        }
+        FileSource::Repo { commit } => {
+            if let Ok(v) = HeaderValue::from_str(commit) {
+                h.insert("x-repo-commit", v);
+            }
+        }
     }
-    h.insert("x-linked-size", HeaderValue::from(len));
+    let body_len = if status == StatusCode::RANGE_NOT_SATISFIABLE {
+        0
+    } else {
+        content_range
+            .as_deref()
+            .and_then(|cr| cr.strip_prefix("bytes "))
+            .and_then(|cr| cr.split_once('/'))
+            .and_then(|(r, _)| r.split_once('-'))
+            .and_then(|(a, b)| Some(b.parse::<u64>().ok()? - a.parse::<u64>().ok()? + 1))
+            .unwrap_or(len)
+    };
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(body_len));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if let Some(cr) = content_range.and_then(|cr| HeaderValue::from_str(&cr).ok()) {
         h.insert(header::CONTENT_RANGE, cr);
@@ -626,7 +663,7 @@ async fn resolve(
         return Err(ApiError::entry_not_found(&rel));
     }
     let bytes = std::fs::read(&full).map_err(|_| ApiError::entry_not_found(&rel))?;
-    Ok(serve_file(bytes, &rel, &headers))
+    Ok(serve_file(bytes, &rel, &headers, FileSource::Bucket))
 }
 
 #[cfg(test)]

@@ -313,7 +313,7 @@ fn mounts(sim: &Sim, caller: &Caller, volumes: &[Value]) -> ApiResult<Vec<(Strin
         out.push((mount_path, local));
     }
     // Longest mount path first, so nested mounts win.
-    out.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    out.sort_by_key(|(mount, _)| std::cmp::Reverse(mount.len()));
     Ok(out)
 }
 

@@ -205,11 +205,19 @@ pub(crate) fn resolve(sim: &Sim, path: &str, headers: &HeaderMap) -> Option<Resp
         check_revision(f, &rev)?;
         gate(sim, caller.as_ref(), f)?;
         match (*file, f.readme) {
-            ("README.md", Some(readme)) => Ok(crate::buckets::serve_file(
-                readme.as_bytes().to_vec(),
-                "README.md",
-                headers,
-            )),
+            ("README.md", Some(readme)) => {
+                let sha = info_of(f)
+                    .get("sha")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                Ok(crate::buckets::serve_file(
+                    readme.as_bytes().to_vec(),
+                    "README.md",
+                    headers,
+                    crate::buckets::FileSource::Repo { commit: &sha },
+                ))
+            }
             _ => Err(ApiError::entry_not_found(file)),
         }
     })();

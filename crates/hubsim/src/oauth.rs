@@ -96,26 +96,25 @@ struct Authorize {
     redirect_uri: String,
 }
 
-fn validate_client(sim: &Sim, params: HashMap<String, String>) -> Result<Authorize, Response> {
+/// Checks the client and the redirect target; the error is the sentence for the error page.
+fn validate_client(sim: &Sim, params: HashMap<String, String>) -> Result<Authorize, String> {
     let redirect_uri = params.get("redirect_uri").cloned().unwrap_or_default();
     match url::Url::parse(&redirect_uri) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => {}
         _ => {
-            return Err(error_page(
-                "The redirect_uri parameter is missing or is not an http(s) URL.",
-            ));
+            return Err("The redirect_uri parameter is missing or is not an http(s) URL.".into());
         }
     }
     let client_id = params.get("client_id").cloned().unwrap_or_default();
     if client_id.is_empty() {
-        return Err(error_page("The client_id parameter is missing."));
+        return Err("The client_id parameter is missing.".into());
     }
     if let Some(expected) = &sim.cfg.oauth_client_id
         && &client_id != expected
     {
-        return Err(error_page(&format!(
+        return Err(format!(
             "Unknown OAuth client id '{client_id}': this Hub only knows '{expected}'."
-        )));
+        ));
     }
     Ok(Authorize {
         params,
@@ -224,7 +223,7 @@ async fn authorize_get(
 ) -> Response {
     let req = match validate_client(&sim, params) {
         Ok(r) => r,
-        Err(page) => return page,
+        Err(message) => return error_page(&message),
     };
     let mode = match req.params.get("auto").map(String::as_str) {
         Some("approve") => ConsentMode::Approve,
@@ -246,7 +245,7 @@ async fn authorize_post(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     let params: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let req = match validate_client(&sim, params) {
         Ok(r) => r,
-        Err(page) => return page,
+        Err(message) => return error_page(&message),
     };
     match req.params.get("decision").map(String::as_str) {
         Some("approve") => approve(&sim, &req),

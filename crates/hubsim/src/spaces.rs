@@ -437,6 +437,16 @@ fn refusal(sim: &Sim, flavor: &str) -> Option<ApiError> {
     })
 }
 
+/// The Hub's 409 for an existing repository carries its URL; `huggingface_hub` reads it with
+/// `exist_ok=True`.
+fn space_exists(sim: &Sim, id: &str) -> ApiError {
+    let message = "You already created this space repo";
+    ApiError::conflict(message).with_body(json!({
+        "error": message,
+        "url": format!("{}/spaces/{id}", sim.public_url),
+    }))
+}
+
 fn default_readme(name: &str, sdk: &str) -> String {
     format!(
         "---\ntitle: {name}\nemoji: 🚀\ncolorFrom: blue\ncolorTo: gray\nsdk: {sdk}\npinned: false\n---\n\nCheck out the configuration reference at https://huggingface.co/docs/hub/spaces-config-reference\n"
@@ -575,7 +585,7 @@ async fn create(
     }
     let id = format!("{ns}/{name}");
     if lock(&sim.spaces.spaces).contains_key(&id) {
-        return Err(ApiError::conflict("You already created this space repo"));
+        return Err(space_exists(&sim, &id));
     }
     let is_pro = sim.user(&caller.user).is_some_and(|u| u.is_pro);
     if !is_pro && (sdk == "gradio" || sdk == "docker") {
@@ -620,7 +630,7 @@ async fn create(
     {
         let mut spaces = lock(&sim.spaces.spaces);
         if spaces.contains_key(&id) {
-            return Err(ApiError::conflict("You already created this space repo"));
+            return Err(space_exists(&sim, &id));
         }
         spaces.insert(id.clone(), record);
     }
@@ -895,7 +905,16 @@ async fn resolve(
     let rel = safe_relative_path(&path).ok_or_else(|| ApiError::entry_not_found(&path))?;
     let bytes = std::fs::read(sim.spaces.folder(&ns, &name).join(&rel))
         .map_err(|_| ApiError::entry_not_found(&rel))?;
-    Ok(crate::buckets::serve_file(bytes, &rel, &headers))
+    let commit = lock(&sim.spaces.spaces)
+        .get(&format!("{ns}/{name}"))
+        .map(|s| s.sha.clone())
+        .unwrap_or_default();
+    Ok(crate::buckets::serve_file(
+        bytes,
+        &rel,
+        &headers,
+        crate::buckets::FileSource::Repo { commit: &commit },
+    ))
 }
 
 // ----- secrets and variables -----
