@@ -178,7 +178,7 @@ fn render(outcome: Option<Outcome>, signed_in: bool) -> AnyView {
             <div class="notice bad">
                 <p><strong>"Could not check the run bucket "</strong><code>{bucket}</code></p>
                 <p>{detail}</p>
-                <p class="small">"Nothing was changed. Try again in a moment."</p>
+                <p class="small">"Nothing was changed."</p>
             </div>
         }
         .into_any(),

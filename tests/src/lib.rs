@@ -74,10 +74,15 @@ pub struct Browser {
 /// exceptions and unhandled rejections in `window.__sfErrors` for the test to read.
 const ERROR_HOOK: &str = r#"
 window.__sfErrors = [];
+window.__sfConsole = [];
 (function () {
   const keep = (kind, args) => window.__sfErrors.push(kind + ': ' + Array.from(args).map(String).join(' '));
+  for (const level of ['log', 'info', 'warn', 'debug']) {
+    const orig = console[level];
+    console[level] = function () { window.__sfConsole.push(level + ': ' + Array.from(arguments).map(String).join(' ')); return orig.apply(console, arguments); };
+  }
   const origError = console.error;
-  console.error = function () { keep('console.error', arguments); return origError.apply(console, arguments); };
+  console.error = function () { keep('console.error', arguments); window.__sfConsole.push('error: ' + Array.from(arguments).map(String).join(' ')); return origError.apply(console, arguments); };
   window.addEventListener('error', e => keep('uncaught', [e.message]));
   window.addEventListener('unhandledrejection', e => keep('unhandled rejection', [e.reason]));
 })();
@@ -227,6 +232,124 @@ impl Browser {
         }
     }
 
+    /// Every console message (all levels) seen so far on this page.
+    pub async fn console(&self) -> Vec<String> {
+        match self
+            .client
+            .execute("return window.__sfConsole || []", vec![])
+            .await
+        {
+            Ok(Value::Array(items)) => items
+                .into_iter()
+                .map(|v| v.as_str().unwrap_or_default().to_string())
+                .collect(),
+            other => vec![format!("could not read the console log: {other:?}")],
+        }
+    }
+
+    /// Clicks the first element matching a CSS selector (waiting for it to appear).
+    pub async fn click(&self, css: &str) -> Result<(), String> {
+        let el = self.find(css).await?;
+        el.click().await.map_err(|e| format!("click {css}: {e}"))
+    }
+
+    /// Clicks the button whose text contains `label` (waiting for it to be there and enabled).
+    pub async fn click_button(&self, label: &str) -> Result<(), String> {
+        let xpath = format!("//button[contains(normalize-space(.), {label:?}) and not(@disabled)]");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(el) = self.client.find(Locator::XPath(&xpath)).await {
+                return el
+                    .click()
+                    .await
+                    .map_err(|e| format!("click {label:?}: {e}"));
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "no enabled button {label:?}; the page showed:\n{}",
+                    self.text().await
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits for an element matching a CSS selector.
+    pub async fn find(&self, css: &str) -> Result<fantoccini::elements::Element, String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                return Ok(el);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "no element {css}; the page showed:\n{}",
+                    self.text().await
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Replaces the text of an input with `text`.
+    pub async fn fill(&self, css: &str, text: &str) -> Result<(), String> {
+        let el = self.find(css).await?;
+        el.clear().await.map_err(|e| format!("clear {css}: {e}"))?;
+        el.send_keys(text)
+            .await
+            .map_err(|e| format!("type into {css}: {e}"))
+    }
+
+    /// The current value of an input.
+    pub async fn value(&self, css: &str) -> Result<String, String> {
+        let el = self.find(css).await?;
+        el.prop("value")
+            .await
+            .map_err(|e| e.to_string())
+            .map(Option::unwrap_or_default)
+    }
+
+    /// A localStorage entry of the page's origin.
+    pub async fn local_storage(&self, key: &str) -> Option<String> {
+        match self
+            .client
+            .execute(
+                "return localStorage.getItem(arguments[0])",
+                vec![json!(key)],
+            )
+            .await
+        {
+            Ok(Value::String(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The address bar.
+    pub async fn url(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default()
+    }
+
+    /// The page's HTML as it is now.
+    pub async fn html(&self) -> String {
+        self.client.source().await.unwrap_or_default()
+    }
+
+    /// Scrolls the first element matching `css` to the middle of the window, then takes a screenshot.
+    pub async fn screenshot_at(&self, css: &str, name: &str) -> PathBuf {
+        let _ = self
+            .client
+            .execute(
+                "const e = document.querySelector(arguments[0]); if (e) e.scrollIntoView({block: 'center'});",
+                vec![json!(css)],
+            )
+            .await;
+        self.screenshot(name).await
+    }
+
     /// Saves a PNG screenshot under target/screenshots/ and returns its path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("take a screenshot");
@@ -239,5 +362,61 @@ impl Browser {
     pub async fn close(mut self) {
         let _ = self.client.close().await;
         let _ = self.driver.kill().await;
+    }
+}
+
+/// The local Hub simulator serving the release app the way a static Space does.
+pub struct Hub {
+    pub sim: sf_hubsim::HubSim,
+    pub url: String,
+    _data: tempfile::TempDir,
+}
+
+impl Hub {
+    /// With an OAuth app (`OAUTH_CLIENT_ID` injected) or without (token paste).
+    pub async fn start(oauth: bool) -> Hub {
+        Hub::start_with(oauth, |c| c).await
+    }
+
+    pub async fn start_with(
+        oauth: bool,
+        tune: impl FnOnce(sf_hubsim::SimConfig) -> sf_hubsim::SimConfig,
+    ) -> Hub {
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut cfg = sf_hubsim::SimConfig::for_tests(data.path()).with_app_dir(dist_dir());
+        if oauth {
+            cfg = cfg.with_oauth_client_id("space-factory-test");
+        }
+        let sim = sf_hubsim::HubSim::start(tune(cfg), "127.0.0.1:0".parse().unwrap())
+            .await
+            .expect("start hubsim");
+        let url = sim.url();
+        Hub {
+            sim,
+            url,
+            _data: data,
+        }
+    }
+
+    /// Calls the simulator's test-only control API (`/__sim/...`).
+    pub async fn control(&self, method: &str, path: &str, body: Value) -> Value {
+        let client = reqwest::Client::new();
+        let url = format!("{}/__sim{path}", self.url);
+        let req = match method {
+            "POST" => client.post(&url).json(&body),
+            "PUT" => client.put(&url).json(&body),
+            "DELETE" => client.delete(&url),
+            _ => client.get(&url),
+        };
+        let resp = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        assert!(
+            resp.status().is_success(),
+            "{method} {url}: {}",
+            resp.status()
+        );
+        resp.json().await.unwrap_or(Value::Null)
     }
 }
