@@ -158,7 +158,22 @@ async fn main() -> ExitCode {
         println!("{TEST_USER} {TEST_TOKEN}");
         println!("{OTHER_USER} {OTHER_TOKEN}");
     }
-    let _ = tokio::signal::ctrl_c().await;
+    wait_for_stop_signal().await;
     sim.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// Ctrl-C or SIGTERM (a background process started by a script ignores SIGINT).
+async fn wait_for_stop_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }
