@@ -184,6 +184,17 @@ impl Browser {
         }
     }
 
+    /// Adds a script that runs before the page's own scripts on every new document.
+    pub async fn add_init_script(&self, source: &str) {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Page.addScriptToEvaluateOnNewDocument",
+                params: json!({"source": source}),
+            })
+            .await
+            .expect("install an init script");
+    }
+
     pub async fn goto(&self, url: &str) {
         self.client
             .goto(url)

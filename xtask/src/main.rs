@@ -21,7 +21,8 @@ Commands:
   serve [--port N] build the app and serve it with the local Hub simulator on 127.0.0.1:N (default 8000)
   test             set up, build the release app, and run every test (unit, property, browser)
   build-app        build the release web app into dist/ and print its size
-  bench            build the release app and report its size (raw and gzip)
+  bench            release size (raw, gzip), first-load requests and bytes, time to interactive,
+                   refresh latency, measured in headless Chromium
 ";
 
 fn main() -> ExitCode {
@@ -133,7 +134,26 @@ fn test() -> Result<(), String> {
         .run()
 }
 
+/// Size of the release build, then first-load requests and bytes, time to interactive and
+/// refresh latency measured in headless Chromium (tests/src/bin/bench.rs). Reported, not asserted.
 fn bench() -> Result<(), String> {
+    let tools = setup::run()?;
     let dist = build_app()?;
-    size::report(&dist)
+    Cmd::new("cargo")
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "--locked",
+            "-p",
+            "sf-e2e",
+            "--bin",
+            "bench",
+        ])
+        .current_dir(project_root())
+        .env("PATH", tools.path_env())
+        .env("SF_DIST_DIR", &dist)
+        .env("SF_CHROMIUM", &tools.chromium)
+        .env("SF_CHROMEDRIVER", &tools.chromedriver)
+        .run()
 }
