@@ -57,6 +57,9 @@ pub const SF_BUCKET: &str = "SF_BUCKET";
 pub const SF_PI_VERSION: &str = "SF_PI_VERSION";
 /// Where the worker binary is downloaded from (only with [`crate::jobspec::WorkerSource::Url`]).
 pub const SF_WORKER_URL: &str = "SF_WORKER_URL";
+/// Where the worker binary is inside the job when it comes from the factory Space volume
+/// (`/factory/<path>`); the job's shell script copies it from there.
+pub const SF_WORKER_PATH: &str = "SF_WORKER_PATH";
 /// The job secret holding the user's token.
 pub const HF_TOKEN: &str = "HF_TOKEN";
 /// Set by HF Jobs inside the container: the job id.

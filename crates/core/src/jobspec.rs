@@ -3,11 +3,12 @@
 //! * `dockerImage`: [`JobSpecConfig::image`] (default `node:22-bookworm`: Pi is an npm package);
 //! * `command`: `sh -c <script>`; the script copies the worker binary to a fresh temp file, makes it
 //!   executable and `exec`s it with `build` or `validate`. Where the binary comes from is
-//!   [`WorkerSource`]: the factory Space mounted read-only at `/factory`, or a URL given in
+//!   [`WorkerSource`]: the factory Space mounted read-only at `/factory` (the file's path is in
+//!   `SF_WORKER_PATH`, so it is data rather than shell text), or a URL given in
 //!   `SF_WORKER_URL` (downloaded with curl; `Authorization: Bearer $HF_TOKEN` is sent, read from the
 //!   environment at run time, only when the URL is on the configured Hub);
 //! * `arguments`: `[]`; `environment`: the request (see [`crate::env`]) plus `SF_HUB_URL`,
-//!   `SF_INFERENCE_URL`, `SF_OUTPUT_DIR`, `SF_PI_VERSION` (and `SF_WORKER_URL`);
+//!   `SF_INFERENCE_URL`, `SF_OUTPUT_DIR`, `SF_PI_VERSION` (and `SF_WORKER_PATH` or `SF_WORKER_URL`);
 //! * `secrets`: `{"HF_TOKEN": token}` — the only place the token appears;
 //! * `flavor`: `cpu-basic`; `timeoutSeconds`: [`BUILD_TIMEOUT_S`] for a build, the live timeout
 //!   plus [`VALIDATE_MARGIN_S`] for a validation;
@@ -74,11 +75,6 @@ impl JobSpecConfig {
     }
 }
 
-/// `'text'` for `sh`, with embedded single quotes escaped.
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 /// Whether `url` is on the Hub at `hub_url` (same scheme, host and port), so it may receive the token.
 fn is_on_hub(url: &str, hub_url: &str) -> bool {
     let hub = hub_url.trim_end_matches('/');
@@ -90,10 +86,9 @@ fn is_on_hub(url: &str, hub_url: &str) -> bool {
 /// The `sh -c` script that fetches and starts the worker.
 pub fn worker_script(kind: RunKind, cfg: &JobSpecConfig) -> String {
     let fetch = match &cfg.worker {
-        WorkerSource::SpaceVolume { path, .. } => {
-            let src = format!("{FACTORY_MOUNT}/{}", path.trim_start_matches('/'));
-            format!("cp {} \"$bin\"", sh_quote(&src))
-        }
+        // The path travels in the environment: it is data, not shell text, and a local
+        // stand-in for the Hub can map the mount to a folder by rewriting the variable.
+        WorkerSource::SpaceVolume { .. } => format!("cp \"${}\" \"$bin\"", env::SF_WORKER_PATH),
         WorkerSource::Url { url } => {
             let auth = if is_on_hub(url, &cfg.hub_url) {
                 " -H \"Authorization: Bearer $HF_TOKEN\""
@@ -150,12 +145,18 @@ fn job_body(
         "readOnly": false,
     })];
     match &cfg.worker {
-        WorkerSource::SpaceVolume { space, .. } => volumes.push(json!({
-            "type": "space",
-            "source": space.id(),
-            "mountPath": FACTORY_MOUNT,
-            "readOnly": true,
-        })),
+        WorkerSource::SpaceVolume { space, path } => {
+            volumes.push(json!({
+                "type": "space",
+                "source": space.id(),
+                "mountPath": FACTORY_MOUNT,
+                "readOnly": true,
+            }));
+            environment.insert(
+                env::SF_WORKER_PATH.to_string(),
+                Value::String(format!("{FACTORY_MOUNT}/{}", path.trim_start_matches('/'))),
+            );
+        }
         WorkerSource::Url { url } => {
             environment.insert(env::SF_WORKER_URL.to_string(), Value::String(url.clone()));
         }
@@ -243,7 +244,7 @@ mod tests {
         let body = build_job(&build_req(), TOKEN, &space_cfg());
         let expected = json!({
             "dockerImage": "node:22-bookworm",
-            "command": ["sh", "-c", "set -eu\nbin=\"$(mktemp /tmp/space-factory-worker.XXXXXX)\"\ncp '/factory/worker/space-factory-worker' \"$bin\"\nchmod 0755 \"$bin\"\nexec \"$bin\" build\n"],
+            "command": ["sh", "-c", "set -eu\nbin=\"$(mktemp /tmp/space-factory-worker.XXXXXX)\"\ncp \"$SF_WORKER_PATH\" \"$bin\"\nchmod 0755 \"$bin\"\nexec \"$bin\" build\n"],
             "arguments": [],
             "environment": {
                 "SF_RUN_ID": "build-20261128-142501-a3f9c2",
@@ -260,6 +261,7 @@ mod tests {
                 "SF_INFERENCE_URL": "https://router.huggingface.co/v1",
                 "SF_OUTPUT_DIR": "/output",
                 "SF_PI_VERSION": "0.73.1",
+                "SF_WORKER_PATH": "/factory/worker/space-factory-worker",
             },
             "secrets": {"HF_TOKEN": TOKEN},
             "flavor": "cpu-basic",
@@ -353,15 +355,17 @@ mod tests {
     }
 
     #[test]
-    fn odd_worker_paths_are_quoted() {
+    fn odd_worker_paths_stay_data_not_shell() {
         let cfg = JobSpecConfig::new(WorkerSource::SpaceVolume {
             space: SpaceRef::parse("a/b").unwrap(),
             path: "/it's $(here)".into(),
         });
         let script = worker_script(RunKind::Validate, &cfg);
-        assert!(
-            script.contains(r"cp '/factory/it'\''s $(here)' "),
-            "{script}"
+        assert!(!script.contains("here"), "{script}");
+        let body = validate_job(&validate_req(), TOKEN, &cfg);
+        assert_eq!(
+            body["environment"]["SF_WORKER_PATH"],
+            "/factory/it's $(here)"
         );
     }
 
