@@ -9,6 +9,7 @@ mod auth;
 mod bucket;
 mod components;
 mod config;
+mod hub;
 mod pages;
 mod storage;
 mod theme;

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use sf_core::Redactor;
-use sf_hub::{BrowserTransport, HubClient, HubError};
+use sf_hub::HubError;
 
 use crate::config::AppConfig;
 use crate::storage;
@@ -110,12 +110,12 @@ impl Auth {
 
     /// A Hub client for the configured Hub, with the session's token when signed in. The token is
     /// attached only to requests for that origin (sf_hub's rule).
-    pub fn hub(&self) -> Option<HubClient<BrowserTransport>> {
+    pub fn hub(&self) -> Option<crate::hub::Hub> {
         let token = self
             .session
             .with_untracked(|s| s.as_ref().map(|s| s.access_token.clone()))?;
         let hub_url = self.config.with_value(|c| c.hub_url.clone());
-        HubClient::new(&hub_url, BrowserTransport::new())
+        crate::hub::client(&hub_url)
             .ok()
             .map(|h| h.with_token(token))
     }
@@ -190,7 +190,7 @@ impl Auth {
         auth.busy.set(true);
         leptos::task::spawn_local(async move {
             let hub_url = auth.config.with_value(|c| c.hub_url.clone());
-            let result = match HubClient::new(&hub_url, BrowserTransport::new()) {
+            let result = match crate::hub::client(&hub_url) {
                 Ok(hub) => hub.with_token(token.clone()).whoami_v2().await,
                 Err(e) => Err(e),
             };

@@ -10,7 +10,7 @@
 use oauth2::basic::BasicClient;
 use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope};
 use serde::{Deserialize, Serialize};
-use sf_hub::{BrowserTransport, CodeExchange, HubClient, HubError};
+use sf_hub::{CodeExchange, HubError};
 
 use super::session::{Session, SignInMethod};
 use crate::config::AppConfig;
@@ -79,7 +79,7 @@ pub fn strip_oauth_params(query: &str) -> String {
     if kept.is_empty() {
         return String::new();
     }
-    let mut out = url::form_urlencoded::Serializer::new(String::from("?"));
+    let mut out = url::form_urlencoded::Serializer::for_suffix(String::from("?"), 1);
     for (k, v) in kept {
         out.append_pair(&k, &v);
     }
@@ -190,7 +190,7 @@ pub async fn begin(config: &AppConfig, return_to: Option<String>) -> Result<(), 
         .oauth_client_id
         .as_deref()
         .ok_or(SignInError::NoClient)?;
-    let hub = HubClient::new(&config.openid_provider_url, BrowserTransport::new())?;
+    let hub = crate::hub::client(&config.openid_provider_url)?;
     let discovery = hub
         .openid_configuration_at(&config.openid_provider_url)
         .await?;
@@ -231,7 +231,7 @@ pub async fn complete(
     state: &OAuthState,
     verifier: String,
 ) -> Result<Session, SignInError> {
-    let hub = HubClient::new(&config.openid_provider_url, BrowserTransport::new())?;
+    let hub = crate::hub::client(&config.openid_provider_url)?;
     let discovery = hub
         .openid_configuration_at(&config.openid_provider_url)
         .await?;
