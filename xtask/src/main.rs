@@ -4,6 +4,7 @@
 //! Each step checks what is already there (at the right version) and skips it, so running it again
 //! costs a few seconds.
 
+mod release;
 mod setup;
 mod size;
 mod util;
@@ -21,6 +22,9 @@ Commands:
   serve [--port N] build the app and serve it with the local Hub simulator on 127.0.0.1:N (default 8000)
   test             set up, build the release app, and run every test (unit, property, browser)
   build-app        build the release web app into dist/ and print its size
+  dist             write target/space/: the release app, the static worker binary and the Space README
+  deploy --space owner/name [--public] [--yes]
+                   build target/space/ and upload it as a static Space with the `hf` command
   bench            release size (raw, gzip), first-load requests and bytes, time to interactive,
                    refresh latency, measured in headless Chromium
 ";
@@ -33,6 +37,9 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("build-app") => build_app().map(|_| ()),
         Some("bench") => bench(),
+        Some("dist") => build_app().and_then(|d| release::dist(&d)).map(|_| ()),
+        Some("deploy") => release::parse_deploy_args(&args[1..])
+            .and_then(|a| build_app().and_then(|d| release::deploy(a, &d))),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
