@@ -322,3 +322,40 @@ async fn sign_in_without_the_jobs_scope_is_flagged() {
             .await
     });
 }
+
+#[tokio::test]
+async fn inside_an_iframe_sign_in_opens_a_new_tab() {
+    // The Hub shows a static Space inside an iframe on huggingface.co, where OAuth cookies do
+    // not work; the sign-in must leave the frame.
+    let hub = Hub::start(true).await;
+    let host_dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        host_dir.path().join("index.html"),
+        format!(r#"<!doctype html><title>Hub page</title><iframe src="{}/" width="1200" height="800"></iframe>"#, hub.url),
+    )
+    .unwrap();
+    let host = sf_e2e::StaticServer::start(host_dir.path()).await;
+    scenario!(1280, 900, |b| {
+        b.goto(&format!("{}/index.html", host.url)).await;
+        let frame = b.find("iframe").await?;
+        frame.enter_frame().await.map_err(|e| e.to_string())?;
+        b.click_button("Sign in with Hugging Face").await?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let windows = loop {
+            let w = b.client.windows().await.map_err(|e| e.to_string())?;
+            if w.len() == 2 {
+                break w;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err("no new tab was opened for the sign-in".into());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        b.client
+            .switch_to_window(windows[1].clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        b.wait_for_text("Signed in as sf-tester").await?;
+        Ok(())
+    });
+}
