@@ -184,6 +184,17 @@ impl Browser {
         }
     }
 
+    /// Makes the page see `prefers-color-scheme: dark` (or light).
+    pub async fn emulate_dark_scheme(&self, dark: bool) {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Emulation.setEmulatedMedia",
+                params: json!({"features": [{"name": "prefers-color-scheme", "value": if dark { "dark" } else { "light" }}]}),
+            })
+            .await
+            .expect("emulate the colour scheme");
+    }
+
     /// Adds a script that runs before the page's own scripts on every new document.
     pub async fn add_init_script(&self, source: &str) {
         self.client

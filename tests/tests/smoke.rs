@@ -68,6 +68,43 @@ async fn phone_size_window_renders_the_about_page() {
 }
 
 #[tokio::test]
+async fn dark_theme_follows_the_system_and_the_toggle() {
+    let server = StaticServer::start(&dist_dir()).await;
+    let browser = Browser::start(1280, 900).await;
+    let outcome = async {
+        let background = || async {
+            browser
+                .client
+                .execute("return getComputedStyle(document.body).backgroundColor", vec![])
+                .await
+                .map(|v| v.as_str().unwrap_or_default().to_string())
+                .map_err(|e| e.to_string())
+        };
+        browser.emulate_dark_scheme(true).await;
+        browser.goto(&format!("{}/?view=about", server.url)).await;
+        browser.wait_for_text("Hardware policy").await?;
+        if background().await? != "rgb(15, 17, 21)" {
+            return Err(format!("system dark mode not applied: {}", background().await?));
+        }
+        browser.screenshot("about-dark").await;
+        browser.click_button("Light").await?;
+        if background().await? != "rgb(247, 247, 248)" {
+            return Err(format!("the toggle did not switch to light: {}", background().await?));
+        }
+        // The choice is remembered across a reload.
+        browser.goto(&format!("{}/?view=about", server.url)).await;
+        browser.wait_for_text("Hardware policy").await?;
+        if background().await? != "rgb(247, 247, 248)" {
+            return Err("the light choice was forgotten".into());
+        }
+        Ok(())
+    }
+    .await;
+    browser.close().await;
+    outcome.unwrap();
+}
+
+#[tokio::test]
 async fn static_host_has_no_rewrites() {
     // Deep paths are 404 on a static Space; the app must never rely on them.
     let server = StaticServer::start(&dist_dir()).await;

@@ -100,7 +100,6 @@ fn serve(args: &[String]) -> Result<(), String> {
         .args([
             "run",
             "--quiet",
-            "--release",
             "-p",
             "sf-hubsim",
             "--bin",
