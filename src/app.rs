@@ -16,15 +16,19 @@ use crate::theme::ThemeToggle;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Page {
     Home,
+    Build,
+    Validate,
     About,
 }
 
 impl Page {
-    pub const NAV: [Page; 2] = [Page::Home, Page::About];
+    pub const NAV: [Page; 4] = [Page::Home, Page::Build, Page::Validate, Page::About];
 
     pub fn from_query(view: Option<&str>) -> Option<Page> {
         match view.unwrap_or("") {
             "" | "home" => Some(Page::Home),
+            "build" => Some(Page::Build),
+            "validate" => Some(Page::Validate),
             "about" => Some(Page::About),
             _ => None,
         }
@@ -33,6 +37,8 @@ impl Page {
     pub fn href(self) -> &'static str {
         match self {
             Page::Home => "?",
+            Page::Build => "?view=build",
+            Page::Validate => "?view=validate",
             Page::About => "?view=about",
         }
     }
@@ -40,6 +46,8 @@ impl Page {
     pub fn title(self) -> &'static str {
         match self {
             Page::Home => "Home",
+            Page::Build => "Build",
+            Page::Validate => "Validate",
             Page::About => "About & limits",
         }
     }
@@ -69,6 +77,8 @@ fn Shell() -> impl IntoView {
         <Layout current=page>
             {move || match page.get() {
                 Some(Page::Home) => pages::Home().into_any(),
+                Some(Page::Build) => pages::Build().into_any(),
+                Some(Page::Validate) => pages::Validate().into_any(),
                 Some(Page::About) => pages::About().into_any(),
                 None => pages::NotFound().into_any(),
             }}

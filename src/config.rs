@@ -5,6 +5,11 @@
 
 pub const DEFAULT_HUB_URL: &str = "https://huggingface.co";
 pub const DEFAULT_SCOPES: &str = "openid profile";
+/// Where the worker binary sits inside the factory Space (see `cargo xtask dist`).
+pub const WORKER_PATH_IN_SPACE: &str = "worker/space-factory-worker";
+
+use sf_core::SpaceRef;
+use sf_core::jobspec::{self, JobSpecConfig, WorkerSource};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppConfig {
@@ -15,6 +20,15 @@ pub struct AppConfig {
     /// Present when the Space has `hf_oauth: true`; without it the person pastes a token.
     pub oauth_client_id: Option<String>,
     pub oauth_scopes: String,
+    /// Where jobs get the worker binary: the factory Space (`SF_FACTORY_SPACE`, mounted read-only
+    /// into each job) or a download URL (`SF_WORKER_URL`, wins when both are set).
+    pub factory_space: Option<SpaceRef>,
+    pub worker_url: Option<String>,
+    /// The jobs' container image (`SF_JOB_IMAGE`), the inference base URL the coding agent uses
+    /// (`SF_INFERENCE_URL`) and the Pi version it installs (`SF_PI_VERSION`).
+    pub job_image: String,
+    pub inference_url: String,
+    pub pi_version: String,
     /// Problems found in the configuration, shown to the person (defaults are used instead).
     pub warnings: Vec<String>,
 }
@@ -42,7 +56,32 @@ impl AppConfig {
         };
         let hub_url = origin_or_default("SF_HUB_URL", DEFAULT_HUB_URL);
         let openid_provider_url = origin_or_default("OPENID_PROVIDER_URL", &hub_url);
+        let factory_space = get("SF_FACTORY_SPACE").and_then(|raw| match SpaceRef::parse(&raw) {
+            Ok(space) => Some(space),
+            Err(e) => {
+                warnings.push(format!("The variable SF_FACTORY_SPACE is ignored: {e}"));
+                None
+            }
+        });
+        let worker_url = get("SF_WORKER_URL").filter(|u| {
+            let ok = u.starts_with("https://")
+                || u.starts_with("http://127.0.0.1")
+                || u.starts_with("http://localhost");
+            if !ok {
+                warnings.push(
+                    "The variable SF_WORKER_URL is ignored: it must be an https:// address.".into(),
+                );
+            }
+            ok
+        });
         AppConfig {
+            factory_space,
+            worker_url,
+            job_image: get("SF_JOB_IMAGE").unwrap_or_else(|| jobspec::DEFAULT_IMAGE.to_string()),
+            inference_url: get("SF_INFERENCE_URL")
+                .unwrap_or_else(|| jobspec::DEFAULT_INFERENCE_URL.to_string()),
+            pi_version: get("SF_PI_VERSION")
+                .unwrap_or_else(|| jobspec::DEFAULT_PI_VERSION.to_string()),
             hub_url,
             openid_provider_url,
             oauth_client_id: get("OAUTH_CLIENT_ID"),
@@ -63,6 +102,27 @@ impl AppConfig {
                 .as_ref()
                 .and_then(|vars| js_sys::Reflect::get(vars, &key.into()).ok())
                 .and_then(|v| v.as_string())
+        })
+    }
+
+    /// The settings of the jobs this deployment launches, or why it cannot launch any.
+    pub fn job_spec_config(&self) -> Result<JobSpecConfig, String> {
+        let worker = match (&self.worker_url, &self.factory_space) {
+            (Some(url), _) => WorkerSource::Url { url: url.clone() },
+            (None, Some(space)) => WorkerSource::SpaceVolume {
+                space: space.clone(),
+                path: WORKER_PATH_IN_SPACE.to_string(),
+            },
+            (None, None) => {
+                return Err("This deployment does not say where the job worker is: set the Space variable SF_FACTORY_SPACE to this Space's id (cargo xtask deploy does it).".into());
+            }
+        };
+        Ok(JobSpecConfig {
+            image: self.job_image.clone(),
+            worker,
+            hub_url: self.hub_url.clone(),
+            inference_url: self.inference_url.clone(),
+            pi_version: self.pi_version.clone(),
         })
     }
 
@@ -168,6 +228,60 @@ mod tests {
             assert_eq!(c.warnings.len(), 1, "{bad}");
             assert!(c.warnings[0].contains("SF_HUB_URL"), "{}", c.warnings[0]);
         }
+    }
+
+    #[test]
+    fn jobs_need_to_know_where_the_worker_is() {
+        let none = cfg(&[]);
+        assert!(
+            none.job_spec_config()
+                .unwrap_err()
+                .contains("SF_FACTORY_SPACE")
+        );
+
+        let space = cfg(&[
+            ("SF_FACTORY_SPACE", "me/space-factory"),
+            ("SF_HUB_URL", "http://127.0.0.1:8000"),
+        ]);
+        let js = space.job_spec_config().unwrap();
+        assert_eq!(
+            js.worker,
+            WorkerSource::SpaceVolume {
+                space: SpaceRef::parse("me/space-factory").unwrap(),
+                path: "worker/space-factory-worker".into()
+            }
+        );
+        assert_eq!(js.hub_url, "http://127.0.0.1:8000");
+        assert_eq!(js.image, "node:22-bookworm");
+
+        let url = cfg(&[
+            ("SF_FACTORY_SPACE", "me/space-factory"),
+            ("SF_WORKER_URL", "https://example.org/worker"),
+            ("SF_JOB_IMAGE", "node:22"),
+            ("SF_INFERENCE_URL", "http://127.0.0.1:9/v1"),
+        ]);
+        let js = url.job_spec_config().unwrap();
+        assert_eq!(
+            js.worker,
+            WorkerSource::Url {
+                url: "https://example.org/worker".into()
+            }
+        );
+        assert_eq!(
+            (js.image.as_str(), js.inference_url.as_str()),
+            ("node:22", "http://127.0.0.1:9/v1")
+        );
+    }
+
+    #[test]
+    fn bad_job_variables_are_ignored_with_a_warning() {
+        let c = cfg(&[
+            ("SF_FACTORY_SPACE", "not a space"),
+            ("SF_WORKER_URL", "ftp://x"),
+        ]);
+        assert_eq!(c.factory_space, None);
+        assert_eq!(c.worker_url, None);
+        assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
     }
 
     #[test]

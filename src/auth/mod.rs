@@ -120,6 +120,12 @@ impl Auth {
             .map(|h| h.with_token(token))
     }
 
+    /// The access token, for the one place it may go besides the Hub: a job's `HF_TOKEN` secret.
+    pub fn token(&self) -> Option<String> {
+        self.session
+            .with_untracked(|s| s.as_ref().map(|s| s.access_token.clone()))
+    }
+
     /// Everything shown to the person passes through here: the token can never appear.
     pub fn redactor(&self) -> Redactor {
         let token = self

@@ -2,10 +2,16 @@
 
 mod account;
 mod bucket_panel;
+mod field;
+mod launch_gate;
+mod launch_outcome;
 mod sign_in;
 mod status_badge;
 
 pub use account::Account;
 pub use bucket_panel::BucketPanel;
+pub use field::TextField;
+pub use launch_gate::LaunchGate;
+pub use launch_outcome::LaunchOutcome;
 pub use sign_in::SignInPanel;
 pub use status_badge::StatusBadge;

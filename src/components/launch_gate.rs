@@ -1,0 +1,33 @@
+use leptos::prelude::*;
+
+use crate::auth::use_auth;
+
+/// Why the launch button is disabled, in one sentence (signed out, invalid fields, or a
+/// deployment that does not know where the worker is).
+#[component]
+pub fn LaunchGate(
+    #[prop(into)] errors: Signal<usize>,
+    #[prop(into)] account_error: Signal<Option<String>>,
+) -> impl IntoView {
+    let auth = use_auth();
+    let config_error = auth.config.with_value(|c| c.job_spec_config().err());
+    move || {
+        if auth.session.with(Option::is_none) {
+            Some(view! {
+                <p class="notice info" data-testid="launch-gate">
+                    "Sign in with Hugging Face to launch: " <a href="?view=home#sign-in">"sign in"</a> ". What you type here is kept."
+                </p>
+            }.into_any())
+        } else if let Some(e) = account_error.get() {
+            Some(view! { <p class="notice bad" data-testid="launch-gate">{e}</p> }.into_any())
+        } else if let Some(e) = config_error.clone() {
+            Some(view! { <p class="notice bad" data-testid="launch-gate">{e}</p> }.into_any())
+        } else {
+            match errors.get() {
+                0 => None,
+                1 => Some(view! { <p class="muted" data-testid="launch-gate">"Fix the field marked above to launch."</p> }.into_any()),
+                n => Some(view! { <p class="muted" data-testid="launch-gate">{format!("Fix the {n} fields marked above to launch.")}</p> }.into_any()),
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Hardware choices for the forms: the seed's choices, named and priced from the Hub's hardware
+//! list when it answers, from the built-in list otherwise.
+
+use leptos::prelude::*;
+use sf_core::hardware;
+use sf_hub::types::HardwareFlavor;
+
+/// "Nvidia T4 · small — $0.40/h" for a flavor name.
+pub fn label(name: &str, hub: Option<&[HardwareFlavor]>) -> String {
+    if let Some(h) = hub.and_then(|list| list.iter().find(|h| h.name == name)) {
+        let pretty = h.pretty_name.clone().unwrap_or_else(|| name.to_string());
+        let price = match (h.unit_cost_usd, h.unit_label.as_deref()) {
+            (Some(c), Some("minute")) if c > 0.0 => format!("${:.2}/h", c * 60.0),
+            (Some(c), Some("hour")) if c > 0.0 => format!("${c:.2}/h"),
+            (Some(c), _) if c == 0.0 => "free".to_string(),
+            _ => String::new(),
+        };
+        let price = if name.starts_with("zero-") {
+            "ZeroGPU (PRO)".to_string()
+        } else {
+            price
+        };
+        return if price.is_empty() {
+            pretty
+        } else {
+            format!("{pretty} — {price}")
+        };
+    }
+    match hardware::lookup(name) {
+        Some(info) => format!("{} — {}", info.pretty_name, info.price_label()),
+        None => name.to_string(),
+    }
+}
+
+/// The Hub's Space hardware list, loaded once per page (public endpoint, no token needed).
+pub fn use_space_hardware() -> LocalResource<Option<Vec<HardwareFlavor>>> {
+    let hub_url = crate::auth::use_auth()
+        .config
+        .with_value(|c| c.hub_url.clone());
+    LocalResource::new(move || {
+        let hub_url = hub_url.clone();
+        async move {
+            crate::hub::client(&hub_url)
+                .ok()?
+                .space_hardware()
+                .await
+                .ok()
+        }
+    })
+}
+
+/// A `<select>` of flavors.
+#[component]
+pub fn HardwareSelect(
+    id: &'static str,
+    choices: &'static [&'static str],
+    #[prop(into)] value: Signal<String>,
+    #[prop(into)] on_change: Callback<String>,
+    #[prop(optional, into)] disabled: Signal<bool>,
+) -> impl IntoView {
+    let hub = use_space_hardware();
+    view! {
+        <select
+            id=id
+            disabled=move || disabled.get()
+            prop:value=move || value.get()
+            on:change=move |ev| on_change.run(event_target_value(&ev))
+        >
+            {move || {
+                let list = hub.get().flatten();
+                choices
+                    .iter()
+                    .map(|name| {
+                        let text = label(name, list.as_deref());
+                        view! { <option value=*name selected=move || value.get() == *name>{text}</option> }
+                    })
+                    .collect_view()
+            }}
+        </select>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flavor(name: &str, pretty: &str, cost: f64) -> HardwareFlavor {
+        serde_json::from_value(serde_json::json!({
+            "name": name, "prettyName": pretty, "unitCostUSD": cost, "unitLabel": "minute"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn hub_names_and_prices_win_over_the_built_in_list() {
+        let hub = vec![
+            flavor("t4-small", "Nvidia T4 - small", 0.01),
+            flavor("cpu-basic", "CPU basic", 0.0),
+        ];
+        assert_eq!(label("t4-small", Some(&hub)), "Nvidia T4 - small — $0.60/h");
+        assert_eq!(label("cpu-basic", Some(&hub)), "CPU basic — free");
+    }
+
+    #[test]
+    fn built_in_list_when_the_hub_does_not_answer() {
+        let l = label("t4-small", None);
+        assert!(l.contains("$0.40/h"), "{l}");
+        assert!(label("zero-a10g", None).contains("ZeroGPU"));
+        assert_eq!(label("mystery-gpu", None), "mystery-gpu");
+    }
+}

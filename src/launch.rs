@@ -1,0 +1,91 @@
+//! Launching a run: one path for Build and Validate. It refuses a run id that already has a job
+//! (so a double click, a retry after a timeout or a reload never launches the same run twice),
+//! creates the job from `sf_core`'s job spec, and remembers the launch result for the run view.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sf_core::jobspec::LABEL_RUN_ID;
+use sf_core::{RunId, RunKind};
+use sf_hub::JobFilter;
+
+use crate::auth::Auth;
+use crate::storage;
+
+/// What the run view shows about the launch of a run started in this browser.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LaunchRecord {
+    pub run_id: String,
+    pub kind: RunKind,
+    pub job_id: String,
+    pub namespace: String,
+    /// The Hub's answer to the job creation, redacted.
+    pub job: Value,
+}
+
+fn key(run_id: &str) -> String {
+    format!("space-factory:launch:{run_id}")
+}
+
+pub fn record_for(run_id: &str) -> Option<LaunchRecord> {
+    storage::get_json(&key(run_id))
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LaunchError {
+    /// This run id already has a job: open that run instead.
+    AlreadyLaunched(String),
+    Failed(String),
+}
+
+/// Creates the job for `run_id` unless one already exists. `spec` is the job body from
+/// `sf_core::jobspec` (it holds the token in `secrets` and nowhere else).
+pub async fn launch(
+    auth: Auth,
+    namespace: &str,
+    run_id: &RunId,
+    kind: RunKind,
+    spec: Value,
+) -> Result<LaunchRecord, LaunchError> {
+    let hub = auth
+        .hub()
+        .ok_or_else(|| LaunchError::Failed("Sign in with Hugging Face first.".into()))?;
+    let existing = hub
+        .list_jobs(
+            namespace,
+            &JobFilter::default().label(LABEL_RUN_ID, run_id.as_str()),
+        )
+        .await
+        .map_err(|e| LaunchError::Failed(auth.explain(&e)))?;
+    if !existing.is_empty() {
+        return Err(LaunchError::AlreadyLaunched(run_id.to_string()));
+    }
+    let job = hub
+        .create_job(namespace, &spec)
+        .await
+        .map_err(|e| LaunchError::Failed(auth.explain(&e)))?;
+    let redactor = auth.redactor();
+    let record = LaunchRecord {
+        run_id: run_id.to_string(),
+        kind,
+        job_id: job.id.clone(),
+        namespace: namespace.to_string(),
+        job: redactor.redact_json(&serde_json::to_value(&job).unwrap_or(Value::Null)),
+    };
+    storage::set_json(&key(run_id.as_str()), &record);
+    Ok(record)
+}
+
+/// A fresh run id for `kind`, from the clock and the browser's random numbers.
+pub fn new_run_id(kind: RunKind) -> String {
+    let now = (js_sys::Date::now() / 1000.0) as u64;
+    let random = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+    RunId::generate(kind, now, random).to_string()
+}
+
+/// The current time and a random number, for `LaunchContext`.
+pub fn clock() -> (u64, u32) {
+    (
+        (js_sys::Date::now() / 1000.0) as u64,
+        (js_sys::Math::random() * f64::from(u32::MAX)) as u32,
+    )
+}

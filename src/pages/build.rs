@@ -1,0 +1,191 @@
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use sf_core::form::{BuildForm, Field, FieldError, LaunchContext};
+use sf_core::hardware::{FALLBACK_CHOICES, PREFERRED_CHOICES};
+use sf_core::rules::ImplementationMode;
+use sf_core::{ModelRef, RunKind, SpaceName};
+
+use crate::auth::use_auth;
+use crate::bucket::use_run_bucket;
+use crate::components::{LaunchGate, LaunchOutcome, TextField};
+use crate::drafts;
+use crate::hardware::HardwareSelect;
+use crate::launch::{self, LaunchError};
+
+/// The Build form: every field of the seed, checked as the person types.
+#[component]
+pub fn Build() -> impl IntoView {
+    let auth = use_auth();
+    let run_bucket = use_run_bucket();
+    let form = drafts::persisted(drafts::BUILD_KEY, || BuildForm {
+        run_id: launch::new_run_id(RunKind::Build),
+        ..BuildForm::default()
+    });
+    // The bucket name is shared with the Run storage panel.
+    Effect::new(move |_| {
+        let name = run_bucket.name.get();
+        if form.with_untracked(|f| f.bucket_name != name) {
+            form.update(|f| f.bucket_name = name);
+        }
+    });
+    let errors = Memo::new(move |_| {
+        let user = auth.username().unwrap_or_default();
+        let ctx = LaunchContext {
+            namespace: &user,
+            unix_seconds: 0,
+            random: 0,
+        };
+        form.with(|f| match f.validate(&ctx) {
+            Ok(_) => HashMap::new(),
+            Err(errs) => errs
+                .into_iter()
+                .map(|FieldError { field, message }| (field, message))
+                .collect::<HashMap<_, _>>(),
+        })
+    });
+    let error_of =
+        move |field: Field| Signal::derive(move || errors.with(|e| e.get(&field).cloned()));
+    let launching = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<LaunchError>);
+    let navigate = use_navigate();
+
+    let on_launch = move |_| {
+        let (Some(user), Some(token)) = (auth.username(), auth.token()) else {
+            return;
+        };
+        let (now, random) = launch::clock();
+        let ctx = LaunchContext {
+            namespace: &user,
+            unix_seconds: now,
+            random,
+        };
+        let Ok(request) = form.with_untracked(|f| f.validate(&ctx)) else {
+            return;
+        };
+        let config = match auth.config.with_value(|c| c.job_spec_config()) {
+            Ok(c) => c,
+            Err(e) => return outcome.set(Some(LaunchError::Failed(e))),
+        };
+        let spec = sf_core::jobspec::build_job(&request, &token, &config);
+        launching.set(true);
+        outcome.set(None);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let result = launch::launch(auth, &user, &request.run_id, RunKind::Build, spec).await;
+            launching.set(false);
+            match result {
+                Ok(record) => {
+                    // The next launch gets a new run id; everything else stays as typed.
+                    form.update(|f| f.run_id = launch::new_run_id(RunKind::Build));
+                    navigate(&format!("?run={}", record.run_id), Default::default());
+                }
+                Err(e) => outcome.set(Some(e)),
+            }
+        });
+    };
+
+    let set = move |apply: fn(&mut BuildForm, String)| {
+        Callback::new(move |v: String| form.update(|f| apply(f, v)))
+    };
+    let get = move |read: fn(&BuildForm) -> String| Signal::derive(move || form.with(read));
+    let suggest_name = move |_| {
+        if let Ok(model) = form.with_untracked(|f| ModelRef::parse(&f.model)) {
+            form.update(|f| f.target_space_name = SpaceName::suggest_for(&model).to_string());
+        }
+    };
+    let space_hint = move || {
+        let user = auth.username().unwrap_or_else(|| "<your username>".into());
+        format!(
+            "Use a fresh name: the Space is created as {user}/<name>, private. An existing Space is never touched."
+        )
+    };
+
+    view! {
+        <h1>"Build a Space from a model card"</h1>
+        <p class="lede">
+            "The job creates a " <strong>"private"</strong> " Space, asks the coding agent for the best Gradio app it "
+            "can write for the model, tries ZeroGPU first and then the fixed GPU if you allow it. If no hardware "
+            "can be assigned automatically, set it in the Space settings and run " <a href="?view=validate">"Validate"</a> "."
+        </p>
+        <form class="card" on:submit=|ev| ev.prevent_default()>
+            <TextField id="run-id" label="Run id" value=get(|f| f.run_id.clone()) on_input=set(|f, v| f.run_id = v)
+                error=error_of(Field::RunId)
+                hint="Names the run's folder in your bucket and its job. Letters, digits, - and _.">
+                <button type="button" on:click=move |_| form.update(|f| f.run_id = launch::new_run_id(RunKind::Build))>
+                    "New run id"
+                </button>
+            </TextField>
+            <TextField id="model" label="Model card URL or model id" value=get(|f| f.model.clone())
+                on_input=set(|f, v| f.model = v) error=error_of(Field::Model)
+                hint="Examples: owner/model, https://huggingface.co/owner/model" />
+            <TextField id="target-space" label="Target Space name" value=get(|f| f.target_space_name.clone())
+                on_input=set(|f, v| f.target_space_name = v) error=error_of(Field::TargetSpaceName)
+                placeholder="e.g. space-factory-z-image-v1" hint=Signal::derive(space_hint).get_untracked()>
+                <button type="button" on:click=suggest_name>"Suggest a name"</button>
+            </TextField>
+            <TextField id="pi-model" label="Coding model" value=get(|f| f.pi_model.clone())
+                on_input=set(|f, v| f.pi_model = v) error=error_of(Field::PiModel)
+                hint="The model the Pi agent uses, through Hugging Face Inference Providers (owner/name, optionally :provider)." />
+            <fieldset class="field">
+                <legend>"Implementation mode"</legend>
+                {ImplementationMode::ALL
+                    .into_iter()
+                    .map(|mode| {
+                        view! {
+                            <label class="choice">
+                                <input
+                                    type="radio"
+                                    name="mode"
+                                    value=mode.as_str()
+                                    prop:checked=move || form.with(|f| f.implementation_mode == mode.as_str())
+                                    on:change=move |_| form.update(|f| f.implementation_mode = mode.as_str().to_string())
+                                />
+                                <span>
+                                    <strong>{mode.label()}</strong> " " <code>{mode.as_str()}</code>
+                                    <span class="hint">{mode.explanation()}</span>
+                                </span>
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+                {move || error_of(Field::ImplementationMode).get().map(|e| view! { <p class="error">{e}</p> })}
+            </fieldset>
+            <div class="grid-2">
+                <div class="field">
+                    <label for="preferred-hw">"Preferred Space hardware"</label>
+                    <HardwareSelect id="preferred-hw" choices=PREFERRED_CHOICES
+                        value=get(|f| f.preferred_hardware.clone()) on_change=set(|f, v| f.preferred_hardware = v) />
+                    <p class="hint">"ZeroGPU is tried first. It needs a PRO account; if your quota is used up, set the hardware by hand after the build."</p>
+                    {move || error_of(Field::PreferredHardware).get().map(|e| view! { <p class="error">{e}</p> })}
+                </div>
+                <div class="field">
+                    <label class="choice">
+                        <input type="checkbox" id="allow-fallback"
+                            prop:checked=move || form.with(|f| f.allow_fixed_gpu_fallback)
+                            on:change=move |ev| form.update(|f| f.allow_fixed_gpu_fallback = event_target_checked(&ev)) />
+                        <span>"Allow a fixed-GPU fallback"</span>
+                    </label>
+                    <HardwareSelect id="fallback-hw" choices=FALLBACK_CHOICES
+                        value=get(|f| f.fallback_hardware.clone()) on_change=set(|f, v| f.fallback_hardware = v)
+                        disabled=Signal::derive(move || !form.with(|f| f.allow_fixed_gpu_fallback)) />
+                    <p class="hint">"Asked for when ZeroGPU is refused. Fixed GPUs are billed by the hour while the Space runs."</p>
+                    {move || error_of(Field::FallbackHardware).get().map(|e| view! { <p class="error">{e}</p> })}
+                </div>
+            </div>
+            <TextField id="build-bucket" label="Run bucket name" value=Signal::derive(move || run_bucket.name.get())
+                on_input=Callback::new(move |v| run_bucket.name.set(v)) error=error_of(Field::BucketName)
+                hint="Shared with Run storage on the start page; create it there once." />
+            <LaunchGate errors=Signal::derive(move || errors.with(|e| e.len())) account_error=error_of(Field::Account) />
+            <LaunchOutcome outcome=outcome />
+            <div class="row">
+                <button class="primary" type="submit" id="launch-build"
+                    disabled=move || launching.get() || !errors.with(|e| e.is_empty()) || auth.session.with(Option::is_none)
+                    on:click=on_launch>
+                    {move || if launching.get() { "Launching…" } else { "Build private Space" }}
+                </button>
+            </div>
+        </form>
+    }
+}
