@@ -18,17 +18,25 @@ pub enum Page {
     Home,
     Build,
     Validate,
+    Runs,
     About,
 }
 
 impl Page {
-    pub const NAV: [Page; 4] = [Page::Home, Page::Build, Page::Validate, Page::About];
+    pub const NAV: [Page; 5] = [
+        Page::Home,
+        Page::Build,
+        Page::Validate,
+        Page::Runs,
+        Page::About,
+    ];
 
     pub fn from_query(view: Option<&str>) -> Option<Page> {
         match view.unwrap_or("") {
             "" | "home" => Some(Page::Home),
             "build" => Some(Page::Build),
             "validate" => Some(Page::Validate),
+            "runs" => Some(Page::Runs),
             "about" => Some(Page::About),
             _ => None,
         }
@@ -39,6 +47,7 @@ impl Page {
             Page::Home => "?",
             Page::Build => "?view=build",
             Page::Validate => "?view=validate",
+            Page::Runs => "?view=runs",
             Page::About => "?view=about",
         }
     }
@@ -48,6 +57,7 @@ impl Page {
             Page::Home => "Home",
             Page::Build => "Build",
             Page::Validate => "Validate",
+            Page::Runs => "Runs",
             Page::About => "About & limits",
         }
     }
@@ -73,14 +83,19 @@ pub fn App() -> impl IntoView {
 fn Shell() -> impl IntoView {
     let query = use_query_map();
     let page = Memo::new(move |_| Page::from_query(query.read().get("view").as_deref()));
+    let run = Memo::new(move |_| query.read().get("run"));
     view! {
         <Layout current=page>
-            {move || match page.get() {
+            {move || match (run.get(), page.get()) {
+                (Some(run), _) => view! { <pages::Run run=run /> }.into_any(),
+                (None, page) => match page {
                 Some(Page::Home) => pages::Home().into_any(),
                 Some(Page::Build) => pages::Build().into_any(),
                 Some(Page::Validate) => pages::Validate().into_any(),
+                Some(Page::Runs) => pages::Runs().into_any(),
                 Some(Page::About) => pages::About().into_any(),
                 None => pages::NotFound().into_any(),
+                },
             }}
         </Layout>
     }

@@ -13,7 +13,9 @@ mod drafts;
 mod hardware;
 mod hub;
 mod launch;
+mod markdown;
 mod pages;
+mod run_data;
 mod storage;
 mod theme;
 

@@ -1,17 +1,21 @@
 //! Reusable pieces of the interface, one file each.
 
 mod account;
+mod artifacts;
 mod bucket_panel;
 mod field;
 mod launch_gate;
 mod launch_outcome;
+mod log_tail;
 mod sign_in;
 mod status_badge;
 
 pub use account::Account;
+pub use artifacts::Artifacts;
 pub use bucket_panel::BucketPanel;
 pub use field::TextField;
 pub use launch_gate::LaunchGate;
 pub use launch_outcome::LaunchOutcome;
+pub use log_tail::LogTail;
 pub use sign_in::SignInPanel;
 pub use status_badge::StatusBadge;
