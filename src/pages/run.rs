@@ -104,11 +104,16 @@ pub fn Run(run: String) -> impl IntoView {
         <h1 class="run-title">"Run " <code>{id_text.clone()}</code></h1>
         {move || {
             if auth.session.with(Option::is_none) {
+                let has_oauth = auth.config.with_value(|c| c.oauth_client_id.is_some());
                 return view! {
-                    <div class="notice info"><p>
-                        "Runs are kept in your private bucket: "
-                        <a href="?view=home#sign-in">"sign in"</a> " to see this one. This address keeps working after you sign in."
+                    <div class="notice info" data-testid="run-sign-in"><p>
+                        "Runs are kept in your private bucket: sign in to see this one. You come back to this page afterwards."
                     </p></div>
+                    {if has_oauth {
+                        view! { <button class="primary" type="button" on:click=move |_| auth.sign_in_with_oauth()>"Sign in with Hugging Face"</button> }.into_any()
+                    } else {
+                        view! { <a class="button primary" href="?view=home#sign-in">"Sign in with an access token"</a> }.into_any()
+                    }}
                 }.into_any();
             }
             match snapshot.get() {

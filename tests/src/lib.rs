@@ -420,6 +420,13 @@ impl Hub {
         }
     }
 
+    /// Writes a file into a bucket, as a job's worker does through its mount.
+    pub async fn put_file(&self, bucket: &str, path: &str, bytes: impl Into<Vec<u8>>) {
+        let url = format!("{}/__sim/buckets/{bucket}/files/{path}", self.url);
+        let resp = reqwest::Client::new().put(&url).body(bytes.into()).send().await.expect("write a bucket file");
+        assert!(resp.status().is_success(), "PUT {url}: {}", resp.status());
+    }
+
     /// Calls the simulator's test-only control API (`/__sim/...`).
     pub async fn control(&self, method: &str, path: &str, body: Value) -> Value {
         let client = reqwest::Client::new();
