@@ -316,7 +316,17 @@ impl Browser {
     /// Replaces the text of an input with `text`.
     pub async fn fill(&self, css: &str, text: &str) -> Result<(), String> {
         let el = self.find(css).await?;
-        el.clear().await.map_err(|e| format!("clear {css}: {e}"))?;
+        // WebDriver's clear() fires no input event; empty the field the way a person would.
+        self.client
+            .execute(
+                "const e = document.querySelector(arguments[0]); e.value = ''; e.dispatchEvent(new Event('input', {bubbles: true}));",
+                vec![json!(css)],
+            )
+            .await
+            .map_err(|e| format!("clear {css}: {e}"))?;
+        if text.is_empty() {
+            return Ok(());
+        }
         el.send_keys(text)
             .await
             .map_err(|e| format!("type into {css}: {e}"))
@@ -420,10 +430,32 @@ impl Hub {
         }
     }
 
+    /// Creates a Space through the simulated Hub API, as its owner would.
+    pub async fn create_space(&self, id: &str, sdk: &str) {
+        let (owner, name) = id.split_once('/').expect("owner/name");
+        let resp = reqwest::Client::new()
+            .post(format!("{}/api/repos/create", self.url))
+            .bearer_auth(sf_hubsim::TEST_TOKEN)
+            .json(&json!({"type": "space", "name": name, "organization": owner, "sdk": sdk, "private": false}))
+            .send()
+            .await
+            .expect("create a Space");
+        assert!(
+            resp.status().is_success() || resp.status().as_u16() == 409,
+            "create Space {id}: {}",
+            resp.status()
+        );
+    }
+
     /// Writes a file into a bucket, as a job's worker does through its mount.
     pub async fn put_file(&self, bucket: &str, path: &str, bytes: impl Into<Vec<u8>>) {
         let url = format!("{}/__sim/buckets/{bucket}/files/{path}", self.url);
-        let resp = reqwest::Client::new().put(&url).body(bytes.into()).send().await.expect("write a bucket file");
+        let resp = reqwest::Client::new()
+            .put(&url)
+            .body(bytes.into())
+            .send()
+            .await
+            .expect("write a bucket file");
         assert!(resp.status().is_success(), "PUT {url}: {}", resp.status());
     }
 

@@ -75,7 +75,10 @@ async fn dark_theme_follows_the_system_and_the_toggle() {
         let background = || async {
             browser
                 .client
-                .execute("return getComputedStyle(document.body).backgroundColor", vec![])
+                .execute(
+                    "return getComputedStyle(document.body).backgroundColor",
+                    vec![],
+                )
                 .await
                 .map(|v| v.as_str().unwrap_or_default().to_string())
                 .map_err(|e| e.to_string())
@@ -84,12 +87,18 @@ async fn dark_theme_follows_the_system_and_the_toggle() {
         browser.goto(&format!("{}/?view=about", server.url)).await;
         browser.wait_for_text("Hardware policy").await?;
         if background().await? != "rgb(15, 17, 21)" {
-            return Err(format!("system dark mode not applied: {}", background().await?));
+            return Err(format!(
+                "system dark mode not applied: {}",
+                background().await?
+            ));
         }
         browser.screenshot("about-dark").await;
         browser.click_button("Light").await?;
         if background().await? != "rgb(247, 247, 248)" {
-            return Err(format!("the toggle did not switch to light: {}", background().await?));
+            return Err(format!(
+                "the toggle did not switch to light: {}",
+                background().await?
+            ));
         }
         // The choice is remembered across a reload.
         browser.goto(&format!("{}/?view=about", server.url)).await;

@@ -1,0 +1,564 @@
+//! Build and Validate from the browser, the run view and the runs list, in a real Chromium
+//! against the local Hub simulator.
+
+use serde_json::{Value, json};
+use sf_e2e::{Browser, Hub};
+use sf_hubsim::TEST_TOKEN;
+
+macro_rules! scenario {
+    ($width:expr, $height:expr, |$b:ident| $body:block) => {{
+        let $b = Browser::start($width, $height).await;
+        let outcome: Result<(), String> = async { $body }.await;
+        $b.close().await;
+        outcome.unwrap();
+    }};
+}
+
+const BUCKET: &str = "sf-tester/space-factory-runs";
+
+async fn hub() -> Hub {
+    let hub = Hub::start_with(false, |c| {
+        c.with_variable("SF_FACTORY_SPACE", "sf-tester/space-factory")
+    })
+    .await;
+    hub.control("POST", "/buckets/sf-tester/space-factory-runs", json!({}))
+        .await;
+    // The factory Space the jobs mount to find the worker.
+    hub.create_space("sf-tester/space-factory", "static").await;
+    hub
+}
+
+async fn sign_in(b: &Browser, hub: &Hub) -> Result<(), String> {
+    b.goto(&format!("{}/", hub.url)).await;
+    b.fill("#token", TEST_TOKEN).await?;
+    b.click_button("Use this token").await?;
+    b.wait_for_text("Signed in as sf-tester").await
+}
+
+async fn job_requests(hub: &Hub) -> Vec<Value> {
+    hub.control("GET", "/jobs/requests", json!(null))
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn wait_for_url(b: &Browser, part: &str) -> Result<String, String> {
+    for _ in 0..200 {
+        let u = b.url().await;
+        if u.contains(part) {
+            return Ok(u);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(format!(
+        "the address never contained {part:?}: {}\nthe page showed:\n{}",
+        b.url().await,
+        b.text().await
+    ))
+}
+
+#[tokio::test]
+async fn build_launch_sends_the_exact_job_and_opens_the_run() {
+    let hub = hub().await;
+    scenario!(1280, 900, |b| {
+        sign_in(&b, &hub).await?;
+        b.goto(&format!("{}/?view=build", hub.url)).await;
+        b.wait_for_text("Build a Space from a model card").await?;
+        let run_id = b.value("#run-id").await?;
+        if !run_id.starts_with("build-") {
+            return Err(format!("no run id was proposed: {run_id:?}"));
+        }
+        if b.value("#model").await? != "Tongyi-MAI/Z-Image-Turbo"
+            || b.value("#pi-model").await? != "Qwen/Qwen3-Coder-Next"
+        {
+            return Err("the seed's defaults are not there".into());
+        }
+        b.fill("#target-space", "z-image-demo").await?;
+        b.screenshot_at("#launch-build", "build-form").await;
+        b.click("#launch-build").await?;
+        wait_for_url(&b, &format!("?run={run_id}")).await?;
+        b.wait_for_text(&run_id).await?;
+
+        let requests = job_requests(&hub).await;
+        if requests.len() != 1 {
+            return Err(format!("expected one job creation, got {}", requests.len()));
+        }
+        let r = &requests[0];
+        let body = &r["body"];
+        let env = &body["environment"];
+        let checks = [
+            (r["namespace"] == "sf-tester", "namespace"),
+            (body["dockerImage"] == "node:22-bookworm", "image"),
+            (
+                body["command"][0] == "sh" && body["command"][1] == "-c",
+                "command",
+            ),
+            (
+                body["command"][2]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("exec \"$bin\" build"),
+                "worker script",
+            ),
+            (body["flavor"] == "cpu-basic", "flavor"),
+            (body["timeoutSeconds"] == 10800, "timeout"),
+            (body["secrets"] == json!({"HF_TOKEN": TEST_TOKEN}), "secret"),
+            (
+                body["labels"] == json!({"space-factory": "build", "run-id": run_id}),
+                "labels",
+            ),
+            (env["SF_RUN_ID"] == run_id.as_str(), "SF_RUN_ID"),
+            (
+                env["SF_MODEL_ID"] == "Tongyi-MAI/Z-Image-Turbo",
+                "SF_MODEL_ID",
+            ),
+            (
+                env["SF_TARGET_SPACE"] == "sf-tester/z-image-demo",
+                "SF_TARGET_SPACE",
+            ),
+            (env["SF_PI_MODEL"] == "Qwen/Qwen3-Coder-Next", "SF_PI_MODEL"),
+            (
+                env["SF_IMPLEMENTATION_MODE"] == "full-inference-gated",
+                "mode",
+            ),
+            (env["SF_PREFERRED_HARDWARE"] == "zero-a10g", "preferred"),
+            (
+                env["SF_ALLOW_FIXED_GPU_FALLBACK"] == "true",
+                "fallback allowed",
+            ),
+            (env["SF_FALLBACK_HARDWARE"] == "l40sx1", "fallback"),
+            (env["SF_HUB_URL"] == hub.url.as_str(), "hub url"),
+            (env["SF_OUTPUT_DIR"] == "/output", "output dir"),
+            (
+                env["SF_WORKER_PATH"] == "/factory/worker/space-factory-worker",
+                "worker path",
+            ),
+            (
+                body["volumes"]
+                    == json!([
+                        {"type": "bucket", "source": BUCKET, "mountPath": "/output", "readOnly": false},
+                        {"type": "space", "source": "sf-tester/space-factory", "mountPath": "/factory", "readOnly": true}
+                    ]),
+                "volumes",
+            ),
+        ];
+        for (ok, what) in checks {
+            if !ok {
+                return Err(format!("job body: wrong {what}: {body:#}"));
+            }
+        }
+        // The token is in the secret and nowhere else.
+        if body.to_string().matches(TEST_TOKEN).count() != 1 {
+            return Err("the token appears outside the job's secrets".into());
+        }
+        // The page moved to the run view; the launch result is there, redacted.
+        b.wait_for_text("Launch result").await?;
+        if b.html().await.contains(TEST_TOKEN) || b.url().await.contains(TEST_TOKEN) {
+            return Err("the token reached the page or the address".into());
+        }
+        b.screenshot("run-after-launch").await;
+        Ok(())
+    });
+}
+
+#[tokio::test]
+async fn validate_launch_sends_the_exact_job() {
+    let hub = hub().await;
+    scenario!(1280, 900, |b| {
+        sign_in(&b, &hub).await?;
+        b.goto(&format!("{}/?view=validate", hub.url)).await;
+        b.wait_for_text("Validate an existing Space").await?;
+        let run_id = b.value("#run-id").await?;
+        b.fill(
+            "#target-space",
+            "https://huggingface.co/spaces/sf-tester/z-image-demo",
+        )
+        .await?;
+        b.fill("#test-args", r#"["a red fox", 3]"#).await?;
+        b.fill("#test-kwargs", r#"{"seed": 42}"#).await?;
+        b.fill("#live-timeout", "600").await?;
+        b.screenshot_at("#launch-validate", "validate-form").await;
+        b.click("#launch-validate").await?;
+        wait_for_url(&b, &format!("?run={run_id}")).await?;
+        let requests = job_requests(&hub).await;
+        let body = &requests.first().ok_or("no job was created")?["body"];
+        let env = &body["environment"];
+        let checks = [
+            (
+                body["labels"] == json!({"space-factory": "validate", "run-id": run_id}),
+                "labels",
+            ),
+            (body["timeoutSeconds"] == 600 + 900, "timeout"),
+            (
+                body["command"][2]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("exec \"$bin\" validate"),
+                "worker script",
+            ),
+            (env["SF_TARGET_SPACE"] == "sf-tester/z-image-demo", "space"),
+            (env["SF_API_NAME"] == "/generate", "api name"),
+            (env["SF_EXPECTED_OUTPUT"] == "image", "expected output"),
+            (env["SF_LIVE_TIMEOUT_S"] == "600", "live timeout"),
+            (
+                serde_json::from_str::<Value>(env["SF_TEST_ARGS_JSON"].as_str().unwrap_or("")).ok()
+                    == Some(json!(["a red fox", 3])),
+                "args",
+            ),
+            (
+                serde_json::from_str::<Value>(env["SF_TEST_KWARGS_JSON"].as_str().unwrap_or(""))
+                    .ok()
+                    == Some(json!({"seed": 42})),
+                "kwargs",
+            ),
+            (body["secrets"] == json!({"HF_TOKEN": TEST_TOKEN}), "secret"),
+        ];
+        for (ok, what) in checks {
+            if !ok {
+                return Err(format!("job body: wrong {what}: {body:#}"));
+            }
+        }
+        Ok(())
+    });
+}
+
+#[tokio::test]
+async fn each_invalid_field_blocks_the_launch_with_its_reason() {
+    let hub = hub().await;
+    scenario!(1280, 900, |b| {
+        sign_in(&b, &hub).await?;
+        b.goto(&format!("{}/?view=build", hub.url)).await;
+        b.wait_for_text("Build a Space from a model card").await?;
+        b.fill("#target-space", "fine-name").await?;
+        let cases = [
+            (
+                "#model",
+                "https://huggingface.co/datasets/owner/data",
+                "dataset",
+            ),
+            ("#target-space", "bad--name", "--"),
+            ("#run-id", "bad id!", "allowed"),
+            ("#pi-model", "", "coding model"),
+        ];
+        for (field, bad, reason) in cases {
+            let good = b.value(field).await?;
+            b.fill(field, bad).await?;
+            let error = b.find(&format!("[data-field='{}']", &field[1..])).await?;
+            let text = error.text().await.map_err(|e| e.to_string())?;
+            if !text.to_lowercase().contains(&reason.to_lowercase()) {
+                return Err(format!(
+                    "{field} = {bad:?}: the message {text:?} does not mention {reason:?}"
+                ));
+            }
+            let disabled = b
+                .find("#launch-build")
+                .await?
+                .attr("disabled")
+                .await
+                .map_err(|e| e.to_string())?;
+            if disabled.is_none() {
+                return Err(format!("{field} = {bad:?}: the launch button is enabled"));
+            }
+            b.fill(field, &good).await?;
+        }
+        b.screenshot_at("#model", "build-invalid").await;
+
+        b.goto(&format!("{}/?view=validate", hub.url)).await;
+        b.fill("#target-space", "sf-tester/demo").await?;
+        let cases = [
+            ("#test-args", "[\"a\",", "line 1"),
+            ("#test-kwargs", "[]", "object"),
+            ("#live-timeout", "5", "60"),
+            ("#target-space", "https://example.com/x", "hugging"),
+        ];
+        for (field, bad, reason) in cases {
+            let good = b.value(field).await?;
+            b.fill(field, bad).await?;
+            let error = b.find(&format!("[data-field='{}']", &field[1..])).await?;
+            let text = error.text().await.map_err(|e| e.to_string())?;
+            if !text.to_lowercase().contains(reason) {
+                return Err(format!(
+                    "{field} = {bad:?}: the message {text:?} does not mention {reason:?}"
+                ));
+            }
+            if b.find("#launch-validate")
+                .await?
+                .attr("disabled")
+                .await
+                .map_err(|e| e.to_string())?
+                .is_none()
+            {
+                return Err(format!("{field} = {bad:?}: the launch button is enabled"));
+            }
+            b.fill(field, &good).await?;
+        }
+        b.screenshot_at("#test-args", "validate-invalid").await;
+        if !job_requests(&hub).await.is_empty() {
+            return Err("an invalid form launched a job".into());
+        }
+        Ok(())
+    });
+}
+
+#[tokio::test]
+async fn a_run_id_that_already_has_a_job_is_not_launched_again_and_drafts_survive_reload() {
+    let hub = hub().await;
+    scenario!(1280, 900, |b| {
+        sign_in(&b, &hub).await?;
+        b.goto(&format!("{}/?view=build", hub.url)).await;
+        b.fill("#run-id", "build-20261128-120000-aaaaaa").await?;
+        b.fill("#target-space", "first-demo").await?;
+        // A reload keeps everything typed.
+        b.goto(&format!("{}/?view=build", hub.url)).await;
+        b.wait_for_text("Build a Space from a model card").await?;
+        if b.value("#target-space").await? != "first-demo"
+            || b.value("#run-id").await? != "build-20261128-120000-aaaaaa"
+        {
+            return Err("the draft was lost on reload".into());
+        }
+        b.click("#launch-build").await?;
+        wait_for_url(&b, "?run=build-20261128-120000-aaaaaa").await?;
+
+        b.goto(&format!("{}/?view=build", hub.url)).await;
+        b.fill("#run-id", "build-20261128-120000-aaaaaa").await?;
+        b.click("#launch-build").await?;
+        b.wait_for_text("already has a job").await?;
+        b.find("[data-testid=launch-outcome] a[href='?run=build-20261128-120000-aaaaaa']")
+            .await?;
+        b.screenshot_at("[data-testid=launch-outcome]", "build-double-launch")
+            .await;
+        if job_requests(&hub).await.len() != 1 {
+            return Err("the same run was launched twice".into());
+        }
+        Ok(())
+    });
+}
+
+fn state(run_id: &str, status: &str, phase: &str, message: &str) -> String {
+    json!({
+        "schema": 1, "run_id": run_id, "kind": "build", "status": status, "phase": phase,
+        "message": message, "model_id": "Tongyi-MAI/Z-Image-Turbo", "target_space": "sf-tester/z-image-demo",
+        "hardware": {"attempts": []}, "blockers": [],
+        "created_at": "2026-11-28T14:25:01Z", "updated_at": "2026-11-28T14:26:00Z"
+    })
+    .to_string()
+}
+
+fn event(phase: &str, message: &str) -> String {
+    format!(
+        "{}\n",
+        json!({"ts": "2026-11-28T14:25:02Z", "level": "info", "phase": phase, "message": message, "data": null})
+    )
+}
+
+#[tokio::test]
+async fn run_view_follows_the_record_and_stops_at_the_end_also_from_a_bookmark() {
+    let hub = hub().await;
+    let run = "build-20261128-142501-a3f9c2";
+    let dir = format!("runs/{run}");
+    hub.put_file(
+        BUCKET,
+        &format!("{dir}/state.json"),
+        state(
+            run,
+            "running",
+            "agent",
+            "The coding agent is writing the app.",
+        ),
+    )
+    .await;
+    hub.put_file(
+        BUCKET,
+        &format!("{dir}/events.jsonl"),
+        event("starting", "Run started"),
+    )
+    .await;
+    scenario!(1280, 900, |b| {
+        sign_in(&b, &hub).await?;
+        b.goto(&format!("{}/?run={run}", hub.url)).await;
+        b.wait_for_text("Run started").await?;
+        b.wait_for_text("The coding agent is writing the app.")
+            .await?;
+        b.wait_for_text("Following the run").await?;
+        b.screenshot("run-running").await;
+
+        // The worker goes on: the page updates by itself.
+        let more =
+            event("starting", "Run started") + &event("agent", "Pi finished: 3 files written");
+        hub.put_file(BUCKET, &format!("{dir}/events.jsonl"), more)
+            .await;
+        b.wait_for_text("Pi finished: 3 files written").await?;
+
+        hub.put_file(
+            BUCKET,
+            &format!("{dir}/report.md"),
+            "# Verdict\n\nThe live Space generated an image.",
+        )
+        .await;
+        hub.put_file(BUCKET, &format!("{dir}/artifacts/output.png"), tiny_png())
+            .await;
+        hub.put_file(
+            BUCKET,
+            &format!("{dir}/state.json"),
+            state(
+                run,
+                "full_inference_success",
+                "finished",
+                "Generation works.",
+            ),
+        )
+        .await;
+        b.wait_for_text("full_inference_success").await?;
+        b.wait_for_text("The live Space generated an image.")
+            .await?;
+        b.wait_for_text("no longer refreshes").await?;
+        b.find("[data-testid=artifacts] img").await?;
+        b.wait_for_text("Validate this Space").await?;
+        b.screenshot("run-finished").await;
+
+        // It stopped: a later change is not picked up by itself.
+        hub.put_file(
+            BUCKET,
+            &format!("{dir}/events.jsonl"),
+            event("finished", "written after the end"),
+        )
+        .await;
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        if b.text().await.contains("written after the end") {
+            return Err("the page kept refreshing after the run ended".into());
+        }
+        Ok(())
+    });
+
+    // A bookmarked run URL opened in a fresh browser: sign in, then the run.
+    scenario!(390, 844, |b| {
+        b.goto(&format!("{}/?run={run}", hub.url)).await;
+        b.wait_for_text("sign in to see this one").await?;
+        b.goto(&format!("{}/", hub.url)).await;
+        b.fill("#token", TEST_TOKEN).await?;
+        b.click_button("Use this token").await?;
+        b.wait_for_text("Signed in as").await?;
+        b.goto(&format!("{}/?run={run}", hub.url)).await;
+        b.wait_for_text("full_inference_success").await?;
+        b.screenshot("run-finished-phone").await;
+        Ok(())
+    });
+}
+
+fn tiny_png() -> Vec<u8> {
+    // A 1×1 PNG.
+    vec![
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
+        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8,
+        0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00,
+        0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ]
+}
+
+#[tokio::test]
+async fn a_report_with_html_and_javascript_links_is_rendered_harmlessly() {
+    let hub = hub().await;
+    let run = "build-20261128-150000-bbbbbb";
+    let dir = format!("runs/{run}");
+    hub.put_file(
+        BUCKET,
+        &format!("{dir}/state.json"),
+        state(run, "failed", "finished", "Build failed."),
+    )
+    .await;
+    let report = "# Report\n\n<script>window.__pwned = 1</script>\n\n<img src=x onerror=\"window.__pwned = 2\">\n\n[click me](javascript:window.__pwned=3) and [the docs](https://huggingface.co/docs)\n";
+    hub.put_file(BUCKET, &format!("{dir}/report.md"), report)
+        .await;
+    scenario!(1280, 900, |b| {
+        sign_in(&b, &hub).await?;
+        b.goto(&format!("{}/?run={run}", hub.url)).await;
+        b.wait_for_text("click me").await?;
+        let report_html = b
+            .client
+            .execute(
+                "return document.querySelector('[data-testid=report]').innerHTML",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let html = report_html.as_str().unwrap_or_default().to_string();
+        if html.contains("<script")
+            || html.contains("<img")
+            || html.to_lowercase().contains("javascript:window")
+                && html.contains("href=\"javascript")
+        {
+            return Err(format!("unsafe HTML in the report: {html}"));
+        }
+        if !html.contains("href=\"https://huggingface.co/docs\"") {
+            return Err(format!("the https link was lost: {html}"));
+        }
+        // Clicking the text of the javascript: link does nothing.
+        b.client
+            .execute("[...document.querySelectorAll('[data-testid=report] *')].find(e => e.textContent === 'click me')?.click()", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        let pwned = b
+            .client
+            .execute("return window.__pwned === undefined", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        if pwned != json!(true) {
+            return Err("a script from the report ran".into());
+        }
+        b.screenshot_at("[data-testid=report]", "run-report-unsafe")
+            .await;
+        Ok(())
+    });
+}
+
+#[tokio::test]
+async fn a_missing_run_and_a_malformed_run_id_say_so() {
+    let hub = hub().await;
+    scenario!(1280, 900, |b| {
+        sign_in(&b, &hub).await?;
+        b.goto(&format!("{}/?run=build-20990101-000000-abcdef", hub.url))
+            .await;
+        b.wait_for_text("No run with this id in your bucket")
+            .await?;
+        b.screenshot("run-missing").await;
+        b.goto(&format!("{}/?run=../../etc", hub.url)).await;
+        b.wait_for_text("does not name a run").await?;
+        Ok(())
+    });
+}
+
+#[tokio::test]
+async fn runs_list_shows_every_run_newest_first() {
+    let hub = hub().await;
+    let older = "build-20261127-090000-111111";
+    let newer = "validate-20261128-100000-222222";
+    let mut o: Value =
+        serde_json::from_str(&state(older, "manual_hardware_required", "finished", "")).unwrap();
+    o["created_at"] = json!("2026-11-27T09:00:00Z");
+    hub.put_file(BUCKET, &format!("runs/{older}/state.json"), o.to_string())
+        .await;
+    let mut v: Value = serde_json::from_str(&state(newer, "running", "smoke_test", "")).unwrap();
+    v["kind"] = json!("validate");
+    v["created_at"] = json!("2026-11-28T10:00:00Z");
+    v["model_id"] = Value::Null;
+    hub.put_file(BUCKET, &format!("runs/{newer}/state.json"), v.to_string())
+        .await;
+    scenario!(1280, 900, |b| {
+        sign_in(&b, &hub).await?;
+        b.goto(&format!("{}/?view=runs", hub.url)).await;
+        b.wait_for_text(older).await?;
+        b.wait_for_text(newer).await?;
+        b.wait_for_text("manual_hardware_required").await?;
+        let text = b.text().await;
+        if text.find(newer) > text.find(older) {
+            return Err("the newest run is not first".into());
+        }
+        b.screenshot("runs-list").await;
+        b.click(&format!("a[href='?run={older}']")).await?;
+        wait_for_url(&b, &format!("?run={older}")).await?;
+        b.wait_for_text("Set hardware by hand").await?;
+        Ok(())
+    });
+}
