@@ -84,8 +84,16 @@ fn Shell() -> impl IntoView {
     let query = use_query_map();
     let page = Memo::new(move |_| Page::from_query(query.read().get("view").as_deref()));
     let run = Memo::new(move |_| query.read().get("run"));
+    // A run's page belongs to the runs.
+    let current = Signal::derive(move || {
+        if run.with(Option::is_some) {
+            Some(Page::Runs)
+        } else {
+            page.get()
+        }
+    });
     view! {
-        <Layout current=page>
+        <Layout current=current>
             {move || match (run.get(), page.get()) {
                 (Some(run), _) => view! { <pages::Run run=run /> }.into_any(),
                 (None, page) => match page {

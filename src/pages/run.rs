@@ -393,7 +393,8 @@ fn RunDetails(snapshot: RunSnapshot, kind: Option<RunKind>, tick: RwSignal<u32>)
     view! {
         {problems.into_iter().map(|p| view! { <div class="notice bad"><p>{p}</p></div> }).collect_view()}
         {header}
-        <ol class="stepper" aria-label="Phases">{stepper}</ol>
+        // The phases matter while the run goes on; at the end the outcome says it all.
+        {(!finished).then(|| view! { <ol class="stepper" aria-label="Phases">{stepper}</ol> })}
         <div class="row quick-links" data-testid="quick-links">{quick_links}</div>
         <div class="row">
             {job_active.then(|| view! { <button type="button" class="danger" on:click=cancel>"Cancel job"</button> })}
@@ -403,8 +404,12 @@ fn RunDetails(snapshot: RunSnapshot, kind: Option<RunKind>, tick: RwSignal<u32>)
             })}
         </div>
         {figures}
-        <section class="card"><h2>"Report"</h2>{report}</section>
-        <section class="card"><h2>"Events"</h2>{events_view}</section>
+        {
+            // While the run goes on the events say most; at the end, the report does.
+            let report = view! { <section class="card"><h2>"Report"</h2>{report}</section> };
+            let events = view! { <section class="card"><h2>"Events"</h2>{events_view}</section> };
+            if finished { view! { {report} {events} }.into_any() } else { view! { {events} {report} }.into_any() }
+        }
         {job_panel}
     }
 }
