@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +64,13 @@ pub struct SimConfig {
     pub hardware_refusals: BTreeMap<String, HardwareRefusal>,
     /// `(user, model id)` pairs that were granted access to a gated model.
     pub gated_access: BTreeSet<(String, String)>,
+    /// The Python interpreter that runs Gradio Spaces as local processes (`python app.py`).
+    /// `None` (the default) keeps the timer-driven runtime: stages move, nothing runs. See the
+    /// crate documentation, "How a Space runs".
+    pub run_spaces_with: Option<PathBuf>,
+    /// How long a started Space app may take before `GET /config` answers 200; after that it is
+    /// stopped and reported as `RUNTIME_ERROR`.
+    pub space_start_timeout_ms: u64,
 }
 
 impl SimConfig {
@@ -84,6 +92,8 @@ impl SimConfig {
             consent: ConsentMode::Ask,
             hardware_refusals: BTreeMap::new(),
             gated_access: BTreeSet::new(),
+            run_spaces_with: None,
+            space_start_timeout_ms: 120_000,
         }
     }
 
@@ -97,6 +107,7 @@ impl SimConfig {
             space_build_ms: 200,
             cancel_grace_ms: 500,
             consent: ConsentMode::Approve,
+            space_start_timeout_ms: 60_000,
             ..SimConfig::new(data_dir)
         }
     }
@@ -149,6 +160,19 @@ impl SimConfig {
                 message: message.into(),
             },
         );
+        self
+    }
+
+    /// Runs Gradio Spaces for real with this Python interpreter (it needs `gradio`, and every
+    /// package a Space's `requirements.txt` names, already installed: nothing is pip-installed).
+    pub fn with_space_runtime(mut self, python: impl Into<PathBuf>) -> Self {
+        self.run_spaces_with = Some(python.into());
+        self
+    }
+
+    /// How long a Space app may take to answer `GET /config` once started.
+    pub fn with_space_start_timeout(mut self, timeout: Duration) -> Self {
+        self.space_start_timeout_ms = timeout.as_millis().try_into().unwrap_or(u64::MAX);
         self
     }
 

@@ -126,7 +126,7 @@ pub(crate) fn kill_all(sim: &Sim) {
     }
 }
 
-fn signal_group(pgid: i32, signal: i32) {
+pub(crate) fn signal_group(pgid: i32, signal: i32) {
     if pgid > 1 {
         // SAFETY: kill(2) with a negative pid signals a process group; it has no memory effects.
         unsafe {
@@ -587,6 +587,8 @@ async fn run(sim: Arc<Sim>, cell: Arc<JobCell>, plan: Plan) {
     if let Some(pgid) = pgid {
         signal_group(pgid, libc::SIGKILL);
     }
+    // Forget the group so a later `kill_all` cannot hit a reused process group id.
+    cell.update(|s| s.pgid = None);
     for reader in readers.into_iter().flatten() {
         let _ = tokio::time::timeout(Duration::from_secs(2), reader).await;
     }

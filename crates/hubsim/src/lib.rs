@@ -23,8 +23,9 @@
 //!   Seeded users: [`TEST_USER`] (PRO) and [`OTHER_USER`] (free), with full-scope tokens.
 //! - **Buckets** as folders under `data_dir/buckets/{ns}/{name}/`.
 //! - **Jobs** that really run (see below).
-//! - **Spaces**: create, commit, files, runtime stages on a timer, hardware requests with a
-//!   refusal policy, build/run logs. Files live under `data_dir/spaces/{ns}/{name}/`.
+//! - **Spaces**: create, commit, files, runtime stages (on a timer, or a real Gradio process:
+//!   see below), hardware requests with a refusal policy, build/run logs. Files live under
+//!   `data_dir/spaces/{ns}/{name}/`.
 //! - **Models**: fixtures in `fixtures/models/` (a text-to-image model, gpt2, a gated model, a
 //!   huge model and one without a README).
 //! - **The built app** (`app_dir`), served like a static Space with `window.huggingface` injected.
@@ -54,9 +55,52 @@
 //! See [`control`] for the routes: mint / expire / revoke tokens, fault injection, the recorded
 //! job requests, direct bucket writes, consent mode, hardware policy, gated access, Space stages.
 //!
-//! ## Seams for later work
-//! Spaces do not run an app yet: their runtime walks `BUILDING → RUNNING` on a timer in
-//! `spaces::run_lifecycle`, which is where a real Gradio process would be started.
+//! ## How a Space runs
+//! Without a Space Python (the default) a Space's runtime walks `BUILDING → RUNNING` on a timer
+//! (`space_build_ms`) and nothing runs: enough for tests of stages, hardware and logs.
+//!
+//! With [`SimConfig::with_space_runtime`] (`hubsim --space-python PATH`), **Gradio** Spaces run
+//! for real; static, Docker and Streamlit Spaces keep the timer. Each commit, creation with
+//! files, restart (`POST /api/spaces/{id}/restart`) and hardware change stops the app that runs
+//! (SIGKILL to its process group) and starts over:
+//! 1. **Build** (commits and creation only): `BUILDING`. Nothing is pip-installed (there is no
+//!    internet); instead every requirement in `requirements.txt` must be importable by the Space
+//!    Python (its top-level module is looked up with `importlib.util.find_spec`; names such as
+//!    `Pillow` → `PIL`, `scikit-learn` → `sklearn`, `opencv-python` → `cv2` are mapped). Lines
+//!    without a package name (bare URLs, pip options) are skipped with a log line. A missing one
+//!    is `BUILD_ERROR`, with pip-like build log lines naming it and an `errorMessage` saying what
+//!    to install. A missing app file (`app.py` or the README's `app_file`) is `NO_APP_FILE`.
+//! 2. **Start**: `APP_STARTING`. The Space's files are copied to
+//!    `data_dir/space-runs/{ns}/{name}/app/` and `PYTHON <app file>` runs there, in its own
+//!    process group, with only this environment: `PATH` (the simulator's), `HOME` (a folder of
+//!    the Space's own, so neither the person's `~/.cache/huggingface` token nor other caches
+//!    leak in), `LANG=C.UTF-8`, `PYTHONUNBUFFERED=1`, `GRADIO_ANALYTICS_ENABLED=False`,
+//!    `HF_HUB_DISABLE_TELEMETRY=1`, `HF_ENDPOINT` (this simulator), then the Space's variables,
+//!    then its secrets (so `HF_TOKEN` only if it is a secret), then `SYSTEM=spaces`, `SPACE_ID`,
+//!    `SPACE_AUTHOR_NAME`, `SPACE_REPO_NAME`, `SPACE_HOST`, `GRADIO_SERVER_NAME=127.0.0.1` and
+//!    `GRADIO_SERVER_PORT=<a free port>`. `SPACES_ZERO_GPU` is never set: whatever hardware is
+//!    assigned, the app runs on this machine's CPU and `@spaces.GPU` is a no-op. Every
+//!    stdout/stderr line becomes a run log line, after `===== Application Startup at ... =====`.
+//! 3. **Running**: `RUNNING` once `GET /config` on the app's port answers 200 (polled every
+//!    200 ms); `hardware.current` becomes the requested flavor then. If the process exits first,
+//!    or later, the stage is `RUNTIME_ERROR` with `errorMessage` = `Exit code: N. Reason: <last 20
+//!    output lines>` (the traceback is in the run logs). If it does not answer within
+//!    `space_start_timeout_ms` (`--space-start-timeout`), it is killed and reported
+//!    `RUNTIME_ERROR` (`Launch timed out ...`).
+//!
+//! **Host.** On the Hub the app is served at `https://{subdomain}.hf.space`. Here each running
+//! Gradio Space gets a proxy on a loopback port, bound at its first start and kept across
+//! restarts, and both the Space info's `host` and the runtime's extra `host` field say
+//! `http://127.0.0.1:<proxy port>` (`subdomain` and `domains` keep the Hub's values). The proxy
+//! answers `503` while the Space is not `RUNNING`. For a **private** Space it requires
+//! `Authorization: Bearer <token>` or `X-HF-Authorization: Bearer <token>` with a valid token of
+//! the owner that can read repositories (else `404`, as the Hub hides private Spaces); both
+//! headers are always removed before the request reaches Gradio. It sets `X-Forwarded-Host` and
+//! `X-Forwarded-Proto`, so Gradio's file URLs point at the proxy. [`HubSim::space_app`] tells
+//! tests the app's pid, port and host.
+//!
+//! **No process outlives the simulator**: [`HubSim::shutdown`] kills every Space app's process
+//! group and waits (up to 5 s) until they are reaped; dropping a [`HubSim`] kills them too.
 
 pub mod control;
 
@@ -87,6 +131,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::{ConsentMode, HardwareRefusal, SimConfig};
+pub use spaces::SpaceApp;
 
 /// The seeded user every test signs in as. PRO, can pay, no orgs.
 pub const TEST_USER: &str = "sf-tester";
@@ -97,8 +142,8 @@ pub const OTHER_USER: &str = "other-user";
 /// A full-scope, non-expiring access token of [`OTHER_USER`].
 pub const OTHER_TOKEN: &str = "hf_SimOtherUserFullScopeToken012345AB";
 
-/// A running simulator. Dropping it without [`HubSim::shutdown`] leaves the server task running
-/// until the tokio runtime ends.
+/// A running simulator. Dropping it without [`HubSim::shutdown`] kills every job and Space
+/// process at once but leaves the server task running until the tokio runtime ends.
 pub struct HubSim {
     url: String,
     addr: SocketAddr,
@@ -157,11 +202,19 @@ impl HubSim {
         self.sim.public_url.clone()
     }
 
-    /// Stops running jobs (SIGKILL to their process groups), ends open log streams and stops
-    /// the server.
+    /// The app process of a Space (`owner/name`) while one runs (only with
+    /// [`SimConfig::with_space_runtime`]); `None` otherwise.
+    pub fn space_app(&self, id: &str) -> Option<SpaceApp> {
+        spaces::space_app(&self.sim, id)
+    }
+
+    /// Stops running jobs and Space apps (SIGKILL to their process groups), ends open log
+    /// streams and stops the server.
     pub async fn shutdown(mut self) {
         self.sim.shutdown.send_replace(true);
         jobs::kill_all(&self.sim);
+        spaces::kill_all(&self.sim);
+        spaces::wait_for_apps(&self.sim, Duration::from_secs(5)).await;
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -171,6 +224,16 @@ impl HubSim {
         {
             self.server.abort();
         }
+    }
+}
+
+impl Drop for HubSim {
+    /// No job or Space process outlives the simulator, even when a test panics before
+    /// [`HubSim::shutdown`].
+    fn drop(&mut self) {
+        self.sim.shutdown.send_replace(true);
+        jobs::kill_all(&self.sim);
+        spaces::kill_all(&self.sim);
     }
 }
 

@@ -1,4 +1,5 @@
-//! Spaces: creation (`POST /api/repos/create`), info, files, commits, runtime stages on a timer,
+//! Spaces: creation (`POST /api/repos/create`), info, files, commits, runtime stages (on a timer,
+//! or a real Gradio process, see `runtime` and `proxy`),
 //! hardware requests with a refusal policy, secrets, variables and build/run logs.
 //!
 //! Files live in `data_dir/spaces/{ns}/{name}/`, settings in `data_dir/space-meta/{ns}/{name}.json`.
@@ -24,6 +25,11 @@ use tokio::sync::watch;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{Caller, LogLine, READ_SCOPES, Sim, WRITE_SCOPES, lock};
 use crate::util::{now_iso, random_hex, safe_relative_path, space_subdomain, valid_repo_name};
+
+mod proxy;
+mod runtime;
+
+pub(crate) use runtime::{kill_all, wait_for_apps};
 
 const SDKS: &[&str] = &["gradio", "streamlit", "docker", "static"];
 /// Stages during which the runtime is still moving (as `huggingface_hub` counts them).
@@ -67,6 +73,21 @@ struct SpaceRecord {
     /// Bumped at every lifecycle start, so a stale timer does nothing.
     generation: u64,
     changed: Arc<watch::Sender<u64>>,
+    /// The app process while one runs (only with `SimConfig::run_spaces_with`).
+    app: Option<AppProcess>,
+    /// The Space's local proxy port, bound at its first start and kept for its lifetime, so its
+    /// `host` stays the same across restarts (only with `SimConfig::run_spaces_with`).
+    proxy_port: Option<u16>,
+}
+
+/// A Space app running as a local process.
+#[derive(Debug, Clone, Copy)]
+struct AppProcess {
+    /// Its process group (the app is the group leader).
+    pgid: i32,
+    pid: u32,
+    /// The port Gradio listens on (`GRADIO_SERVER_PORT`).
+    port: u16,
 }
 
 impl SpaceRecord {
@@ -79,6 +100,8 @@ pub(crate) struct SpaceStore {
     files_root: PathBuf,
     meta_root: PathBuf,
     spaces: Mutex<BTreeMap<String, SpaceRecord>>,
+    /// How many Space app processes are running or not yet reaped.
+    live_apps: Arc<watch::Sender<usize>>,
 }
 
 impl SpaceStore {
@@ -115,6 +138,7 @@ impl SpaceStore {
             files_root,
             meta_root,
             spaces: Mutex::new(spaces),
+            live_apps: Arc::new(watch::channel(0).0),
         })
     }
 
@@ -152,7 +176,41 @@ fn new_record(meta: SpaceMeta) -> SpaceRecord {
         run_logs: Vec::new(),
         generation: 0,
         changed: Arc::new(watch::channel(0).0),
+        app: None,
+        proxy_port: None,
     }
+}
+
+/// What [`crate::HubSim::space_app`] reports about a running Space app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpaceApp {
+    /// Process id of `python app.py` (also its process group id).
+    pub pid: u32,
+    /// The port Gradio listens on, behind the proxy.
+    pub app_port: u16,
+    /// `http://127.0.0.1:<proxy port>`, as `host` in the Space info.
+    pub host: String,
+}
+
+pub(crate) fn space_app(sim: &Sim, id: &str) -> Option<SpaceApp> {
+    let spaces = lock(&sim.spaces.spaces);
+    let s = spaces.get(id)?;
+    let app = s.app?;
+    Some(SpaceApp {
+        pid: app.pid,
+        app_port: app.port,
+        host: local_host(s)?,
+    })
+}
+
+/// The Space's local address, once it has a proxy.
+fn local_host(s: &SpaceRecord) -> Option<String> {
+    s.proxy_port.map(|p| format!("http://127.0.0.1:{p}"))
+}
+
+/// Whether this Space runs as a local process: a Gradio Space, with a Space Python configured.
+fn runs_locally(sim: &Sim, s: &SpaceRecord) -> bool {
+    sim.cfg.run_spaces_with.is_some() && s.meta.sdk == "gradio"
 }
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
@@ -191,7 +249,7 @@ pub(crate) fn resume_lifecycles(sim: &Arc<Sim>) {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Lifecycle {
     /// New files: BUILDING (or RUNNING_BUILDING while the previous version runs).
     Build,
@@ -220,16 +278,27 @@ fn app_file(folder: &Path, sdk: &str) -> String {
 }
 
 /// Moves a Space to a transitional stage and, after `space_build_ms`, to RUNNING (or
-/// NO_APP_FILE when its app file is missing).
+/// NO_APP_FILE when its app file is missing). With a Space Python configured, a Gradio Space is
+/// instead built and started for real by [`runtime::run`]: the previous app stops at once.
 fn start_lifecycle(sim: &Arc<Sim>, id: &str, kind: Lifecycle) {
-    let generation = {
+    let (generation, local) = {
         let mut spaces = lock(&sim.spaces.spaces);
         let Some(s) = spaces.get_mut(id) else {
             return;
         };
         s.generation += 1;
         s.error_message = None;
-        let was_running = s.stage == "RUNNING";
+        let local = runs_locally(sim, s);
+        if local {
+            runtime::stop_app(s);
+            if s.proxy_port.is_none() {
+                match proxy::start(sim, id) {
+                    Ok(port) => s.proxy_port = Some(port),
+                    Err(e) => tracing::error!("could not start the proxy of Space {id}: {e}"),
+                }
+            }
+        }
+        let was_running = s.stage == "RUNNING" && !local;
         s.stage = match (kind, was_running) {
             (Lifecycle::Build, true) => "RUNNING_BUILDING",
             (Lifecycle::Build, false) => "BUILDING",
@@ -244,10 +313,14 @@ fn start_lifecycle(sim: &Arc<Sim>, id: &str, kind: Lifecycle) {
             )));
         }
         s.touch();
-        s.generation
+        (s.generation, local)
     };
     let sim = sim.clone();
     let id = id.to_string();
+    if local {
+        tokio::spawn(runtime::run(sim, id, generation, kind));
+        return;
+    }
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(sim.cfg.space_build_ms)).await;
         let (ns, name) = id.split_once('/').unwrap_or((&id, ""));
@@ -269,9 +342,6 @@ fn start_lifecycle(sim: &Arc<Sim>, id: &str, kind: Lifecycle) {
             s.touch();
             return;
         }
-        // SEAM: this is where a later issue starts the Space's app as a local process (for a
-        // Gradio Space: `python app.py` in `folder`), waits for its health check, and reports
-        // RUNNING with its local URL, or RUNTIME_ERROR with the process output.
         if kind == Lifecycle::Build {
             s.build_logs
                 .push(log_line("Successfully built the Space image."));
@@ -345,6 +415,10 @@ fn runtime_json(id: &str, s: &SpaceRecord) -> Value {
     if s.meta.sdk == "static" {
         v["hardware"]["current"] = Value::Null;
     }
+    if let Some(host) = local_host(s) {
+        // Not in the Hub's runtime: where the locally running app answers.
+        v["host"] = json!(host);
+    }
     v
 }
 
@@ -390,6 +464,7 @@ async fn info(
         .get(&id)
         .ok_or_else(|| ApiError::repo_not_found("Repository", &id))?;
     let subdomain = space_subdomain(&ns, &name);
+    let host = local_host(s).unwrap_or_else(|| format!("https://{subdomain}.hf.space"));
     Ok(axum::Json(json!({
         "_id": s.meta.object_id,
         "id": id,
@@ -404,7 +479,7 @@ async fn info(
         "sdk": s.meta.sdk,
         "tags": [s.meta.sdk.clone(), "region:us".to_string()],
         "subdomain": subdomain,
-        "host": format!("https://{subdomain}.hf.space"),
+        "host": host,
         "runtime": runtime_json(&id, s),
         "cardData": Value::Object(card),
         "siblings": list_files(&folder).into_iter().map(|f| json!({ "rfilename": f })).collect::<Vec<_>>(),
@@ -1069,6 +1144,9 @@ pub(crate) fn force_stage(sim: &Sim, id: &str, stage: &str, error: Option<String
         return false;
     };
     s.generation += 1;
+    if stage != "RUNNING" {
+        runtime::stop_app(s);
+    }
     s.stage = stage.to_string();
     s.error_message = error;
     s.touch();

@@ -260,6 +260,12 @@ impl Sim {
         let value = value
             .to_str()
             .map_err(|_| ApiError::invalid_credentials())?;
+        self.caller_from_bearer(value).map(Some)
+    }
+
+    /// The owner of a `Bearer <token>` header value; 401 for a token that is unknown, revoked,
+    /// expired or malformed.
+    pub fn caller_from_bearer(&self, value: &str) -> ApiResult<Caller> {
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
@@ -272,10 +278,10 @@ impl Sim {
         if record.expires_at.is_some_and(|t| t <= Utc::now()) {
             return Err(ApiError::invalid_credentials());
         }
-        Ok(Some(Caller {
+        Ok(Caller {
             user: record.user.clone(),
             token: record,
-        }))
+        })
     }
 
     /// Like [`Sim::caller`] but a missing token is a 401 too.

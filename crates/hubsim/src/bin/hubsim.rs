@@ -4,8 +4,9 @@
 //! hubsim [--port 7860] [--host 127.0.0.1] [--data-dir ./hubsim-data] [--app-dir dist]
 //!        [--oauth-client-id ID] [--oauth-scopes "openid profile jobs ..."]
 //!        [--public-url URL] [--var KEY=VALUE]... [--consent ask|approve|deny]
-//!        [--fast] [--print-tokens]
+//!        [--space-python PATH] [--space-start-timeout SECS] [--fast] [--print-tokens]
 //! ```
+//! With `--space-python`, Gradio Spaces run for real as `PATH app.py` (see the crate docs).
 //! Logs go to stderr; set `HUBSIM_LOG=debug` for request logs (tokens are never logged).
 
 use std::net::SocketAddr;
@@ -16,7 +17,8 @@ use sf_hubsim::{ConsentMode, HubSim, OTHER_TOKEN, OTHER_USER, SimConfig, TEST_TO
 
 const USAGE: &str = "usage: hubsim [--port N] [--host ADDR] [--data-dir DIR] [--app-dir DIR] \
 [--oauth-client-id ID] [--oauth-scopes SCOPES] [--public-url URL] [--var KEY=VALUE]... \
-[--consent ask|approve|deny] [--fast] [--print-tokens]";
+[--consent ask|approve|deny] [--space-python PATH] [--space-start-timeout SECS] [--fast] \
+[--print-tokens]";
 
 struct Args {
     port: u16,
@@ -28,6 +30,8 @@ struct Args {
     public_url: Option<String>,
     vars: Vec<(String, String)>,
     consent: Option<ConsentMode>,
+    space_python: Option<PathBuf>,
+    space_start_timeout: Option<u64>,
     fast: bool,
     print_tokens: bool,
 }
@@ -43,6 +47,8 @@ fn parse_args() -> Result<Args, String> {
         public_url: None,
         vars: Vec::new(),
         consent: None,
+        space_python: None,
+        space_start_timeout: None,
         fast: false,
         print_tokens: false,
     };
@@ -86,6 +92,14 @@ fn parse_args() -> Result<Args, String> {
                         return Err(format!("--consent is ask, approve or deny, not '{other}'"));
                     }
                 })
+            }
+            "--space-python" => args.space_python = Some(value("--space-python")?.into()),
+            "--space-start-timeout" => {
+                args.space_start_timeout = Some(
+                    value("--space-start-timeout")?
+                        .parse()
+                        .map_err(|_| "--space-start-timeout is a number of seconds".to_string())?,
+                )
             }
             "--fast" => args.fast = true,
             "--print-tokens" => args.print_tokens = true,
@@ -132,6 +146,12 @@ async fn main() -> ExitCode {
     }
     if let Some(consent) = args.consent {
         cfg.consent = consent;
+    }
+    if let Some(python) = args.space_python {
+        cfg = cfg.with_space_runtime(python);
+    }
+    if let Some(secs) = args.space_start_timeout {
+        cfg = cfg.with_space_start_timeout(std::time::Duration::from_secs(secs));
     }
     for (k, v) in args.vars {
         cfg.extra_variables.insert(k, v);

@@ -8,5 +8,6 @@ mod faults;
 mod jobs;
 mod models;
 mod oauth;
+mod space_runtime;
 mod spaces;
 mod static_app;
