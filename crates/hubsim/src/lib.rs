@@ -61,8 +61,9 @@
 //!
 //! With [`SimConfig::with_space_runtime`] (`hubsim --space-python PATH`), **Gradio** Spaces run
 //! for real; static, Docker and Streamlit Spaces keep the timer. Each commit, creation with
-//! files, restart (`POST /api/spaces/{id}/restart`) and hardware change stops the app that runs
-//! (SIGKILL to its process group) and starts over:
+//! files, restart (`POST /api/spaces/{id}/restart`), hardware change and (once the app was
+//! started) change of a secret or variable stops the app that runs (SIGKILL to its process
+//! group) and starts over (without a new build unless files changed):
 //! 1. **Build** (commits and creation only): `BUILDING`. Nothing is pip-installed (there is no
 //!    internet); instead every requirement in `requirements.txt` must be importable by the Space
 //!    Python (its top-level module is looked up with `importlib.util.find_spec`; names such as

@@ -1047,6 +1047,7 @@ async fn upsert_secret(
             },
         );
     }
+    restart_after_settings_change(&sim, &id);
     Ok(StatusCode::OK.into_response())
 }
 
@@ -1061,7 +1062,24 @@ async fn delete_secret(
     if let Some(s) = lock(&sim.spaces.spaces).get_mut(&id) {
         s.secrets.remove(&b.key);
     }
+    restart_after_settings_change(&sim, &id);
     Ok(StatusCode::OK.into_response())
+}
+
+/// As on the Hub, a running (or starting) app restarts when its secrets or variables change,
+/// so it sees them. Only for Spaces that run as local processes; a build in progress reads
+/// them when it starts the app anyway.
+fn restart_after_settings_change(sim: &Arc<Sim>, id: &str) {
+    let restart = lock(&sim.spaces.spaces).get(id).is_some_and(|s| {
+        runs_locally(sim, s)
+            && matches!(
+                s.stage.as_str(),
+                "RUNNING" | "APP_STARTING" | "RUNTIME_ERROR"
+            )
+    });
+    if restart {
+        start_lifecycle(sim, id, Lifecycle::Restart);
+    }
 }
 
 fn variables_json(s: &SpaceRecord) -> Value {
@@ -1114,6 +1132,7 @@ async fn upsert_variable(
         (s.meta.clone(), variables_json(s))
     };
     let _ = sim.spaces.save_meta(&id, &meta);
+    restart_after_settings_change(&sim, &id);
     Ok(axum::Json(vars).into_response())
 }
 
@@ -1134,6 +1153,7 @@ async fn delete_variable(
         (s.meta.clone(), variables_json(s))
     };
     let _ = sim.spaces.save_meta(&id, &meta);
+    restart_after_settings_change(&sim, &id);
     Ok(axum::Json(vars).into_response())
 }
 

@@ -354,11 +354,28 @@ async fn a_gradio_space_runs_restarts_and_stops_with_the_simulator() {
         .space_app(&id)
         .expect("the app runs after the restart");
 
+    // And a changed variable, as on the Hub, so the app sees it.
+    let r = env
+        .post(&format!("/api/spaces/{id}/variables"), TEST_TOKEN)
+        .json(&json!({"key": "GREETING", "value": "bonjour"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(runtime(&env, &id).await["stage"], "APP_STARTING");
+    wait_gone(fourth.pid).await;
+    let (rt, _) = settle(&env, &id, 90).await;
+    assert_eq!(rt["stage"], "RUNNING", "{rt}");
+    let fifth = env
+        .sim
+        .space_app(&id)
+        .expect("the app runs with the new variable");
+
     // Nothing outlives the simulator.
     env.shutdown().await;
-    assert!(gone(fourth.pid), "shutdown waits until the app is reaped");
+    assert!(gone(fifth.pid), "shutdown waits until the app is reaped");
     assert!(
-        std::net::TcpStream::connect(("127.0.0.1", fourth.app_port)).is_err(),
+        std::net::TcpStream::connect(("127.0.0.1", fifth.app_port)).is_err(),
         "the app's port is closed"
     );
 }
