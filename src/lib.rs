@@ -10,6 +10,7 @@ mod bucket;
 mod components;
 mod config;
 mod drafts;
+mod form_state;
 mod hardware;
 mod hub;
 mod launch;

@@ -1,89 +1,28 @@
-use std::collections::HashMap;
-
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use sf_core::form::{BuildForm, Field, FieldError, LaunchContext};
+use sf_core::form::{BuildForm, Field};
 use sf_core::hardware::{FALLBACK_CHOICES, PREFERRED_CHOICES};
 use sf_core::rules::ImplementationMode;
-use sf_core::{ModelRef, RunKind, SpaceName};
+use sf_core::{ModelRef, SpaceName};
 
 use crate::auth::use_auth;
 use crate::bucket::use_run_bucket;
 use crate::components::{LaunchGate, LaunchOutcome, TextField};
-use crate::drafts;
+use crate::form_state::FormState;
 use crate::hardware::HardwareSelect;
-use crate::launch::{self, LaunchError};
 
 /// The Build form: every field of the seed, checked as the person types.
 #[component]
 pub fn Build() -> impl IntoView {
     let auth = use_auth();
     let run_bucket = use_run_bucket();
-    let form = drafts::persisted(drafts::BUILD_KEY, || BuildForm {
-        run_id: launch::new_run_id(RunKind::Build),
-        ..BuildForm::default()
-    });
-    // The bucket name is shared with the Run storage panel.
-    Effect::new(move |_| {
-        let name = run_bucket.name.get();
-        if form.with_untracked(|f| f.bucket_name != name) {
-            form.update(|f| f.bucket_name = name);
-        }
-    });
-    let errors = Memo::new(move |_| {
-        let user = auth.username().unwrap_or_default();
-        let ctx = LaunchContext {
-            namespace: &user,
-            unix_seconds: 0,
-            random: 0,
-        };
-        form.with(|f| match f.validate(&ctx) {
-            Ok(_) => HashMap::new(),
-            Err(errs) => errs
-                .into_iter()
-                .map(|FieldError { field, message }| (field, message))
-                .collect::<HashMap<_, _>>(),
-        })
-    });
-    let error_of =
-        move |field: Field| Signal::derive(move || errors.with(|e| e.get(&field).cloned()));
-    let launching = RwSignal::new(false);
-    let outcome = RwSignal::new(None::<LaunchError>);
+    let state = FormState::<BuildForm>::new();
+    let form = state.form;
+    let error_of = move |field: Field| state.error_of(field);
     let navigate = use_navigate();
-
     let on_launch = move |_| {
-        let (Some(user), Some(token)) = (auth.username(), auth.token()) else {
-            return;
-        };
-        let (now, random) = launch::clock();
-        let ctx = LaunchContext {
-            namespace: &user,
-            unix_seconds: now,
-            random,
-        };
-        let Ok(request) = form.with_untracked(|f| f.validate(&ctx)) else {
-            return;
-        };
-        let config = match auth.config.with_value(|c| c.job_spec_config()) {
-            Ok(c) => c,
-            Err(e) => return outcome.set(Some(LaunchError::Failed(e))),
-        };
-        let spec = sf_core::jobspec::build_job(&request, &token, &config);
-        launching.set(true);
-        outcome.set(None);
         let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            let result = launch::launch(auth, &user, &request.run_id, RunKind::Build, spec).await;
-            launching.set(false);
-            match result {
-                Ok(record) => {
-                    // The next launch gets a new run id; everything else stays as typed.
-                    form.update(|f| f.run_id = launch::new_run_id(RunKind::Build));
-                    navigate(&format!("?run={}", record.run_id), Default::default());
-                }
-                Err(e) => outcome.set(Some(e)),
-            }
-        });
+        state.launch(move |to| navigate(to, Default::default()));
     };
 
     let set = move |apply: fn(&mut BuildForm, String)| {
@@ -113,7 +52,7 @@ pub fn Build() -> impl IntoView {
             <TextField id="run-id" label="Run id" value=get(|f| f.run_id.clone()) on_input=set(|f, v| f.run_id = v)
                 error=error_of(Field::RunId)
                 hint="Names the run's folder in your bucket and its job. Letters, digits, - and _.">
-                <button type="button" on:click=move |_| form.update(|f| f.run_id = launch::new_run_id(RunKind::Build))>
+                <button type="button" on:click=move |_| state.new_run_id()>
                     "New run id"
                 </button>
             </TextField>
@@ -177,13 +116,13 @@ pub fn Build() -> impl IntoView {
             <TextField id="build-bucket" label="Run bucket name" value=Signal::derive(move || run_bucket.name.get())
                 on_input=Callback::new(move |v| run_bucket.name.set(v)) error=error_of(Field::BucketName)
                 hint="Shared with Run storage on the start page; create it there once." />
-            <LaunchGate errors=Signal::derive(move || errors.with(|e| e.len())) account_error=error_of(Field::Account) />
-            <LaunchOutcome outcome=outcome />
+            <LaunchGate errors=state.error_count() account_error=error_of(Field::Account) />
+            <LaunchOutcome outcome=state.outcome />
             <div class="row">
                 <button class="primary" type="submit" id="launch-build"
-                    disabled=move || launching.get() || !errors.with(|e| e.is_empty()) || auth.session.with(Option::is_none)
+                    disabled=move || !state.can_launch()
                     on:click=on_launch>
-                    {move || if launching.get() { "Launching…" } else { "Build private Space" }}
+                    {move || if state.launching.get() { "Launching…" } else { "Build private Space" }}
                 </button>
             </div>
         </form>

@@ -1,86 +1,23 @@
-use std::collections::HashMap;
-
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use sf_core::RunKind;
-use sf_core::form::{Field, FieldError, LaunchContext, ValidateForm};
+use sf_core::form::{Field, ValidateForm};
 use sf_core::record::OutputType;
 
-use crate::auth::use_auth;
 use crate::bucket::use_run_bucket;
 use crate::components::{LaunchGate, LaunchOutcome, TextField};
-use crate::drafts;
-use crate::launch::{self, LaunchError};
+use crate::form_state::FormState;
 
 /// The Validate form: re-checks an existing Space (typically after its hardware was set by hand).
 #[component]
 pub fn Validate() -> impl IntoView {
-    let auth = use_auth();
     let run_bucket = use_run_bucket();
-    let form = drafts::persisted(drafts::VALIDATE_KEY, || ValidateForm {
-        run_id: launch::new_run_id(RunKind::Validate),
-        ..ValidateForm::default()
-    });
-    Effect::new(move |_| {
-        let name = run_bucket.name.get();
-        if form.with_untracked(|f| f.bucket_name != name) {
-            form.update(|f| f.bucket_name = name);
-        }
-    });
-    let errors = Memo::new(move |_| {
-        let user = auth.username().unwrap_or_default();
-        let ctx = LaunchContext {
-            namespace: &user,
-            unix_seconds: 0,
-            random: 0,
-        };
-        form.with(|f| match f.validate(&ctx) {
-            Ok(_) => HashMap::new(),
-            Err(errs) => errs
-                .into_iter()
-                .map(|FieldError { field, message }| (field, message))
-                .collect::<HashMap<_, _>>(),
-        })
-    });
-    let error_of =
-        move |field: Field| Signal::derive(move || errors.with(|e| e.get(&field).cloned()));
-    let launching = RwSignal::new(false);
-    let outcome = RwSignal::new(None::<LaunchError>);
+    let state = FormState::<ValidateForm>::new();
+    let form = state.form;
+    let error_of = move |field: Field| state.error_of(field);
     let navigate = use_navigate();
-
     let on_launch = move |_| {
-        let (Some(user), Some(token)) = (auth.username(), auth.token()) else {
-            return;
-        };
-        let (now, random) = launch::clock();
-        let ctx = LaunchContext {
-            namespace: &user,
-            unix_seconds: now,
-            random,
-        };
-        let Ok(request) = form.with_untracked(|f| f.validate(&ctx)) else {
-            return;
-        };
-        let config = match auth.config.with_value(|c| c.job_spec_config()) {
-            Ok(c) => c,
-            Err(e) => return outcome.set(Some(LaunchError::Failed(e))),
-        };
-        let spec = sf_core::jobspec::validate_job(&request, &token, &config);
-        launching.set(true);
-        outcome.set(None);
         let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            let result =
-                launch::launch(auth, &user, &request.run_id, RunKind::Validate, spec).await;
-            launching.set(false);
-            match result {
-                Ok(record) => {
-                    form.update(|f| f.run_id = launch::new_run_id(RunKind::Validate));
-                    navigate(&format!("?run={}", record.run_id), Default::default());
-                }
-                Err(e) => outcome.set(Some(e)),
-            }
-        });
+        state.launch(move |to| navigate(to, Default::default()));
     };
 
     let set = move |apply: fn(&mut ValidateForm, String)| {
@@ -98,7 +35,7 @@ pub fn Validate() -> impl IntoView {
         <form class="card" on:submit=|ev| ev.prevent_default()>
             <TextField id="run-id" label="Run id" value=get(|f| f.run_id.clone()) on_input=set(|f, v| f.run_id = v)
                 error=error_of(Field::RunId) hint="Names the run's folder in your bucket and its job.">
-                <button type="button" on:click=move |_| form.update(|f| f.run_id = launch::new_run_id(RunKind::Validate))>
+                <button type="button" on:click=move |_| state.new_run_id()>
                     "New run id"
                 </button>
             </TextField>
@@ -132,13 +69,13 @@ pub fn Validate() -> impl IntoView {
             <TextField id="validate-bucket" label="Run bucket name" value=Signal::derive(move || run_bucket.name.get())
                 on_input=Callback::new(move |v| run_bucket.name.set(v)) error=error_of(Field::BucketName)
                 hint="Shared with Run storage on the start page." />
-            <LaunchGate errors=Signal::derive(move || errors.with(|e| e.len())) account_error=error_of(Field::Account) />
-            <LaunchOutcome outcome=outcome />
+            <LaunchGate errors=state.error_count() account_error=error_of(Field::Account) />
+            <LaunchOutcome outcome=state.outcome />
             <div class="row">
                 <button class="primary" type="submit" id="launch-validate"
-                    disabled=move || launching.get() || !errors.with(|e| e.is_empty()) || auth.session.with(Option::is_none)
+                    disabled=move || !state.can_launch()
                     on:click=on_launch>
-                    {move || if launching.get() { "Launching…" } else { "Validate Space + smoke-test generation" }}
+                    {move || if state.launching.get() { "Launching…" } else { "Validate Space + smoke-test generation" }}
                 </button>
             </div>
         </form>
