@@ -97,15 +97,7 @@ fn serve(args: &[String]) -> Result<(), String> {
         "Starting the local Hub simulator with the app on http://127.0.0.1:{port}/ (Ctrl-C stops it)"
     );
     Cmd::new("cargo")
-        .args([
-            "run",
-            "--quiet",
-            "-p",
-            "sf-hubsim",
-            "--bin",
-            "hubsim",
-            "--",
-        ])
+        .args(["run", "--quiet", "-p", "sf-hubsim", "--bin", "hubsim", "--"])
         .args([
             "--port",
             &port.to_string(),
