@@ -1,0 +1,171 @@
+//! # sf-worker — the program every Space Factory job runs
+//!
+//! `space-factory-worker build` turns a model card into a private Gradio Space with the Pi coding
+//! agent, gives it hardware, checks it live and records an honest verdict;
+//! `space-factory-worker validate` re-checks an existing Space with a live generation. Both read
+//! their inputs from the job's environment, write the run record as plain files into the mounted
+//! bucket (`$SF_OUTPUT_DIR/runs/<run_id>/…`) and act on the Hub with the job secret `HF_TOKEN`.
+//! The binary also builds as a static x86_64 musl executable
+//! (`cargo build -p sf-worker --release --target x86_64-unknown-linux-musl`).
+//!
+//! ## Environment
+//!
+//! The job contract (names in [`sf_core::env`], written by the app through `sf_core::jobspec`):
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `SF_RUN_ID`, `SF_RUN_KIND` | the run id and `build` / `validate` |
+//! | `SF_MODEL_ID`, `SF_TARGET_SPACE` | the model to build from; the Space to create or validate |
+//! | `SF_PI_MODEL` | the coding model for Pi, `owner/name[:provider]` |
+//! | `SF_IMPLEMENTATION_MODE` | `full-inference-gated`, `full-inference-attempt`, `safe-scaffold` |
+//! | `SF_PREFERRED_HARDWARE`, `SF_ALLOW_FIXED_GPU_FALLBACK`, `SF_FALLBACK_HARDWARE` | hardware plan |
+//! | `SF_API_NAME`, `SF_TEST_ARGS_JSON`, `SF_TEST_KWARGS_JSON`, `SF_EXPECTED_OUTPUT`, `SF_LIVE_TIMEOUT_S` | validation inputs |
+//! | `SF_BUCKET` | the run bucket, `owner/name` (for links) |
+//! | `SF_HUB_URL`, `SF_INFERENCE_URL` | Hub origin and OpenAI-compatible inference base URL |
+//! | `SF_OUTPUT_DIR` | where the bucket is mounted (`/output`) |
+//! | `SF_PI_VERSION` | the `@mariozechner/pi-coding-agent` version installed when `pi` is missing |
+//! | `HF_TOKEN` | the user's token (job secret; never written anywhere) |
+//! | `JOB_ID` | set by HF Jobs; recorded in the state and linked from the report |
+//!
+//! The worker's own tunables (names in [`config`]), all optional: `SF_WORK_DIR`, `SF_PYTHON`,
+//! `SF_PI_BIN`, `SF_PI_SETTINGS_JSON`, `SF_AGENT_TIMEOUT_S`, `SF_REPAIR_ROUNDS`,
+//! `SF_SPACE_WAIT_S`, `SF_CALL_TIMEOUT_S`, `SF_POLL_INTERVAL_MS`, `SF_RUN_LIMIT_S`.
+//!
+//! ## Never losing the record
+//!
+//! [`record::Recorder`] writes `state.json` atomically and `events.jsonl` line by line, every
+//! text redacted with the token registered; [`guard::run_guarded`] and the panic hook make sure
+//! every run ends with a final state, whatever stops it. Exit codes: 0 when a verdict was
+//! recorded, 1 when the run failed before one (the state says why), 2 when no record could be
+//! started, 101 on a crash, 128 + n on signal n.
+
+pub mod build;
+pub mod config;
+pub mod gradio;
+pub mod guard;
+pub mod output;
+pub mod process;
+pub mod record;
+pub mod report;
+pub mod smoke;
+pub mod space;
+pub mod validate;
+
+use std::path::PathBuf;
+
+use sf_core::env::{RunRequest, SF_OUTPUT_DIR, SF_RUN_ID};
+use sf_core::record::RunState;
+use sf_core::{RunId, RunKind};
+use sf_hub::{HubClient, HubError, NativeTransport};
+
+use crate::config::{WorkerConfig, job_timeout};
+use crate::gradio::GradioError;
+use crate::record::{Recorder, now_rfc3339};
+
+/// The Hub client the worker uses.
+pub type Hub = HubClient<NativeTransport>;
+
+/// Why a run stopped before its verdict. The `Display` is the sentence recorded as the reason.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Hub(#[from] HubError),
+    #[error(transparent)]
+    Gradio(#[from] GradioError),
+    #[error("Could not set up HTTP connections ({0}).")]
+    Http(String),
+    #[error("Could not {what} ({source}).")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+}
+
+/// A Hub client for the configured Hub with the user's token.
+pub fn hub_client(cfg: &WorkerConfig) -> Result<Hub, WorkerError> {
+    let transport = NativeTransport::new().map_err(|e| WorkerError::Http(format!("{e:?}")))?;
+    Ok(HubClient::new(&cfg.settings.hub_url, transport)?.with_token(cfg.token.clone()))
+}
+
+/// Where a Space's app answers: the `host` the Hub gives, else `https://<subdomain>.hf.space`.
+pub fn space_host(info: &sf_hub::types::SpaceInfo, _hub_url: &str) -> String {
+    if let Some(h) = info.host.as_deref().filter(|h| !h.trim().is_empty()) {
+        return h.trim().trim_end_matches('/').to_string();
+    }
+    let sub = info
+        .subdomain
+        .clone()
+        .unwrap_or_else(|| info.id.replace(['/', '.', '_'], "-").to_lowercase());
+    format!("https://{sub}.hf.space")
+}
+
+/// Runs the job `kind` with the environment `get`; returns the process exit code.
+pub async fn run_job(kind: RunKind, get: impl Fn(&str) -> Option<String>) -> i32 {
+    let run_id = match get(SF_RUN_ID).as_deref().map(str::trim).map(RunId::parse) {
+        Some(Ok(id)) => id,
+        Some(Err(e)) => {
+            eprintln!("space-factory-worker: {SF_RUN_ID} is invalid: {e}");
+            return 2;
+        }
+        None => {
+            eprintln!(
+                "space-factory-worker: {SF_RUN_ID} is not set; this program is started by Space Factory jobs."
+            );
+            return 2;
+        }
+    };
+    let Some(output) = get(SF_OUTPUT_DIR).filter(|o| !o.trim().is_empty()) else {
+        eprintln!(
+            "space-factory-worker: {SF_OUTPUT_DIR} is not set; it must name the folder where the run bucket is mounted."
+        );
+        return 2;
+    };
+    let dir = PathBuf::from(output.trim()).join(sf_core::record::run_folder(&run_id));
+    let token = get(sf_core::env::HF_TOKEN);
+    let state = RunState::new(run_id.clone(), kind, &now_rfc3339());
+    let rec = match Recorder::start(&dir, state, token.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("space-factory-worker: {e}");
+            return 2;
+        }
+    };
+    guard::install_panic_hook(&rec);
+    let request = match RunRequest::from_env(&get) {
+        Ok(r) if r.kind() == kind => r,
+        Ok(r) => {
+            rec.abort(&format!(
+                "This job was started as `{kind}` but SF_RUN_KIND says `{}`; the job was not launched by Space Factory or is incomplete.",
+                r.kind()
+            ));
+            return 1;
+        }
+        Err(e) => {
+            rec.abort(&e.to_string());
+            return 1;
+        }
+    };
+    let live = match &request {
+        RunRequest::Validate(v) => v.live_timeout_seconds,
+        RunRequest::Build(_) => 0,
+    };
+    let cfg = match WorkerConfig::from_env(&get, &run_id, job_timeout(kind, live)) {
+        Ok(c) => c,
+        Err(e) => {
+            rec.abort(&e.to_string());
+            return 1;
+        }
+    };
+    rec.update(|s| s.job_id = cfg.job_id.clone());
+    let ending = match &request {
+        RunRequest::Validate(req) => {
+            rec.write_request(req);
+            guard::run_guarded(&rec, cfg.run_limit, validate::run(req, &cfg, &rec)).await
+        }
+        RunRequest::Build(req) => {
+            rec.write_request(req);
+            guard::run_guarded(&rec, cfg.run_limit, build::run(req, &cfg, &rec)).await
+        }
+    };
+    ending.exit_code()
+}

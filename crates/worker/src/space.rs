@@ -1,0 +1,247 @@
+//! Following a Space on the Hub: waiting for its runtime (every stage change becomes an event)
+//! and collecting its build and run logs.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sf_core::record::Level;
+use sf_core::rules::RuntimeOutcome;
+use sf_hub::types::{SpaceRuntime, SpaceStage};
+use sf_hub::{HubError, SpaceLogKind};
+
+use crate::Hub;
+use crate::gradio::SpaceApp;
+use crate::record::Recorder;
+
+/// How to wait.
+#[derive(Debug, Clone)]
+pub struct WaitOptions {
+    pub timeout: Duration,
+    pub poll: Duration,
+    /// A stage left over from before a new commit (e.g. the `BUILD_ERROR` of the previous
+    /// round): while it is still shown, and for at most `stale_grace`, it is not taken as the
+    /// answer.
+    pub stale: Option<SpaceStage>,
+    pub stale_grace: Duration,
+}
+
+/// What the wait found.
+#[derive(Debug, Clone)]
+pub struct WaitResult {
+    pub outcome: RuntimeOutcome,
+    /// The last runtime read.
+    pub runtime: Option<SpaceRuntime>,
+    pub waited: Duration,
+    /// A sentence for the report when the Space did not reach running.
+    pub detail: Option<String>,
+}
+
+/// How a stage ends the wait, if it does.
+pub fn settled(stage: &SpaceStage) -> Option<RuntimeOutcome> {
+    match stage {
+        SpaceStage::Running => Some(RuntimeOutcome::Running),
+        SpaceStage::BuildError | SpaceStage::ConfigError | SpaceStage::NoAppFile => {
+            Some(RuntimeOutcome::BuildError)
+        }
+        SpaceStage::RuntimeError => Some(RuntimeOutcome::RuntimeError),
+        SpaceStage::Paused | SpaceStage::Stopped | SpaceStage::Deleting => {
+            Some(RuntimeOutcome::NotStarted)
+        }
+        _ => None,
+    }
+}
+
+fn stage_sentence(rt: &SpaceRuntime) -> String {
+    let hw = rt
+        .hardware
+        .current
+        .as_deref()
+        .or(rt.hardware.requested.as_deref())
+        .map(|h| format!(" (hardware {h})"))
+        .unwrap_or_default();
+    let what = match rt.stage {
+        SpaceStage::Building | SpaceStage::RunningBuilding => "is building",
+        SpaceStage::AppStarting | SpaceStage::RunningAppStarting => "is starting",
+        SpaceStage::Running => "is running",
+        SpaceStage::BuildError => "failed to build",
+        SpaceStage::RuntimeError => "crashed while starting",
+        SpaceStage::Sleeping => "is asleep; waking it up",
+        SpaceStage::Paused => "is paused",
+        SpaceStage::Stopped => "is stopped",
+        SpaceStage::NoAppFile => "has no app file",
+        SpaceStage::ConfigError => "has a configuration error",
+        _ => "changed stage",
+    };
+    let msg = rt
+        .error_message
+        .as_deref()
+        .filter(|m| !m.trim().is_empty())
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default();
+    format!("The Space {what}{hw} — {}{msg}", rt.stage)
+}
+
+/// Polls the runtime of `space_id` until it settles or `opts.timeout` passes. Each new stage is
+/// an event. A sleeping Space is woken by a request to its app (`wake`). Up to three failed
+/// reads in a row are tolerated.
+pub async fn wait_for_running(
+    hub: &Hub,
+    space_id: &str,
+    opts: &WaitOptions,
+    rec: &Recorder,
+    wake: Option<&SpaceApp>,
+) -> Result<WaitResult, HubError> {
+    let start = Instant::now();
+    let mut last_stage: Option<SpaceStage> = None;
+    let mut last: Option<SpaceRuntime> = None;
+    let mut failures = 0;
+    loop {
+        match hub.space_runtime(space_id).await {
+            Ok(rt) => {
+                failures = 0;
+                if last_stage.as_ref() != Some(&rt.stage) {
+                    let level = match settled(&rt.stage) {
+                        Some(RuntimeOutcome::Running) | None => Level::Info,
+                        _ => Level::Warn,
+                    };
+                    rec.event(
+                        level,
+                        &stage_sentence(&rt),
+                        json!({"stage": rt.stage.as_str(), "hardware": rt.hardware.current, "requested_hardware": rt.hardware.requested}),
+                    );
+                    last_stage = Some(rt.stage.clone());
+                }
+                let stale =
+                    opts.stale.as_ref() == Some(&rt.stage) && start.elapsed() < opts.stale_grace;
+                if let Some(outcome) = settled(&rt.stage).filter(|_| !stale) {
+                    let detail = match outcome {
+                        RuntimeOutcome::Running => None,
+                        _ => Some(stage_sentence(&rt)),
+                    };
+                    return Ok(WaitResult {
+                        outcome,
+                        runtime: Some(rt),
+                        waited: start.elapsed(),
+                        detail,
+                    });
+                }
+                if rt.stage == SpaceStage::Sleeping
+                    && let Some(app) = wake
+                {
+                    let _ = app.config().await;
+                }
+                last = Some(rt);
+            }
+            Err(e) => {
+                failures += 1;
+                if failures >= 3 {
+                    return Err(e);
+                }
+                rec.warn(&format!(
+                    "Could not read the Space's status, trying again: {e}"
+                ));
+            }
+        }
+        if start.elapsed() + opts.poll > opts.timeout {
+            let shown = last
+                .as_ref()
+                .map(|r| r.stage.as_str().to_string())
+                .unwrap_or_else(|| "unknown".to_string());
+            return Ok(WaitResult {
+                outcome: RuntimeOutcome::TimedOut,
+                runtime: last,
+                waited: start.elapsed(),
+                detail: Some(format!(
+                    "The Space was still {shown} after {}.",
+                    crate::guard::describe_duration(opts.timeout)
+                )),
+            });
+        }
+        tokio::time::sleep(opts.poll).await;
+    }
+}
+
+/// The Space's build or run log as text lines: read until the Hub closes the stream, no line
+/// came for `quiet`, or `limit` passed.
+pub async fn collect_logs(
+    hub: &Hub,
+    space_id: &str,
+    kind: SpaceLogKind,
+    quiet: Duration,
+    limit: Duration,
+) -> Vec<String> {
+    let Ok(mut stream) = hub.space_logs(space_id, kind) else {
+        return Vec::new();
+    };
+    let start = Instant::now();
+    let mut lines = Vec::new();
+    loop {
+        let left = limit.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            break;
+        }
+        match tokio::time::timeout(quiet.min(left), stream.next()).await {
+            Ok(Some(Ok(line))) => {
+                lines.push(if line.timestamp.is_empty() {
+                    line.text
+                } else {
+                    format!("{} {}", line.timestamp, line.text)
+                });
+                if lines.len() >= 5000 {
+                    lines.remove(0);
+                }
+            }
+            Ok(Some(Err(e))) => {
+                lines.push(format!("(the log could not be read further: {e})"));
+                break;
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    lines
+}
+
+/// The last `n` lines of a log, joined.
+pub fn tail(lines: &[String], n: usize) -> String {
+    let from = lines.len().saturating_sub(n);
+    lines[from..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn which_stages_settle() {
+        assert_eq!(settled(&SpaceStage::Running), Some(RuntimeOutcome::Running));
+        assert_eq!(
+            settled(&SpaceStage::BuildError),
+            Some(RuntimeOutcome::BuildError)
+        );
+        assert_eq!(
+            settled(&SpaceStage::RuntimeError),
+            Some(RuntimeOutcome::RuntimeError)
+        );
+        assert_eq!(
+            settled(&SpaceStage::Paused),
+            Some(RuntimeOutcome::NotStarted)
+        );
+        for s in [
+            SpaceStage::Building,
+            SpaceStage::AppStarting,
+            SpaceStage::RunningBuilding,
+            SpaceStage::RunningAppStarting,
+            SpaceStage::Sleeping,
+            SpaceStage::Other("WARMING".into()),
+        ] {
+            assert_eq!(settled(&s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn tails() {
+        let l: Vec<String> = (0..5).map(|i| i.to_string()).collect();
+        assert_eq!(tail(&l, 2), "3\n4");
+        assert_eq!(tail(&l, 10), "0\n1\n2\n3\n4");
+    }
+}

@@ -1,0 +1,7 @@
+//! The worker's integration tests, in one test binary: live checks against a real Gradio app,
+//! and the scenarios of `validate` and `build` against hubsim with the real Pi CLI.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod live;

@@ -1,0 +1,211 @@
+//! A scripted OpenAI-compatible model server on loopback, for driving the real `pi` CLI.
+//!
+//! `POST /v1/chat/completions` answers each request with the next [`Reply`] of the script,
+//! streamed as `chat.completion.chunk` server-sent events the way providers do (tool-call
+//! arguments split into fragments, a usage chunk, `data: [DONE]`). When the script is used up
+//! it answers with a final "Done." text. Every request body and `Authorization` header is kept
+//! for assertions.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+
+/// One scripted answer.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// Tool calls (`name`, arguments), after an optional text; finish reason `tool_calls`.
+    Tools {
+        text: Option<String>,
+        calls: Vec<(String, Value)>,
+    },
+    /// A final assistant text; finish reason `stop`.
+    Text(String),
+    /// An HTTP error status.
+    Fail(u16),
+    /// Never answers (the request hangs until the client gives up).
+    Hang,
+}
+
+/// `write(path, content)`.
+pub fn write(path: &str, content: &str) -> (String, Value) {
+    (
+        "write".to_string(),
+        json!({"path": path, "content": content}),
+    )
+}
+
+/// `bash(command)`.
+pub fn bash(command: &str) -> (String, Value) {
+    ("bash".to_string(), json!({"command": command}))
+}
+
+#[derive(Default)]
+struct Script {
+    replies: VecDeque<Reply>,
+    requests: Vec<Value>,
+    authorizations: Vec<String>,
+}
+
+/// The running server (stopped when dropped).
+pub struct ScriptedLlm {
+    /// Base URL for OpenAI clients, ending in `/v1`.
+    pub base_url: String,
+    script: Arc<Mutex<Script>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for ScriptedLlm {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl ScriptedLlm {
+    pub async fn start(replies: Vec<Reply>) -> ScriptedLlm {
+        let script = Arc::new(Mutex::new(Script {
+            replies: replies.into(),
+            ..Script::default()
+        }));
+        let app = Router::new()
+            .route("/v1/chat/completions", post(completions))
+            .with_state(script.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        ScriptedLlm {
+            base_url: format!("http://{addr}/v1"),
+            script,
+            server,
+        }
+    }
+
+    /// Adds replies at the end of the script.
+    pub fn push(&self, replies: Vec<Reply>) {
+        self.script.lock().unwrap().replies.extend(replies);
+    }
+
+    /// The request bodies received, in order.
+    pub fn requests(&self) -> Vec<Value> {
+        self.script.lock().unwrap().requests.clone()
+    }
+
+    /// The `Authorization` headers received, in order.
+    pub fn authorizations(&self) -> Vec<String> {
+        self.script.lock().unwrap().authorizations.clone()
+    }
+
+    /// Replies not used yet.
+    pub fn remaining(&self) -> usize {
+        self.script.lock().unwrap().replies.len()
+    }
+}
+
+fn chunk(model: &str, delta: Value, finish: Option<&str>) -> String {
+    let v = json!({
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    });
+    format!("data: {v}\n\n")
+}
+
+fn stream(model: &str, reply: &Reply) -> String {
+    let mut out = String::new();
+    let (finish, text, calls) = match reply {
+        Reply::Tools { text, calls } => ("tool_calls", text.clone(), calls.clone()),
+        Reply::Text(t) => ("stop", Some(t.clone()), Vec::new()),
+        Reply::Fail(_) | Reply::Hang => unreachable!(),
+    };
+    out.push_str(&chunk(
+        model,
+        json!({"role": "assistant", "content": ""}),
+        None,
+    ));
+    if let Some(t) = text {
+        for piece in t.as_bytes().chunks(40) {
+            out.push_str(&chunk(
+                model,
+                json!({"content": String::from_utf8_lossy(piece)}),
+                None,
+            ));
+        }
+    }
+    for (i, (name, args)) in calls.iter().enumerate() {
+        out.push_str(&chunk(
+            model,
+            json!({"tool_calls": [{"index": i, "id": format!("call_{i}"), "type": "function",
+                                   "function": {"name": name, "arguments": ""}}]}),
+            None,
+        ));
+        let args = args.to_string();
+        let chars: Vec<char> = args.chars().collect();
+        for piece in chars.chunks(200) {
+            let piece: String = piece.iter().collect();
+            out.push_str(&chunk(
+                model,
+                json!({"tool_calls": [{"index": i, "function": {"arguments": piece}}]}),
+                None,
+            ));
+        }
+    }
+    out.push_str(&chunk(model, json!({}), Some(finish)));
+    let usage = json!({
+        "id": "chatcmpl-scripted", "object": "chat.completion.chunk", "created": 0, "model": model,
+        "choices": [], "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
+    });
+    out.push_str(&format!("data: {usage}\n\ndata: [DONE]\n\n"));
+    out
+}
+
+async fn completions(
+    State(script): State<Arc<Mutex<Script>>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let model = request
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("scripted")
+        .to_string();
+    let reply = {
+        let mut s = script.lock().unwrap();
+        s.requests.push(request);
+        s.authorizations.push(
+            headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string(),
+        );
+        s.replies
+            .pop_front()
+            .unwrap_or_else(|| Reply::Text("Done.".to_string()))
+    };
+    match reply {
+        Reply::Fail(status) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            axum::Json(json!({"error": {"message": "scripted failure", "type": "server_error"}})),
+        )
+            .into_response(),
+        Reply::Hang => {
+            std::future::pending::<()>().await;
+            unreachable!()
+        }
+        reply => Response::builder()
+            .header("content-type", "text/event-stream")
+            .body(Body::from(stream(&model, &reply)))
+            .unwrap(),
+    }
+}
