@@ -22,7 +22,8 @@ pub const SF_PI_SETTINGS_JSON: &str = "SF_PI_SETTINGS_JSON";
 pub const SF_AGENT_TIMEOUT_S: &str = "SF_AGENT_TIMEOUT_S";
 /// Repair rounds after a failed Space start (default 2).
 pub const SF_REPAIR_ROUNDS: &str = "SF_REPAIR_ROUNDS";
-/// How long a build waits for its Space to run, seconds (default 1800).
+/// How long to wait for the Space to run, seconds (default: 1800 for a build, the live
+/// timeout for a validation).
 pub const SF_SPACE_WAIT_S: &str = "SF_SPACE_WAIT_S";
 /// Limit of one generation call (request and event stream), seconds (default 600).
 pub const SF_CALL_TIMEOUT_S: &str = "SF_CALL_TIMEOUT_S";
@@ -48,7 +49,8 @@ pub struct WorkerConfig {
     pub pi_settings: Option<Value>,
     pub agent_timeout: Duration,
     pub repair_rounds: u32,
-    pub space_wait: Duration,
+    /// `None`: the default of the run kind.
+    pub space_wait: Option<Duration>,
     pub call_timeout: Duration,
     pub poll_interval: Duration,
     pub run_limit: Duration,
@@ -120,7 +122,10 @@ impl WorkerConfig {
             pi_settings,
             agent_timeout: Duration::from_secs(number(get, SF_AGENT_TIMEOUT_S, 1800)?),
             repair_rounds: number(get, SF_REPAIR_ROUNDS, 2)?.min(10) as u32,
-            space_wait: Duration::from_secs(number(get, SF_SPACE_WAIT_S, 1800)?),
+            space_wait: match get(SF_SPACE_WAIT_S).filter(|v| !v.trim().is_empty()) {
+                None => None,
+                Some(_) => Some(Duration::from_secs(number(get, SF_SPACE_WAIT_S, 0)?)),
+            },
             call_timeout: Duration::from_secs(number(get, SF_CALL_TIMEOUT_S, 600)?),
             poll_interval: Duration::from_millis(number(get, SF_POLL_INTERVAL_MS, 5000)?.max(10)),
             run_limit: Duration::from_secs(number(get, SF_RUN_LIMIT_S, default_limit)?),
@@ -157,6 +162,7 @@ mod tests {
         assert_eq!(c.repair_rounds, 2);
         assert_eq!(c.run_limit, Duration::from_secs(3 * 3600 - 120));
         assert_eq!(c.python, "python3");
+        assert_eq!(c.space_wait, None);
         assert!(c.work_dir.ends_with("space-factory-r1"));
         let v = job_timeout(RunKind::Validate, 600);
         assert_eq!(v, Duration::from_secs(600 + 900));
@@ -169,9 +175,11 @@ mod tests {
         pairs.push((SF_REPAIR_ROUNDS, "1"));
         pairs.push((SF_PI_SETTINGS_JSON, r#"{"retry":{"enabled":false}}"#));
         pairs.push((SF_POLL_INTERVAL_MS, "50"));
+        pairs.push((SF_SPACE_WAIT_S, "3"));
         let c = WorkerConfig::from_env(&getter(&pairs), &id, Duration::from_secs(600)).unwrap();
         assert_eq!(c.repair_rounds, 1);
         assert_eq!(c.poll_interval, Duration::from_millis(50));
+        assert_eq!(c.space_wait, Some(Duration::from_secs(3)));
         assert_eq!(c.pi_settings.unwrap()["retry"]["enabled"], false);
         pairs.push((SF_AGENT_TIMEOUT_S, "soon"));
         let e = WorkerConfig::from_env(&getter(&pairs), &id, Duration::from_secs(600)).unwrap_err();

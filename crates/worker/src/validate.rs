@@ -60,13 +60,16 @@ pub async fn run(
         expected: req.expected_output,
     };
 
+    let wait_limit = cfg
+        .space_wait
+        .unwrap_or(std::time::Duration::from_secs(u64::from(
+            req.live_timeout_seconds,
+        )));
     rec.phase(
         Phase::WaitingForSpace,
         &format!(
             "Waiting up to {} for {space_id} to run",
-            crate::guard::describe_duration(std::time::Duration::from_secs(u64::from(
-                req.live_timeout_seconds
-            )))
+            crate::guard::describe_duration(wait_limit)
         ),
     );
     let info = match hub.space_info(&space_id).await {
@@ -103,7 +106,7 @@ pub async fn run(
         &hub,
         &space_id,
         &WaitOptions {
-            timeout: std::time::Duration::from_secs(u64::from(req.live_timeout_seconds)),
+            timeout: wait_limit,
             poll: cfg.poll_interval,
             stale: None,
             stale_grace: std::time::Duration::ZERO,

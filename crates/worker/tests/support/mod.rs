@@ -139,3 +139,222 @@ pub fn assert_nowhere(dir: &Path, needle: &str) {
         );
     }
 }
+
+// ----- scenarios: hubsim, the worker binary, the record it leaves -----
+
+use sf_core::record::{Event, RunState, StateRead, parse_events};
+use sf_hub::{CommitFile, HubClient, NativeTransport, NewCommit, NewSpace};
+use sf_hubsim::{HubSim, SimConfig, TEST_TOKEN, TEST_USER};
+
+/// A Python for hubsim's Spaces: the project's venv with the model-library doubles on
+/// `PYTHONPATH` (hubsim gives Space processes a clean environment, so a wrapper sets it).
+pub fn space_python(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("space-python");
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\nPYTHONPATH=\"{}${{PYTHONPATH:+:$PYTHONPATH}}\" exec \"{}\" \"$@\"\n",
+            pylibs().display(),
+            python().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// A test world: hubsim running Gradio Spaces for real, and a folder standing in for the
+/// mounted run bucket.
+pub struct World {
+    pub sim: HubSim,
+    pub tmp: tempfile::TempDir,
+}
+
+impl World {
+    pub async fn start() -> World {
+        World::start_with(|c| c).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(SimConfig) -> SimConfig) -> World {
+        let tmp = tempfile::tempdir().unwrap();
+        let python = space_python(tmp.path());
+        let cfg = adjust(
+            SimConfig::for_tests(tmp.path().join("hub"))
+                .with_space_runtime(python)
+                .with_space_start_timeout(Duration::from_secs(60)),
+        );
+        let sim = HubSim::start(cfg, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        World { sim, tmp }
+    }
+
+    pub fn hub(&self) -> HubClient<NativeTransport> {
+        HubClient::new(&self.sim.url(), NativeTransport::new().unwrap())
+            .unwrap()
+            .with_token(TEST_TOKEN)
+    }
+
+    /// Where the run bucket is "mounted".
+    pub fn output(&self) -> PathBuf {
+        self.tmp.path().join("bucket")
+    }
+
+    pub fn run_dir(&self, run_id: &str) -> PathBuf {
+        self.output().join("runs").join(run_id)
+    }
+
+    /// Creates a private Gradio Space of the test user with these files.
+    pub async fn create_space(&self, name: &str, files: &[(&str, &str)]) -> String {
+        let id = format!("{TEST_USER}/{name}");
+        let hub = self.hub();
+        hub.create_space(&NewSpace::private_gradio(id.clone()))
+            .await
+            .unwrap();
+        hub.commit_space_files(
+            &id,
+            &NewCommit {
+                summary: "test app".into(),
+                description: String::new(),
+                files: files
+                    .iter()
+                    .map(|(p, c)| CommitFile {
+                        path: p.to_string(),
+                        content: c.as_bytes().to_vec(),
+                    })
+                    .collect(),
+            },
+        )
+        .await
+        .unwrap();
+        id
+    }
+
+    /// The environment of a job as the app's job spec would give it, plus short test timings.
+    pub fn job_env(&self, run_id: &str, kind: &str) -> Vec<(String, String)> {
+        let pairs: Vec<(&str, String)> = vec![
+            ("SF_RUN_ID", run_id.into()),
+            ("SF_RUN_KIND", kind.into()),
+            ("SF_BUCKET", format!("{TEST_USER}/space-factory-runs")),
+            ("SF_HUB_URL", self.sim.url()),
+            (
+                "SF_INFERENCE_URL",
+                "https://router.huggingface.co/v1".into(),
+            ),
+            ("SF_OUTPUT_DIR", self.output().display().to_string()),
+            ("SF_PI_VERSION", "0.73.1".into()),
+            ("HF_TOKEN", TEST_TOKEN.into()),
+            ("JOB_ID", format!("job-{run_id}")),
+            (
+                "SF_WORK_DIR",
+                self.tmp
+                    .path()
+                    .join("work")
+                    .join(run_id)
+                    .display()
+                    .to_string(),
+            ),
+            ("SF_PYTHON", python().display().to_string()),
+            ("SF_POLL_INTERVAL_MS", "100".into()),
+            ("SF_CALL_TIMEOUT_S", "60".into()),
+        ];
+        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+}
+
+/// Sets `key` in an environment list (replacing it).
+pub fn set(env: &mut Vec<(String, String)>, key: &str, value: &str) {
+    env.retain(|(k, _)| k != key);
+    env.push((key.to_string(), value.to_string()));
+}
+
+/// The worker binary built by cargo for these tests.
+pub fn worker_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_space-factory-worker"))
+}
+
+/// Starts `space-factory-worker <kind>` with exactly `env` (plus `PATH`).
+pub fn spawn_worker(kind: &str, env: &[(String, String)], log: &Path) -> Child {
+    let log = std::fs::File::create(log).unwrap();
+    Command::new(worker_bin())
+        .arg(kind)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the worker")
+}
+
+/// What a run left in its folder.
+pub struct Outcome {
+    pub exit: Option<i32>,
+    pub state: RunState,
+    pub events: Vec<Event>,
+    pub report: String,
+    pub log: String,
+}
+
+impl Outcome {
+    pub fn read(dir: &Path, exit: Option<i32>, log: &Path) -> Outcome {
+        let text = std::fs::read_to_string(dir.join("state.json")).ok();
+        let state = match StateRead::parse(text.as_deref()) {
+            StateRead::State(s) => *s,
+            other => panic!("state.json of {}: {other:?}", dir.display()),
+        };
+        let events =
+            parse_events(&std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default());
+        assert_eq!(events.unreadable_lines, 0);
+        Outcome {
+            exit,
+            state,
+            events: events.events,
+            report: std::fs::read_to_string(dir.join("report.md")).unwrap_or_default(),
+            log: std::fs::read_to_string(log).unwrap_or_default(),
+        }
+    }
+
+    /// Whether some event's message contains `needle`.
+    pub fn has_event(&self, needle: &str) -> bool {
+        self.events.iter().any(|e| e.message.contains(needle))
+    }
+
+    pub fn messages(&self) -> String {
+        self.events
+            .iter()
+            .map(|e| format!("[{}] {}", e.phase, e.message))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Runs the worker to its end (at most `limit`) and reads what it left.
+pub async fn run_worker(
+    world: &World,
+    kind: &str,
+    env: &[(String, String)],
+    limit: Duration,
+) -> Outcome {
+    let run_id = env
+        .iter()
+        .find(|(k, _)| k == "SF_RUN_ID")
+        .unwrap()
+        .1
+        .clone();
+    let log = world.tmp.path().join(format!("{run_id}.log"));
+    let mut child = spawn_worker(kind, env, &log);
+    let status = tokio::time::timeout(limit, child.wait())
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "the worker did not finish within {limit:?}; its log:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            )
+        })
+        .unwrap();
+    Outcome::read(&world.run_dir(&run_id), status.code(), &log)
+}

@@ -1,0 +1,166 @@
+//! `space-factory-worker validate` against hubsim running a real Gradio app.
+
+use std::time::Duration;
+
+use sf_core::record::{ObservedOutput, Phase, RunStatus};
+use sf_hubsim::TEST_TOKEN;
+
+use crate::support::{World, app_source, assert_nowhere, run_worker, set};
+
+const REQUIREMENTS: &str = "gradio\nspaces\ndiffusers\ntorch\n";
+
+fn validate_env(world: &World, run_id: &str, space: &str, expected: &str) -> Vec<(String, String)> {
+    let mut env = world.job_env(run_id, "validate");
+    for (k, v) in [
+        ("SF_TARGET_SPACE", space),
+        ("SF_API_NAME", "/generate"),
+        ("SF_TEST_ARGS_JSON", r#"["a red fox in the snow"]"#),
+        ("SF_TEST_KWARGS_JSON", r#"{"steps": 2}"#),
+        ("SF_EXPECTED_OUTPUT", expected),
+        ("SF_LIVE_TIMEOUT_S", "120"),
+    ] {
+        set(&mut env, k, v);
+    }
+    env
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_success_with_an_image() {
+    let world = World::start().await;
+    let space = world
+        .create_space(
+            "fox-app",
+            &[
+                ("app.py", &app_source("image_app.py")),
+                ("requirements.txt", REQUIREMENTS),
+            ],
+        )
+        .await;
+    let env = validate_env(&world, "validate-ok", &space, "image");
+    let out = run_worker(&world, "validate", &env, Duration::from_secs(120)).await;
+    assert_eq!(
+        out.state.status,
+        RunStatus::FullInferenceSuccess,
+        "{}\n{}",
+        out.messages(),
+        out.log
+    );
+    assert_eq!(out.exit, Some(0));
+    assert_eq!(out.state.phase, Phase::Finished);
+    assert_eq!(out.state.job_id.as_deref(), Some("job-validate-ok"));
+    let v = out.state.validation.clone().unwrap();
+    assert_eq!(v.output_type, Some(ObservedOutput::Image));
+    assert!(v.first_call_seconds.unwrap() > 0.0 && v.warm_call_seconds.is_some());
+    let d = v.recommended_zerogpu_duration_seconds.unwrap();
+    assert!((30..=300).contains(&d) && d % 10 == 0, "{d}");
+    let artifact = world.run_dir("validate-ok").join(v.artifact_path.unwrap());
+    assert_eq!(
+        sf_worker::output::sniff(&std::fs::read(&artifact).unwrap())
+            .unwrap()
+            .output,
+        ObservedOutput::Image
+    );
+    assert!(out.has_event("The Space is running"), "{}", out.messages());
+    assert!(
+        out.has_event("Live checks: config ok, API list ok, health ok"),
+        "{}",
+        out.messages()
+    );
+    assert!(
+        out.report.contains("**Verdict:** `full_inference_success`"),
+        "{}",
+        out.report
+    );
+    assert!(out.report.contains(&format!("duration={d}")));
+    assert!(world.run_dir("validate-ok").join("request.json").is_file());
+    assert!(
+        world
+            .run_dir("validate-ok")
+            .join("tests/api_schema.json")
+            .is_file()
+    );
+    assert_nowhere(&world.run_dir("validate-ok"), TEST_TOKEN);
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_with_the_wrong_output_type() {
+    let world = World::start().await;
+    let space = world
+        .create_space(
+            "fox-video",
+            &[
+                ("app.py", &app_source("image_app.py")),
+                ("requirements.txt", REQUIREMENTS),
+            ],
+        )
+        .await;
+    let env = validate_env(&world, "validate-wrong-type", &space, "video");
+    let out = run_worker(&world, "validate", &env, Duration::from_secs(120)).await;
+    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    assert!(
+        out.state
+            .message
+            .contains("returned image output, but video was expected"),
+        "{}",
+        out.state.message
+    );
+    assert_eq!(
+        out.state.validation.unwrap().output_type,
+        Some(ObservedOutput::Image)
+    );
+    assert!(out.report.contains("**Verdict:** `failed`"));
+    assert!(out.report.contains("but video was expected"));
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_times_out_waiting_for_the_space() {
+    let world = World::start().await;
+    let space = world
+        .create_space(
+            "stuck-app",
+            &[
+                ("app.py", &app_source("image_app.py")),
+                ("requirements.txt", REQUIREMENTS),
+            ],
+        )
+        .await;
+    // The Space stays BUILDING: the simulator is told so after the commit.
+    let (ns, name) = space.split_once('/').unwrap();
+    let http = reqwest::Client::new();
+    let forced = http
+        .post(format!(
+            "{}/__sim/spaces/{ns}/{name}/stage",
+            world.sim.url()
+        ))
+        .json(&serde_json::json!({"stage": "BUILDING"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(forced.status().is_success());
+    let mut env = validate_env(&world, "validate-timeout", &space, "image");
+    set(&mut env, "SF_SPACE_WAIT_S", "2");
+    let out = run_worker(&world, "validate", &env, Duration::from_secs(60)).await;
+    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    assert!(
+        out.state
+            .message
+            .contains("not running before the live timeout"),
+        "{}",
+        out.state.message
+    );
+    assert!(
+        out.state.message.contains("still BUILDING"),
+        "{}",
+        out.state.message
+    );
+    assert!(out.has_event("The Space is building"), "{}", out.messages());
+    assert!(out.report.contains("**Verdict:** `failed`"));
+    assert!(
+        out.report.contains("Space running | ❌ fail"),
+        "{}",
+        out.report
+    );
+    world.sim.shutdown().await;
+}
