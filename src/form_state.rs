@@ -30,6 +30,7 @@ pub trait LaunchForm: Clone + Serialize + DeserializeOwned + Send + Sync + 'stat
     fn bucket_name_mut(&mut self) -> &mut String;
     fn check(&self, ctx: &LaunchContext<'_>) -> Result<Self::Request, Vec<FieldError>>;
     fn run_id(request: &Self::Request) -> &RunId;
+    fn target_space(request: &Self::Request) -> String;
     fn job(request: &Self::Request, token: &str, config: &JobSpecConfig) -> Value;
 }
 
@@ -57,6 +58,9 @@ impl LaunchForm for BuildForm {
     }
     fn run_id(request: &BuildRequest) -> &RunId {
         &request.run_id
+    }
+    fn target_space(request: &BuildRequest) -> String {
+        request.target_space.id()
     }
     fn job(request: &BuildRequest, token: &str, config: &JobSpecConfig) -> Value {
         jobspec::build_job(request, token, config)
@@ -87,6 +91,9 @@ impl LaunchForm for ValidateForm {
     }
     fn run_id(request: &ValidateRequest) -> &RunId {
         &request.run_id
+    }
+    fn target_space(request: &ValidateRequest) -> String {
+        request.target_space.id()
     }
     fn job(request: &ValidateRequest, token: &str, config: &JobSpecConfig) -> Value {
         jobspec::validate_job(request, token, config)
@@ -189,10 +196,11 @@ impl<F: LaunchForm> FormState<F> {
         };
         let spec = F::job(&request, &token, &config);
         let run_id = F::run_id(&request).clone();
+        let target_space = F::target_space(&request);
         this.launching.set(true);
         this.outcome.set(None);
         leptos::task::spawn_local(async move {
-            let result = launch::launch(auth, &user, &run_id, F::KIND, spec).await;
+            let result = launch::launch(auth, &user, &run_id, F::KIND, target_space, spec).await;
             this.launching.set(false);
             match result {
                 Ok(record) => {

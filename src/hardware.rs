@@ -16,7 +16,7 @@ pub fn label(name: &str, hub: Option<&[HardwareFlavor]>) -> String {
             _ => String::new(),
         };
         let price = if name.starts_with("zero-") {
-            "ZeroGPU (PRO)".to_string()
+            "PRO, no hourly cost".to_string()
         } else {
             price
         };
@@ -106,6 +106,11 @@ mod tests {
         let l = label("t4-small", None);
         assert!(l.contains("$0.40/h"), "{l}");
         assert!(label("zero-a10g", None).contains("ZeroGPU"));
+        let hub = vec![flavor("zero-a10g", "ZeroGPU", 0.0)];
+        assert_eq!(
+            label("zero-a10g", Some(&hub)),
+            "ZeroGPU — PRO, no hourly cost"
+        );
         assert_eq!(label("mystery-gpu", None), "mystery-gpu");
     }
 }

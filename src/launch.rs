@@ -18,6 +18,9 @@ pub struct LaunchRecord {
     pub kind: RunKind,
     pub job_id: String,
     pub namespace: String,
+    /// The Space the run builds or validates (`owner/name`).
+    #[serde(default)]
+    pub target_space: Option<String>,
     /// The Hub's answer to the job creation, redacted.
     pub job: Value,
 }
@@ -44,6 +47,7 @@ pub async fn launch(
     namespace: &str,
     run_id: &RunId,
     kind: RunKind,
+    target_space: String,
     spec: Value,
 ) -> Result<LaunchRecord, LaunchError> {
     let hub = auth
@@ -69,6 +73,7 @@ pub async fn launch(
         kind,
         job_id: job.id.clone(),
         namespace: namespace.to_string(),
+        target_space: Some(target_space),
         job: redactor.redact_json(&serde_json::to_value(&job).unwrap_or(Value::Null)),
     };
     storage::set_json(&key(run_id.as_str()), &record);

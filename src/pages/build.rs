@@ -17,6 +17,8 @@ pub fn Build() -> impl IntoView {
     let auth = use_auth();
     let run_bucket = use_run_bucket();
     let state = FormState::<BuildForm>::new();
+    // Both hardware selectors share one request for the Hub's list.
+    crate::hardware::use_space_hardware();
     let form = state.form;
     let error_of = move |field: Field| state.error_of(field);
     let navigate = use_navigate();

@@ -97,11 +97,24 @@ pub fn Run(run: String) -> impl IntoView {
         })
     });
     let id_text = run_id.to_string();
+    let id_for_details = id_text.clone();
     let launched = launch::record_for(&id_text);
     let kind = run_id.kind_hint();
     view! {
         <p class="muted small"><a href="?view=runs">"← All runs"</a></p>
         <h1 class="run-title">"Run " <code>{id_text.clone()}</code></h1>
+        <div class="row run-actions">
+            <button type="button" on:click=move |_| tick.update(|t| *t += 1) disabled=move || refreshing.get()>
+                {move || if refreshing.get() { "Refreshing…" } else { "Refresh" }}
+            </button>
+            <span class="muted small" data-testid="follow-state">
+                {move || match snapshot.get() {
+                    Some(Ok(s)) if s.is_final() => "The run has ended; this page no longer refreshes by itself.",
+                    Some(Ok(_)) => "Following the run: refreshes every few seconds.",
+                    _ => "",
+                }}
+            </span>
+        </div>
         {move || {
             if auth.session.with(Option::is_none) {
                 let has_oauth = auth.config.with_value(|c| c.oauth_client_id.is_some());
@@ -129,21 +142,9 @@ pub fn Run(run: String) -> impl IntoView {
                         </div>
                     }.into_any()
                 }
-                Some(Ok(s)) => view! { <RunDetails snapshot=s kind=kind tick=tick /> }.into_any(),
+                Some(Ok(s)) => view! { <RunDetails snapshot=s kind=kind run_id_hint=Some(id_for_details.clone()) tick=tick /> }.into_any(),
             }
         }}
-        <div class="row run-actions">
-            <button type="button" on:click=move |_| tick.update(|t| *t += 1) disabled=move || refreshing.get()>
-                {move || if refreshing.get() { "Refreshing…" } else { "Refresh" }}
-            </button>
-            <span class="muted small" data-testid="follow-state">
-                {move || match snapshot.get() {
-                    Some(Ok(s)) if s.is_final() => "The run has ended; this page no longer refreshes by itself.",
-                    Some(Ok(_)) => "Following the run: refreshes every few seconds.",
-                    _ => "",
-                }}
-            </span>
-        </div>
         {move || {
             let files = artifact_list.get();
             (!files.is_empty()).then(|| view! { <Artifacts files=files /> })
@@ -167,7 +168,12 @@ fn LaunchResult(record: launch::LaunchRecord) -> impl IntoView {
 }
 
 #[component]
-fn RunDetails(snapshot: RunSnapshot, kind: Option<RunKind>, tick: RwSignal<u32>) -> impl IntoView {
+fn RunDetails(
+    snapshot: RunSnapshot,
+    kind: Option<RunKind>,
+    run_id_hint: Option<String>,
+    tick: RwSignal<u32>,
+) -> impl IntoView {
     let auth = use_auth();
     let run_bucket = use_run_bucket();
     let links = Links::new(&auth.config.with_value(|c| c.hub_url.clone()));
@@ -186,13 +192,23 @@ fn RunDetails(snapshot: RunSnapshot, kind: Option<RunKind>, tick: RwSignal<u32>)
         StateRead::Unsupported { schema } => Some(format!("This run was written by a newer Space Factory (record version {schema}); reload the page to get the newest app.")),
         StateRead::Unreadable { reason } => Some(format!("The run's state file could not be read: {reason}")),
     };
+    // Before the worker writes the state, the launch made in this browser knows the Space.
     let target_space = state
         .as_ref()
         .and_then(|s| s.target_space.clone())
+        .or_else(|| {
+            run_id_hint
+                .as_deref()
+                .and_then(launch::record_for)
+                .and_then(|r| r.target_space)
+        })
         .and_then(|t| SpaceRef::parse(&t).ok());
     let job = snapshot.job.clone();
     let bucket = run_bucket.bucket(&auth);
-    let run_id = state.as_ref().map(|s| s.run_id.clone());
+    let run_id = state
+        .as_ref()
+        .map(|s| s.run_id.clone())
+        .or_else(|| run_id_hint.as_deref().and_then(|r| RunId::parse(r).ok()));
 
     let header = match &state {
         Some(s) if s.status.is_final() => view! {
@@ -281,7 +297,12 @@ fn RunDetails(snapshot: RunSnapshot, kind: Option<RunKind>, tick: RwSignal<u32>)
 
     let events = snapshot.events.events.clone();
     let events_view = if events.is_empty() {
-        view! { <p class="muted">"No events yet. The job may still be scheduling."</p> }.into_any()
+        let text = if snapshot.is_final() {
+            "No events were recorded for this run."
+        } else {
+            "No events yet. The job may still be scheduling."
+        };
+        view! { <p class="muted">{text}</p> }.into_any()
     } else {
         view! {
             <ol class="timeline" data-testid="events">
@@ -427,7 +448,7 @@ fn build_form_from(r: &BuildRequest) -> BuildForm {
         run_id: launch::new_run_id(RunKind::Build),
         model: r.model.id(),
         // The first Space exists now and is never overwritten: propose a fresh name.
-        target_space_name: format!("{}-2", r.target_space.name()),
+        target_space_name: next_space_name(r.target_space.name()),
         pi_model: r.pi_model.to_string(),
         implementation_mode: r.implementation_mode.as_str().to_string(),
         preferred_hardware: r.preferred_hardware.as_str().to_string(),
@@ -441,6 +462,21 @@ fn build_form_from(r: &BuildRequest) -> BuildForm {
     }
 }
 
+/// `demo` → `demo-2`, `demo-2` → `demo-3`: the previous Space exists and is never overwritten.
+pub fn next_space_name(name: &str) -> String {
+    match name.rsplit_once('-') {
+        Some((base, n))
+            if !base.is_empty()
+                && !n.is_empty()
+                && n.len() <= 4
+                && n.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            format!("{base}-{}", n.parse::<u32>().unwrap_or(1) + 1)
+        }
+        _ => format!("{name}-2"),
+    }
+}
+
 fn validate_form_from(r: &ValidateRequest) -> ValidateForm {
     ValidateForm {
         run_id: launch::new_run_id(RunKind::Validate),
@@ -451,5 +487,28 @@ fn validate_form_from(r: &ValidateRequest) -> ValidateForm {
         test_kwargs_json: serde_json::to_string(&r.test_kwargs).unwrap_or_else(|_| "{}".into()),
         live_timeout_seconds: r.live_timeout_seconds.to_string(),
         bucket_name: r.bucket.name().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_again_proposes_the_next_free_looking_name() {
+        assert_eq!(next_space_name("demo"), "demo-2");
+        assert_eq!(next_space_name("demo-2"), "demo-3");
+        assert_eq!(
+            next_space_name("space-factory-z-image-v1"),
+            "space-factory-z-image-v1-2"
+        );
+        assert_eq!(next_space_name("model-20261128"), "model-20261128-2");
+    }
+
+    #[test]
+    fn event_times_are_shortened() {
+        assert_eq!(short_time("2026-11-28T14:25:01Z"), "14:25:01");
+        assert_eq!(short_time("2026-11-28T14:25:01.123Z"), "14:25:01");
+        assert_eq!(short_time("garbage"), "garbage");
     }
 }

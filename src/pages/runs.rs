@@ -79,7 +79,7 @@ pub fn Runs() -> impl IntoView {
                             subject: String::new(),
                             status: None,
                             phase: Some("No state written yet".into()),
-                            time: String::new(),
+                            time: time_from_run_id(run_id.as_str()).unwrap_or_default(),
                         },
                     }
                 })
@@ -128,5 +128,35 @@ pub fn Runs() -> impl IntoView {
                 </table>
             }.into_any(),
         }}
+    }
+}
+
+/// `build-20261128-142501-a3f9c2` → `2026-11-28T14:25:01Z` (the time generated run ids carry).
+fn time_from_run_id(run_id: &str) -> Option<String> {
+    let mut parts = run_id.split('-').skip(1);
+    let (d, t) = (parts.next()?, parts.next()?);
+    let ok = d.len() == 8 && t.len() == 6 && d.chars().chain(t.chars()).all(|c| c.is_ascii_digit());
+    ok.then(|| {
+        format!(
+            "{}-{}-{}T{}:{}:{}Z",
+            &d[..4],
+            &d[4..6],
+            &d[6..],
+            &t[..2],
+            &t[2..4],
+            &t[4..]
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn run_ids_carry_their_time() {
+        assert_eq!(
+            super::time_from_run_id("build-20261128-142501-a3f9c2").as_deref(),
+            Some("2026-11-28T14:25:01Z")
+        );
+        assert_eq!(super::time_from_run_id("my-run"), None);
     }
 }
