@@ -26,6 +26,7 @@ pub fn Home() -> impl IntoView {
                     "If no hardware can be assigned automatically, the run ends as "
                     <code>"manual_hardware_required"</code>"."
                 </p>
+                <a class="button primary" href="?view=build">"Build a Space"</a>
             </section>
             <section class="card">
                 <h2>"2. Validate an existing Space"</h2>
@@ -34,6 +35,7 @@ pub fn Home() -> impl IntoView {
                     "calls its generation endpoint, checks the output type, measures latency and "
                     "stores the output in your bucket."
                 </p>
+                <a class="button" href="?view=validate">"Validate a Space"</a>
             </section>
         </div>
         <p class="muted">
