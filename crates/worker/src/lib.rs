@@ -41,14 +41,21 @@
 
 pub mod build;
 pub mod config;
+pub mod files;
 pub mod gradio;
 pub mod guard;
+pub mod hardware;
+pub mod model;
 pub mod output;
+pub mod pi;
+pub mod pi_events;
+pub mod placeholder;
 pub mod process;
 pub mod record;
 pub mod report;
 pub mod smoke;
 pub mod space;
+pub mod task;
 pub mod validate;
 
 use std::path::PathBuf;

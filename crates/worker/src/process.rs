@@ -157,6 +157,7 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn captures_output_and_exit_code() {
+        let _serial = SERIAL.lock().await;
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "echo out; echo err >&2; exit 3"]);
         let out = run_captured(cmd, Duration::from_secs(10)).await.unwrap();
@@ -168,6 +169,7 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn stdin_is_closed() {
+        let _serial = SERIAL.lock().await;
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "cat; echo done"]);
         let out = run_captured(cmd, Duration::from_secs(10)).await.unwrap();

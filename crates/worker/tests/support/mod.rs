@@ -358,3 +358,63 @@ pub async fn run_worker(
         .unwrap();
     Outcome::read(&world.run_dir(&run_id), status.code(), &log)
 }
+
+// ----- build scenarios: what the scripted agent writes -----
+
+use llm::{Reply, write};
+
+pub const IMAGE_MODEL: &str = "Tongyi-MAI/Z-Image-Turbo";
+pub const IMAGE_REQUIREMENTS: &str = "diffusers\ntorch\n";
+pub const IMAGE_MANIFEST: &str = r#"{"api_name": "/generate", "args": ["a red fox in the snow"], "kwargs": {"steps": 2}, "expected_output": "image"}"#;
+pub const AGENT_README: &str = "---\ntitle: Fox Maker\nemoji: 🦊\nshort_description: Images from Z-Image-Turbo\n---\n# Fox Maker\n\nMakes images with Tongyi-MAI/Z-Image-Turbo (Apache-2.0).\n";
+
+/// One agent turn writing the four files, then a closing message.
+pub fn writes_app(app: &str, requirements: &str) -> Vec<Reply> {
+    vec![
+        Reply::Tools {
+            text: Some(
+                "I'll write the app, its requirements, the README and the smoke test.".into(),
+            ),
+            calls: vec![
+                write("app.py", app),
+                write("requirements.txt", requirements),
+                write("README.md", AGENT_README),
+                write("smoke_test.json", IMAGE_MANIFEST),
+            ],
+        },
+        Reply::Text(
+            "The app loads Z-Image-Turbo with diffusers and exposes /generate and /health.".into(),
+        ),
+    ]
+}
+
+/// The environment of a build job, pointed at the scripted model server.
+pub fn build_env(
+    world: &World,
+    run_id: &str,
+    space: &str,
+    llm: &llm::ScriptedLlm,
+) -> Vec<(String, String)> {
+    let mut env = world.job_env(run_id, "build");
+    for (k, v) in [
+        ("SF_MODEL_ID", IMAGE_MODEL),
+        ("SF_TARGET_SPACE", &format!("{TEST_USER}/{space}")),
+        ("SF_PI_MODEL", "Qwen/Qwen3-Coder-Next"),
+        ("SF_IMPLEMENTATION_MODE", "full-inference-gated"),
+        ("SF_PREFERRED_HARDWARE", "zero-a10g"),
+        ("SF_ALLOW_FIXED_GPU_FALLBACK", "true"),
+        ("SF_FALLBACK_HARDWARE", "l40sx1"),
+        ("SF_INFERENCE_URL", &llm.base_url),
+        ("SF_PI_BIN", &pi().display().to_string()),
+        ("SF_AGENT_TIMEOUT_S", "120"),
+        ("SF_REPAIR_ROUNDS", "1"),
+        ("SF_SPACE_WAIT_S", "90"),
+        (
+            "SF_PI_SETTINGS_JSON",
+            r#"{"retry":{"enabled":false,"provider":{"maxRetries":0,"timeoutMs":60000}}}"#,
+        ),
+    ] {
+        set(&mut env, k, v);
+    }
+    env
+}

@@ -1,0 +1,398 @@
+//! The wrapper's own checks of what the agent wrote: only the expected files are taken from the
+//! workspace, Python compiles, the smoke-test manifest reads, blockers are collected, and the
+//! README front matter is completed (the Space's settings are the wrapper's, not the agent's).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use sf_core::record::OutputType;
+
+use crate::smoke::CallSpec;
+
+/// Files the Space needs.
+pub const REQUIRED: &[&str] = &["app.py", "requirements.txt", "README.md"];
+/// Files the agent may add: the smoke-test manifest and the blockers.
+pub const MANIFEST: &str = "smoke_test.json";
+pub const BLOCKERS: &str = "BLOCKERS.md";
+/// Where the workspace holds the model card and facts for the agent (never uploaded).
+pub const INPUT_DIR: &str = "model-card";
+/// Largest file taken from the workspace.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// What the workspace holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Workspace {
+    /// Expected files found (name → content).
+    pub files: BTreeMap<String, String>,
+    /// Other files the agent left (not uploaded).
+    pub extras: Vec<String>,
+    /// Problems with the expected files (missing, too large, not text).
+    pub problems: Vec<String>,
+}
+
+impl Workspace {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.files.get(name).map(String::as_str)
+    }
+}
+
+fn list(dir: &Path, rel: &str, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
+        if rel.is_empty() && name == INPUT_DIR || name == "__pycache__" {
+            continue;
+        }
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            list(&e.path(), &path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// Reads the expected files of the workspace and lists the others.
+pub fn scan(ws: &Path) -> Workspace {
+    let mut all = Vec::new();
+    list(ws, "", &mut all);
+    all.sort();
+    let mut out = Workspace::default();
+    for name in all {
+        let expected = REQUIRED.contains(&name.as_str()) || name == MANIFEST || name == BLOCKERS;
+        if !expected {
+            out.extras.push(name);
+            continue;
+        }
+        let path = ws.join(&name);
+        match std::fs::metadata(&path) {
+            Ok(m) if m.len() > MAX_FILE_BYTES => out.problems.push(format!(
+                "{name} is larger than {} KB",
+                MAX_FILE_BYTES / 1024
+            )),
+            _ => match std::fs::read(&path).map(String::from_utf8) {
+                Ok(Ok(text)) => {
+                    out.files.insert(name, text);
+                }
+                _ => out.problems.push(format!("{name} is not UTF-8 text")),
+            },
+        }
+    }
+    for name in REQUIRED {
+        if !out.files.contains_key(*name) && !out.problems.iter().any(|p| p.starts_with(name)) {
+            out.problems.push(format!("{name} is missing"));
+        }
+    }
+    if out.files.get("app.py").is_some_and(|t| t.trim().is_empty()) {
+        out.problems.push("app.py is empty".to_string());
+    }
+    out
+}
+
+/// `python -m py_compile <file>` in `ws` (bytecode goes to a throw-away folder). `Ok(None)` when
+/// it compiles, `Ok(Some(error))` when it does not, `Err` when Python could not be run.
+pub async fn py_compile(
+    python: &str,
+    ws: &Path,
+    file: &str,
+    cache: &Path,
+) -> Result<Option<String>, String> {
+    let mut cmd = tokio::process::Command::new(python);
+    cmd.args(["-m", "py_compile", file])
+        .current_dir(ws)
+        .env("PYTHONPYCACHEPREFIX", cache)
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    let out = crate::process::run_captured(cmd, Duration::from_secs(60))
+        .await
+        .map_err(|e| format!("could not run `{python}`: {e}"))?;
+    if out.success() {
+        Ok(None)
+    } else if out.timed_out {
+        Err(format!(
+            "`{python} -m py_compile` did not finish within 60 s"
+        ))
+    } else {
+        let text = format!("{}{}", out.stdout, out.stderr);
+        let tail: Vec<&str> = text.lines().rev().take(8).collect();
+        Ok(Some(tail.into_iter().rev().collect::<Vec<_>>().join("\n")))
+    }
+}
+
+/// Reads `smoke_test.json`: `{"api_name": "/generate", "args": [...], "kwargs": {...},
+/// "expected_output": "image"}` (`args`, `kwargs` optional; `expected_output` defaults to `any`).
+pub fn parse_manifest(text: &str) -> Result<CallSpec, String> {
+    let v: Value = serde_json::from_str(text)
+        .map_err(|e| format!("smoke_test.json is not valid JSON ({e})"))?;
+    let api = v
+        .get("api_name")
+        .and_then(Value::as_str)
+        .ok_or("smoke_test.json has no `api_name`")?;
+    let api = sf_core::ApiName::parse(api).map_err(|e| format!("smoke_test.json: {e}"))?;
+    let args = match v.get("args") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.clone(),
+        Some(_) => return Err("smoke_test.json: `args` must be a list".to_string()),
+    };
+    let kwargs = match v.get("kwargs") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(o)) => o.clone(),
+        Some(_) => return Err("smoke_test.json: `kwargs` must be an object".to_string()),
+    };
+    let expected = match v.get("expected_output").and_then(Value::as_str) {
+        None => OutputType::Any,
+        Some(s) => OutputType::from_wire(s).ok_or_else(|| {
+            format!("smoke_test.json: `expected_output` must be image, video, audio, text or any, not `{s}`")
+        })?,
+    };
+    Ok(CallSpec {
+        api_name: api.to_string(),
+        args,
+        kwargs,
+        expected,
+    })
+}
+
+/// The blockers in `BLOCKERS.md`: its bullet items, else its non-heading paragraphs.
+pub fn parse_blockers(text: &str) -> Vec<String> {
+    let bullets: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter_map(|l| {
+            l.strip_prefix("- ")
+                .or_else(|| l.strip_prefix("* "))
+                .or_else(|| {
+                    let (num, rest) = l.split_once(". ")?;
+                    num.chars().all(|c| c.is_ascii_digit()).then_some(rest)
+                })
+        })
+        .map(|s| s.trim().trim_end_matches('.').to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !bullets.is_empty() {
+        return bullets;
+    }
+    text.split("\n\n")
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty() && !p.starts_with('#'))
+        .map(|p| p.replace('\n', " ").trim_end_matches('.').to_string())
+        .take(5)
+        .collect()
+}
+
+/// The front matter keys the wrapper decides.
+const OWN_KEYS: &[&str] = &[
+    "sdk",
+    "sdk_version",
+    "app_file",
+    "python_version",
+    "pinned",
+    "models",
+    "suggested_hardware",
+    "hf_oauth",
+    "fullWidth",
+    "disable_embedding",
+];
+
+fn yaml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The README with its front matter completed: the agent's `title`, `emoji`, `colorFrom`,
+/// `colorTo`, `short_description`, `license`, `tags` … are kept; `sdk: gradio`,
+/// `app_file: app.py`, `pinned: false`, `models: [<model>]` and `suggested_hardware` are the
+/// wrapper's; a missing `title` is added. (The Space's privacy is set when it is created: the
+/// front matter has no such setting.)
+pub fn complete_readme(
+    readme: &str,
+    title: &str,
+    model_id: &str,
+    suggested_hardware: &str,
+) -> String {
+    let (front, body) = match readme
+        .strip_prefix("---\n")
+        .or_else(|| readme.strip_prefix("---\r\n"))
+    {
+        Some(rest) => match rest.find("\n---") {
+            Some(end) => {
+                let after = &rest[end + 4..];
+                let body = after
+                    .strip_prefix('\n')
+                    .or_else(|| after.strip_prefix("\r\n"))
+                    .unwrap_or(after);
+                (rest[..end].to_string(), body.to_string())
+            }
+            None => (String::new(), readme.to_string()),
+        },
+        None => (String::new(), readme.to_string()),
+    };
+    let mut kept = Vec::new();
+    let mut skipping = false;
+    let mut has_title = false;
+    for line in front.lines() {
+        let top = !line.starts_with([' ', '\t', '-']) && !line.trim().is_empty();
+        if top {
+            let key = line.split(':').next().unwrap_or("").trim();
+            skipping = OWN_KEYS.contains(&key);
+            if key == "title" {
+                has_title = true;
+            }
+        }
+        if !skipping {
+            kept.push(line.to_string());
+        }
+    }
+    let mut out = String::from("---\n");
+    if !has_title {
+        out.push_str(&format!("title: {}\n", yaml_string(title)));
+    }
+    for line in kept {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str("sdk: gradio\napp_file: app.py\npinned: false\n");
+    out.push_str(&format!("models:\n  - {}\n", yaml_string(model_id)));
+    out.push_str(&format!("suggested_hardware: {suggested_hardware}\n"));
+    out.push_str("---\n\n");
+    out.push_str(body.trim_start_matches('\n'));
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scans_only_expected_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = tmp.path();
+        std::fs::create_dir_all(ws.join("model-card")).unwrap();
+        std::fs::write(ws.join("model-card/MODEL_CARD.md"), "card").unwrap();
+        std::fs::write(ws.join("app.py"), "print(1)\n").unwrap();
+        std::fs::write(ws.join("README.md"), "# x\n").unwrap();
+        std::fs::write(ws.join("notes.txt"), "scratch").unwrap();
+        std::fs::create_dir_all(ws.join("__pycache__")).unwrap();
+        std::fs::write(ws.join("__pycache__/app.pyc"), [0u8]).unwrap();
+        std::fs::write(ws.join(MANIFEST), [0xffu8, 0xfe]).unwrap();
+        let w = scan(ws);
+        assert_eq!(
+            w.files.keys().collect::<Vec<_>>(),
+            vec!["README.md", "app.py"]
+        );
+        assert_eq!(w.extras, vec!["notes.txt"]);
+        assert_eq!(
+            w.problems,
+            vec![
+                "smoke_test.json is not UTF-8 text",
+                "requirements.txt is missing"
+            ]
+        );
+    }
+
+    #[test]
+    fn manifests() {
+        let m = parse_manifest(
+            r#"{"api_name": "generate", "args": ["a fox"], "expected_output": "Image"}"#,
+        )
+        .unwrap();
+        assert_eq!(m.api_name, "/generate");
+        assert_eq!(m.args, vec![serde_json::json!("a fox")]);
+        assert_eq!(m.expected, OutputType::Image);
+        assert!(m.kwargs.is_empty());
+        assert_eq!(
+            parse_manifest(r#"{"api_name": "/x"}"#).unwrap().expected,
+            OutputType::Any
+        );
+        assert!(parse_manifest("{").unwrap_err().contains("not valid JSON"));
+        assert!(
+            parse_manifest(r#"{"args": []}"#)
+                .unwrap_err()
+                .contains("api_name")
+        );
+        assert!(
+            parse_manifest(r#"{"api_name": "/x", "expected_output": "picture"}"#)
+                .unwrap_err()
+                .contains("picture")
+        );
+        assert!(parse_manifest(r#"{"api_name": "/x", "args": "a"}"#).is_err());
+    }
+
+    #[test]
+    fn blockers() {
+        assert_eq!(
+            parse_blockers(
+                "# Blockers\n\n- Needs 8 GPUs.\n* Licence forbids it\n1. custom CUDA kernels\n"
+            ),
+            vec!["Needs 8 GPUs", "Licence forbids it", "custom CUDA kernels"]
+        );
+        assert_eq!(
+            parse_blockers("# Why not\n\nThe model needs\ntwo GPUs.\n"),
+            vec!["The model needs two GPUs"]
+        );
+        assert!(parse_blockers("").is_empty());
+    }
+
+    #[test]
+    fn readme_front_matter_is_completed() {
+        let agent = "---\ntitle: Fox Maker\nemoji: 🦊\nsdk: streamlit\nsdk_version: 1.0\nmodels:\n  - other/model\ntags:\n  - image\n---\n# Fox Maker\n\nMakes foxes.\n";
+        let out = complete_readme(
+            agent,
+            "space-factory-x",
+            "Tongyi-MAI/Z-Image-Turbo",
+            "zero-a10g",
+        );
+        assert_eq!(
+            out,
+            "---\ntitle: Fox Maker\nemoji: 🦊\ntags:\n  - image\nsdk: gradio\napp_file: app.py\npinned: false\nmodels:\n  - \"Tongyi-MAI/Z-Image-Turbo\"\nsuggested_hardware: zero-a10g\n---\n\n# Fox Maker\n\nMakes foxes.\n"
+        );
+        let bare = complete_readme("# Just text", "my \"space\"", "a/b", "cpu-basic");
+        assert!(
+            bare.starts_with("---\ntitle: \"my \\\"space\\\"\"\nsdk: gradio\n"),
+            "{bare}"
+        );
+        assert!(bare.ends_with("---\n\n# Just text\n"));
+    }
+
+    #[tokio::test]
+    async fn py_compile_reports_syntax_errors() {
+        let _serial = crate::process::tests::SERIAL.lock().await;
+        let python = std::env::var("SF_PYTHON").unwrap_or_else(|_| "python3".to_string());
+        if crate::process::find_on_path(&python).is_none() && !Path::new(&python).is_file() {
+            panic!(
+                "No Python found for this test: run `cargo xtask setup` and set SF_PYTHON, or install python3."
+            );
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("ok.py"), "x = 1\n").unwrap();
+        std::fs::write(tmp.path().join("bad.py"), "def f(:\n  pass\n").unwrap();
+        let cache = tmp.path().join("cache");
+        assert_eq!(
+            py_compile(&python, tmp.path(), "ok.py", &cache).await,
+            Ok(None)
+        );
+        let err = py_compile(&python, tmp.path(), "bad.py", &cache)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            err.contains("SyntaxError") || err.contains("invalid syntax"),
+            "{err}"
+        );
+        assert!(!tmp.path().join("__pycache__").exists());
+        assert!(
+            py_compile("/no/such/python", tmp.path(), "ok.py", &cache)
+                .await
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! What the coding agent is told: the rules (appended to Pi's system prompt) and the task of each
+//! round — the first build, and a repair after the Space failed to start.
+
+use sf_core::rules::ImplementationMode;
+
+use crate::files::{BLOCKERS, INPUT_DIR, MANIFEST};
+
+/// The inputs of the first task.
+#[derive(Debug, Clone)]
+pub struct TaskInput<'a> {
+    pub mode: ImplementationMode,
+    pub model_id: &'a str,
+    pub space_id: &'a str,
+    pub hardware: &'a str,
+    pub zerogpu: bool,
+    /// `ModelFacts::summary()`.
+    pub facts: &'a str,
+    pub has_card: bool,
+    /// Early blockers found by the wrapper (non-gated modes go on anyway).
+    pub known_obstacles: &'a [String],
+}
+
+/// The rules every round follows, appended to Pi's system prompt.
+pub fn rules(mode: ImplementationMode) -> String {
+    let mut r = format!(
+        "You are writing the files of a private Hugging Face Gradio Space. Rules:\n\
+         - Work only in the current directory. Write only these files: app.py, requirements.txt, README.md, {MANIFEST}{}. Do not create other files or folders.\n\
+         - Do not create, upload or change anything on the Hugging Face Hub, and do not start servers; the wrapper uploads the files and tests the Space.\n\
+         - Never print, log or write the value of HF_TOKEN or any other secret.\n\
+         - The folder {INPUT_DIR}/ holds the model card and facts: read it, do not change it.\n",
+        if mode == ImplementationMode::SafeScaffold {
+            ""
+        } else {
+            ", and BLOCKERS.md when needed"
+        }
+    );
+    r.push_str(match mode {
+        ImplementationMode::FullInferenceGated => {
+            "- The app must run the real model and return its real output. Never write a placeholder: no constant outputs, no random noise, no returning the input, no dummy images or canned text.\n\
+             - If real inference is impossible in one Space (it needs several GPUs, custom CUDA kernels, a licence that forbids it, weights that are not available, or its usage is unclear), write only BLOCKERS.md with one bullet (`- `) per concrete reason, and no app.\n"
+        }
+        ImplementationMode::FullInferenceAttempt => {
+            "- Try to run the real model even if you see obstacles. Never present a placeholder as the model's output.\n\
+             - List every obstacle you see as a bullet (`- `) in BLOCKERS.md, and still write the app.\n"
+        }
+        ImplementationMode::SafeScaffold => {
+            "- Prefer running the real model. If that cannot work, a simpler app that starts reliably is acceptable, but its README must say that it does not run the model, and it must never present made-up output as the model's.\n"
+        }
+    });
+    r
+}
+
+/// The first task.
+pub fn build_task(t: &TaskInput<'_>) -> String {
+    let card = if t.has_card {
+        format!(
+            "The model card is in {INPUT_DIR}/MODEL_CARD.md; the facts are in {INPUT_DIR}/facts.json."
+        )
+    } else {
+        format!("The model has no card; its facts are in {INPUT_DIR}/facts.json.")
+    };
+    let gpu = if t.zerogpu {
+        "The Space will run on ZeroGPU: `import spaces` at the very top of app.py (before torch), and decorate the function that uses the GPU with `@spaces.GPU(duration=N)`, N a conservative number of seconds for one call (at most 120). Load the model at start-up (outside the decorated function) and move it to \"cuda\" there.".to_string()
+    } else {
+        format!(
+            "The Space will run on `{}` hardware. If it has a GPU use \"cuda\" when `torch.cuda.is_available()`, else the CPU; keep `import spaces` and `@spaces.GPU(duration=N)` on the GPU function so the app also runs on ZeroGPU.",
+            t.hardware
+        )
+    };
+    let obstacles = if t.known_obstacles.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\nThe wrapper already noticed these obstacles:\n{}\n",
+            t.known_obstacles
+                .iter()
+                .map(|o| format!("- {o}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    };
+    format!(
+        "Build a Gradio app for the model `{model}`, to be deployed as the private Space `{space}`.\n\n\
+         {card}\n\nFacts:\n{facts}\n{obstacles}\n\
+         Write:\n\
+         1. app.py — a Gradio Blocks app (gradio 6) that loads `{model}` from the Hub by its id and runs it. One main generation function wired to the UI with `api_name=\"generate\"` (so it is the endpoint `/generate`). A health route: `from starlette.routing import Route`, `from starlette.responses import JSONResponse`, `async def health(request): return JSONResponse({{\"status\": \"ok\"}})`, and start with `demo.launch(app_kwargs={{\"routes\": [Route(\"/health\", health)]}})`. Do not set a host or port. For image output use `gr.Image(format=\"png\")`.\n\
+         2. requirements.txt — the packages app.py imports, one per line (not gradio or spaces: the Space provides them).\n\
+         3. README.md — a short description of the app and the model (title, what it does, the licence). The wrapper completes its front matter.\n\
+         4. {MANIFEST} — the smoke test the wrapper runs on the live Space: {{\"api_name\": \"/generate\", \"args\": [<inputs in order>], \"kwargs\": {{}}, \"expected_output\": \"image\" | \"video\" | \"audio\" | \"text\" | \"any\"}}, with cheap, fast inputs.\n\n\
+         {gpu}\n\n\
+         Check that app.py compiles with `python -m py_compile app.py`. When the files are written, reply with a one-paragraph summary and stop.",
+        model = t.model_id,
+        space = t.space_id,
+        facts = t.facts,
+    ) + &match t.mode {
+        ImplementationMode::FullInferenceGated => format!(
+            "\n\nIf the model cannot really run in one Space, write {BLOCKERS} instead (see the rules) and stop."
+        ),
+        ImplementationMode::FullInferenceAttempt => {
+            format!("\n\nWrite the obstacles you see in {BLOCKERS}, and write the app anyway.")
+        }
+        ImplementationMode::SafeScaffold => String::new(),
+    }
+}
+
+/// The task of a repair round: the Space failed to start; its logs are given.
+pub fn repair_task(
+    stage: &str,
+    error: Option<&str>,
+    build_log: &str,
+    run_log: &str,
+    round: u32,
+) -> String {
+    let mut t = format!(
+        "The Space built from the files in this directory failed to start (stage {stage}; repair round {round}).\n"
+    );
+    if let Some(e) = error.filter(|e| !e.trim().is_empty()) {
+        t.push_str(&format!("The Hub says: {e}\n"));
+    }
+    if !build_log.trim().is_empty() {
+        t.push_str(&format!(
+            "\nThe end of the build log:\n```\n{build_log}\n```\n"
+        ));
+    }
+    if !run_log.trim().is_empty() {
+        t.push_str(&format!("\nThe end of the run log:\n```\n{run_log}\n```\n"));
+    }
+    t.push_str(
+        "\nFind the cause and fix app.py and/or requirements.txt (keep README.md and the smoke test consistent). \
+         Do not remove the real model inference to make the app start. When done, reply with a one-paragraph summary of the fix and stop.",
+    );
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(mode: ImplementationMode) -> TaskInput<'static> {
+        TaskInput {
+            mode,
+            model_id: "org/model",
+            space_id: "alice/space",
+            hardware: "zero-a10g",
+            zerogpu: true,
+            facts: "- Model: org/model",
+            has_card: true,
+            known_obstacles: &[],
+        }
+    }
+
+    #[test]
+    fn the_mode_changes_the_rules_and_task() {
+        let gated = rules(ImplementationMode::FullInferenceGated);
+        assert!(gated.contains("Never write a placeholder") && gated.contains("BLOCKERS.md"));
+        let scaffold = rules(ImplementationMode::SafeScaffold);
+        assert!(scaffold.contains("simpler app") && !scaffold.contains("BLOCKERS.md"));
+        let t = build_task(&input(ImplementationMode::FullInferenceGated));
+        assert!(
+            t.contains("`org/model`")
+                && t.contains("api_name=\"generate\"")
+                && t.contains("/health")
+        );
+        assert!(t.contains("@spaces.GPU(duration=N)") && t.contains("smoke_test.json"));
+        assert!(t.contains("write BLOCKERS.md instead"));
+        assert!(
+            build_task(&input(ImplementationMode::FullInferenceAttempt))
+                .contains("write the app anyway")
+        );
+        let mut cpu = input(ImplementationMode::SafeScaffold);
+        cpu.zerogpu = false;
+        cpu.hardware = "cpu-basic";
+        assert!(build_task(&cpu).contains("`cpu-basic` hardware"));
+    }
+
+    #[test]
+    fn repair_gives_the_logs() {
+        let t = repair_task(
+            "BUILD_ERROR",
+            Some("Build failed"),
+            "ERROR: No matching distribution found for foo",
+            "",
+            1,
+        );
+        assert!(
+            t.contains("stage BUILD_ERROR")
+                && t.contains("Build failed")
+                && t.contains("No matching distribution")
+        );
+        assert!(!t.contains("run log"));
+    }
+}
