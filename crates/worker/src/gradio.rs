@@ -369,7 +369,13 @@ impl SpaceApp {
             }
         })?;
         let status = resp.status().as_u16();
-        let body = resp.text().await.unwrap_or_default();
+        // The request's timeout also covers reading this body: a body cut off by it is a timeout,
+        // not an unreadable answer.
+        let body = match resp.text().await {
+            Ok(body) => body,
+            Err(e) if e.is_timeout() || started.elapsed() >= timeout => return Err(timed_out()),
+            Err(e) => return Err(Self::network(&url, &e)),
+        };
         if !(200..300).contains(&status) {
             return Err(GradioError::Status {
                 what: format!("the call to {api}"),
