@@ -90,16 +90,16 @@ impl AgentSummary {
                     self.last_text = text.join("\n");
                 }
             }
-            Some("auto_retry_end") => {
-                if event.get("success").and_then(Value::as_bool) == Some(false) {
-                    self.gave_up_retrying = Some(
-                        event
-                            .get("finalError")
-                            .and_then(Value::as_str)
-                            .unwrap_or("the model provider kept failing")
-                            .to_string(),
-                    );
-                }
+            Some("auto_retry_end")
+                if event.get("success").and_then(Value::as_bool) == Some(false) =>
+            {
+                self.gave_up_retrying = Some(
+                    event
+                        .get("finalError")
+                        .and_then(Value::as_str)
+                        .unwrap_or("the model provider kept failing")
+                        .to_string(),
+                );
             }
             Some("tool_execution_start") => {
                 let id = event

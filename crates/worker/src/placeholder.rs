@@ -152,18 +152,16 @@ fn endpoint_names(text: &str, lines: &[&str]) -> BTreeSet<String> {
     }
     for (i, line) in lines.iter().enumerate() {
         let t = line.trim();
-        if t.starts_with("@spaces.GPU")
+        if (t.starts_with("@spaces.GPU")
             || t.starts_with("@GPU")
-            || t.contains(".api(") && t.starts_with('@')
-        {
-            if let Some(def) = lines[i + 1..]
+            || t.contains(".api(") && t.starts_with('@'))
+            && let Some(def) = lines[i + 1..]
                 .iter()
                 .map(|l| l.trim())
                 .find(|l| !l.starts_with('@'))
-                && let Some(name) = def_name(def)
-            {
-                out.insert(name.to_string());
-            }
+            && let Some(name) = def_name(def)
+        {
+            out.insert(name.to_string());
         }
     }
     out

@@ -36,6 +36,33 @@ pub struct WaitResult {
     pub detail: Option<String>,
 }
 
+/// The leftover stage of a previous commit: ignored while it is the only stage seen, within
+/// the grace period; once any other stage shows, it counts again.
+#[derive(Debug, Clone)]
+pub struct Staleness {
+    stage: Option<SpaceStage>,
+    seen_other: bool,
+    grace: Duration,
+}
+
+impl Staleness {
+    pub fn new(stage: Option<SpaceStage>, grace: Duration) -> Staleness {
+        Staleness {
+            stage,
+            seen_other: false,
+            grace,
+        }
+    }
+
+    /// Whether `stage`, read `elapsed` after the wait began, is the leftover to ignore.
+    pub fn ignore(&mut self, stage: &SpaceStage, elapsed: Duration) -> bool {
+        if self.stage.as_ref() != Some(stage) {
+            self.seen_other = true;
+        }
+        self.stage.is_some() && !self.seen_other && elapsed < self.grace
+    }
+}
+
 /// How a stage ends the wait, if it does.
 pub fn settled(stage: &SpaceStage) -> Option<RuntimeOutcome> {
     match stage {
@@ -95,6 +122,7 @@ pub async fn wait_for_running(
     let mut last_stage: Option<SpaceStage> = None;
     let mut last: Option<SpaceRuntime> = None;
     let mut failures = 0;
+    let mut stale = Staleness::new(opts.stale.clone(), opts.stale_grace);
     loop {
         match hub.space_runtime(space_id).await {
             Ok(rt) => {
@@ -111,9 +139,8 @@ pub async fn wait_for_running(
                     );
                     last_stage = Some(rt.stage.clone());
                 }
-                let stale =
-                    opts.stale.as_ref() == Some(&rt.stage) && start.elapsed() < opts.stale_grace;
-                if let Some(outcome) = settled(&rt.stage).filter(|_| !stale) {
+                let ignore = stale.ignore(&rt.stage, start.elapsed());
+                if let Some(outcome) = settled(&rt.stage).filter(|_| !ignore) {
                     let detail = match outcome {
                         RuntimeOutcome::Running => None,
                         _ => Some(stage_sentence(&rt)),
@@ -236,6 +263,25 @@ mod tests {
         ] {
             assert_eq!(settled(&s), None, "{s}");
         }
+    }
+
+    #[test]
+    fn a_leftover_stage_is_ignored_until_another_shows() {
+        let g = Duration::from_secs(60);
+        let mut s = Staleness::new(Some(SpaceStage::BuildError), g);
+        assert!(s.ignore(&SpaceStage::BuildError, Duration::from_secs(1)));
+        assert!(
+            !s.ignore(&SpaceStage::BuildError, Duration::from_secs(61)),
+            "grace over"
+        );
+        let mut s = Staleness::new(Some(SpaceStage::BuildError), g);
+        assert!(!s.ignore(&SpaceStage::Building, Duration::from_secs(1)));
+        assert!(
+            !s.ignore(&SpaceStage::BuildError, Duration::from_secs(2)),
+            "a new failure"
+        );
+        let mut none = Staleness::new(None, g);
+        assert!(!none.ignore(&SpaceStage::BuildError, Duration::ZERO));
     }
 
     #[test]

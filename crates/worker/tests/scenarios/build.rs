@@ -6,9 +6,10 @@ use std::time::Duration;
 use sf_core::record::{ObservedOutput, Phase, RunStatus};
 use sf_hubsim::{TEST_TOKEN, TEST_USER};
 
-use crate::support::llm::ScriptedLlm;
+use crate::support::llm::{Reply, ScriptedLlm, write};
 use crate::support::{
-    IMAGE_REQUIREMENTS, World, app_source, assert_nowhere, build_env, run_worker, writes_app,
+    IMAGE_REQUIREMENTS, Outcome, World, app_source, assert_nowhere, build_env, run_worker, set,
+    spawn_worker, writes_app,
 };
 
 const LIMIT: Duration = Duration::from_secs(240);
@@ -92,6 +93,385 @@ async fn build_success_with_an_image_output() {
         .await
         .unwrap();
     assert_eq!(info.private, Some(true));
+    assert_nowhere(&dir, TEST_TOKEN);
+    world.sim.shutdown().await;
+}
+
+fn space_id(name: &str) -> String {
+    format!("{TEST_USER}/{name}")
+}
+
+async fn space_exists(world: &World, name: &str) -> bool {
+    match world.hub().space_info(&space_id(name)).await {
+        Ok(_) => true,
+        Err(e) if e.is_not_found() => false,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_placeholder_app_in_gated_mode_is_not_a_success() {
+    let world = World::start().await;
+    let llm = ScriptedLlm::start(writes_app(&app_source("placeholder_app.py"), "pillow\n")).await;
+    let env = build_env(&world, "build-placeholder", "fox-placeholder", &llm);
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    assert!(
+        out.state.message.contains("placeholder"),
+        "{}",
+        out.state.message
+    );
+    assert!(
+        out.has_event("The app looks like a placeholder"),
+        "{}",
+        out.messages()
+    );
+    assert!(out.report.contains("**Verdict:** `failed`"));
+    assert!(
+        out.report.contains("Not a placeholder | ❌ fail"),
+        "{}",
+        out.report
+    );
+    assert!(out.report.contains("returns a constant"), "{}", out.report);
+    assert!(
+        !space_exists(&world, "fox-placeholder").await,
+        "a placeholder is never deployed in gated mode"
+    );
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preferred_hardware_refused_falls_back_to_the_fixed_gpu() {
+    let world = World::start_with(|c| {
+        c.with_hardware_refusal(
+            "zero-a10g",
+            402,
+            "ZeroGPU is only available to PRO accounts.",
+        )
+    })
+    .await;
+    let llm = ScriptedLlm::start(writes_app(&app_source("image_app.py"), IMAGE_REQUIREMENTS)).await;
+    let env = build_env(&world, "build-fallback", "fox-fallback", &llm);
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(
+        out.state.status,
+        RunStatus::FullInferenceSuccess,
+        "{}\n{}",
+        out.state.message,
+        out.messages()
+    );
+    let hw = &out.state.hardware;
+    assert_eq!(hw.attempts.len(), 2, "{hw:?}");
+    assert_eq!(
+        (hw.attempts[0].flavor.as_str(), hw.attempts[0].ok),
+        ("zero-a10g", false)
+    );
+    assert!(
+        hw.attempts[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("only available to PRO"),
+        "{hw:?}"
+    );
+    assert_eq!(
+        (hw.attempts[1].flavor.as_str(), hw.attempts[1].ok),
+        ("l40sx1", true)
+    );
+    assert_eq!(hw.assigned.as_deref(), Some("l40sx1"));
+    assert!(
+        out.has_event("The Hub refused zero-a10g hardware"),
+        "{}",
+        out.messages()
+    );
+    assert!(
+        out.events
+            .iter()
+            .any(|e| e.phase == Phase::AssigningHardware)
+    );
+    assert!(
+        out.report.contains("Tried `zero-a10g`: refused"),
+        "{}",
+        out.report
+    );
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_hardware_refused_needs_manual_hardware() {
+    let world = World::start_with(|c| {
+        c.with_hardware_refusal(
+            "zero-a10g",
+            402,
+            "ZeroGPU is only available to PRO accounts.",
+        )
+        .with_hardware_refusal("l40sx1", 402, "Add a payment method to use paid hardware.")
+    })
+    .await;
+    let llm = ScriptedLlm::start(writes_app(&app_source("image_app.py"), IMAGE_REQUIREMENTS)).await;
+    let env = build_env(&world, "build-manual", "fox-manual", &llm);
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(
+        out.state.status,
+        RunStatus::ManualHardwareRequired,
+        "{}\n{}",
+        out.state.message,
+        out.messages()
+    );
+    let flavors: Vec<(&str, bool)> = out
+        .state
+        .hardware
+        .attempts
+        .iter()
+        .map(|a| (a.flavor.as_str(), a.ok))
+        .collect();
+    assert_eq!(
+        flavors,
+        vec![("zero-a10g", false), ("l40sx1", false), ("cpu-basic", true)]
+    );
+    assert!(out.has_event("Add a payment method"), "{}", out.messages());
+    assert!(
+        out.has_event("Uploaded 3 files"),
+        "the app is still uploaded:\n{}",
+        out.messages()
+    );
+    assert!(
+        out.report
+            .contains("**Verdict:** `manual_hardware_required`")
+    );
+    assert!(
+        out.report
+            .contains(&format!("/spaces/{TEST_USER}/fox-manual/settings")),
+        "{}",
+        out.report
+    );
+    assert!(space_exists(&world, "fox-manual").await);
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_build_error_repaired_by_the_agent() {
+    let world = World::start().await;
+    let mut script = writes_app(
+        &app_source("image_app.py"),
+        "diffusers\ntorch\nfox-magic-renderer\n",
+    );
+    script.extend([
+        Reply::Tools {
+            text: Some("The build log says fox-magic-renderer does not exist; removing it.".into()),
+            calls: vec![write("requirements.txt", IMAGE_REQUIREMENTS)],
+        },
+        Reply::Text("Removed the requirement that does not exist.".into()),
+    ]);
+    let llm = ScriptedLlm::start(script).await;
+    let env = build_env(&world, "build-repaired", "fox-repaired", &llm);
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(
+        out.state.status,
+        RunStatus::FullInferenceSuccess,
+        "{}\n{}\n{}",
+        out.state.message,
+        out.messages(),
+        out.log
+    );
+    assert_eq!(out.state.agent.as_ref().unwrap().rounds, 2);
+    assert!(
+        out.has_event("The Space failed to build"),
+        "{}",
+        out.messages()
+    );
+    assert!(out.events.iter().any(|e| e.phase == Phase::Repairing));
+    assert!(out.has_event("Uploaded 3 files"), "{}", out.messages());
+    // The repair round saw the build log.
+    let repair_request = llm
+        .requests()
+        .into_iter()
+        .find(|r| r.to_string().contains("repair round 1"))
+        .expect("a repair request");
+    assert!(repair_request.to_string().contains("fox-magic-renderer"));
+    let dir = world.run_dir("build-repaired");
+    let build_log =
+        std::fs::read_to_string(dir.join("traces/space-build-log-round-1.txt")).unwrap();
+    assert!(build_log.contains("fox-magic-renderer"), "{build_log}");
+    assert!(dir.join("traces/agent-round-2.jsonl").is_file());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("generated/requirements.txt")).unwrap(),
+        IMAGE_REQUIREMENTS
+    );
+    assert!(
+        out.report.contains("Repair round 1 | ✅ pass"),
+        "{}",
+        out.report
+    );
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_build_error_not_repaired_fails() {
+    let world = World::start().await;
+    let broken = "diffusers\ntorch\nfox-magic-renderer\n";
+    let mut script = writes_app(&app_source("image_app.py"), broken);
+    script.extend([
+        Reply::Tools {
+            text: None,
+            calls: vec![write("requirements.txt", broken)],
+        },
+        Reply::Text("I could not find the problem.".into()),
+    ]);
+    let llm = ScriptedLlm::start(script).await;
+    let env = build_env(&world, "build-unrepaired", "fox-unrepaired", &llm);
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    assert!(
+        out.state.message.contains("failed to build"),
+        "{}",
+        out.state.message
+    );
+    assert!(
+        out.state
+            .message
+            .contains("No repair rounds left (1 allowed)"),
+        "{}",
+        out.state.message
+    );
+    assert_eq!(out.state.agent.as_ref().unwrap().rounds, 2);
+    assert!(
+        world
+            .run_dir("build-unrepaired")
+            .join("traces/space-build-log-round-2.txt")
+            .is_file()
+    );
+    assert!(out.report.contains("**Verdict:** `failed`"));
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gated_model_without_access_is_a_technical_blocker() {
+    let world = World::start().await;
+    let llm = ScriptedLlm::start(writes_app(&app_source("image_app.py"), IMAGE_REQUIREMENTS)).await;
+    let mut env = build_env(&world, "build-gated", "llama-app", &llm);
+    set(&mut env, "SF_MODEL_ID", "meta-llama/Llama-3.1-8B-Instruct");
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(
+        out.state.status,
+        RunStatus::TechnicalBlocker,
+        "{}",
+        out.messages()
+    );
+    assert!(
+        out.state
+            .blockers
+            .iter()
+            .any(|b| b.contains("gated") && b.contains("request access")),
+        "{:?}",
+        out.state.blockers
+    );
+    assert!(out.state.message.contains("gated"), "{}", out.state.message);
+    assert!(llm.requests().is_empty(), "the agent never ran");
+    assert!(!space_exists(&world, "llama-app").await);
+    assert!(out.report.contains("**Verdict:** `technical_blocker`"));
+    assert!(out.report.contains("## Blockers"));
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_target_space_is_never_touched() {
+    let world = World::start().await;
+    let id = world
+        .create_space("taken", &[("app.py", "print('mine')\n")])
+        .await;
+    let before = world.hub().space_info(&id).await.unwrap().sha;
+    let llm = ScriptedLlm::start(writes_app(&app_source("image_app.py"), IMAGE_REQUIREMENTS)).await;
+    let env = build_env(&world, "build-taken", "taken", &llm);
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    assert!(
+        out.state.message.contains("already exists")
+            && out.state.message.contains("nothing was touched"),
+        "{}",
+        out.state.message
+    );
+    assert!(llm.requests().is_empty(), "the agent never ran");
+    assert_eq!(
+        world.hub().space_info(&id).await.unwrap().sha,
+        before,
+        "no commit was made"
+    );
+    assert!(
+        out.report.contains("Target Space is new | ❌ fail"),
+        "{}",
+        out.report
+    );
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_server_failing_fails_with_the_reason() {
+    let world = World::start().await;
+    let llm = ScriptedLlm::start(vec![Reply::Fail(500), Reply::Fail(500), Reply::Fail(500)]).await;
+    let env = build_env(&world, "build-llm-down", "fox-llm-down", &llm);
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    assert!(
+        out.state
+            .message
+            .contains("The coding agent did not finish an app."),
+        "{}",
+        out.state.message
+    );
+    assert!(out.state.message.contains("500"), "{}", out.state.message);
+    assert!(!llm.requests().is_empty());
+    assert!(!space_exists(&world, "fox-llm-down").await);
+    assert!(
+        out.report.contains("Coding agent | ❌ fail"),
+        "{}",
+        out.report
+    );
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_mid_run_writes_a_final_state() {
+    let world = World::start().await;
+    let llm = ScriptedLlm::start(vec![Reply::Hang]).await;
+    let env = build_env(&world, "build-cancel", "fox-cancel", &llm);
+    let log = world.tmp.path().join("build-cancel.log");
+    let mut child = spawn_worker("build", &env, &log);
+    let dir = world.run_dir("build-cancel");
+    // Wait until the agent is waiting on the model.
+    let start = std::time::Instant::now();
+    while llm.requests().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the agent never called the model:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pid = child.id().unwrap() as i32;
+    // SAFETY: kill(2) on the worker this test started.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("the worker stops")
+        .unwrap();
+    let out = Outcome::read(&dir, status.code(), &log);
+    assert_eq!(out.exit, Some(128 + libc::SIGTERM));
+    assert_eq!(out.state.status, RunStatus::Failed);
+    assert_eq!(out.state.phase, Phase::Finished);
+    assert!(
+        out.state.message.contains("SIGTERM") && out.state.message.contains("writing the app"),
+        "{}",
+        out.state.message
+    );
+    assert!(
+        out.report.contains("**Verdict:** `failed`"),
+        "{}",
+        out.report
+    );
+    assert!(dir.join("traces/agent-round-1.jsonl").is_file());
     assert_nowhere(&dir, TEST_TOKEN);
     world.sim.shutdown().await;
 }

@@ -41,11 +41,6 @@ pub fn write(path: &str, content: &str) -> (String, Value) {
     )
 }
 
-/// `bash(command)`.
-pub fn bash(command: &str) -> (String, Value) {
-    ("bash".to_string(), json!({"command": command}))
-}
-
 #[derive(Default)]
 struct Script {
     replies: VecDeque<Reply>,
@@ -86,11 +81,6 @@ impl ScriptedLlm {
             script,
             server,
         }
-    }
-
-    /// Adds replies at the end of the script.
-    pub fn push(&self, replies: Vec<Reply>) {
-        self.script.lock().unwrap().replies.extend(replies);
     }
 
     /// The request bodies received, in order.

@@ -59,7 +59,6 @@ pub fn free_port() -> u16 {
 pub struct GradioProcess {
     pub url: String,
     _child: Child,
-    pub dir: PathBuf,
 }
 
 impl GradioProcess {
@@ -101,11 +100,7 @@ impl GradioProcess {
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        GradioProcess {
-            url,
-            _child: child,
-            dir: dir.to_path_buf(),
-        }
+        GradioProcess { url, _child: child }
     }
 }
 
@@ -326,7 +321,7 @@ impl Outcome {
     pub fn messages(&self) -> String {
         self.events
             .iter()
-            .map(|e| format!("[{}] {}", e.phase, e.message))
+            .map(|e| format!("{} [{}] {}", e.ts, e.phase, e.message))
             .collect::<Vec<_>>()
             .join("\n")
     }
