@@ -221,6 +221,50 @@ mod tests {
         assert!(tmp.path().join("report.md").is_file());
     }
 
+    /// Runs itself again as a child process that panics with the hook installed.
+    #[test]
+    fn a_panic_writes_the_final_state() {
+        if let Some(dir) = std::env::var_os("SF_WORKER_PANIC_CHILD") {
+            let r = rec(std::path::Path::new(&dir));
+            install_panic_hook(&r);
+            r.phase(Phase::Agent, "");
+            panic!("planted failure");
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "guard::tests::a_panic_writes_the_final_state",
+                "--test-threads=1",
+            ])
+            .env("SF_WORKER_PANIC_CHILD", tmp.path())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(101),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(tmp.path().join("state.json")).unwrap();
+        let st = sf_core::StateRead::parse(Some(&text))
+            .state()
+            .cloned()
+            .unwrap();
+        assert_eq!((st.status, st.phase), (RunStatus::Failed, Phase::Finished));
+        assert!(
+            st.message
+                .contains("The worker crashed (planted failure at "),
+            "{}",
+            st.message
+        );
+        let report = std::fs::read_to_string(tmp.path().join("report.md")).unwrap();
+        assert!(
+            report.contains("The run stopped while: Writing the app"),
+            "{report}"
+        );
+    }
+
     #[test]
     fn durations_read_well() {
         assert_eq!(describe_duration(Duration::from_secs(90)), "90 s");

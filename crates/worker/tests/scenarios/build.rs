@@ -475,3 +475,79 @@ async fn cancelling_mid_run_writes_a_final_state() {
     assert_nowhere(&dir, TEST_TOKEN);
     world.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_agent_is_stopped_at_its_time_limit() {
+    let world = World::start().await;
+    let llm = ScriptedLlm::start(vec![Reply::Hang]).await;
+    let mut env = build_env(&world, "build-agent-hangs", "fox-hangs", &llm);
+    set(&mut env, "SF_AGENT_TIMEOUT_S", "3");
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    assert!(
+        out.state
+            .message
+            .contains("did not finish within 3 s and was stopped"),
+        "{}",
+        out.state.message
+    );
+    assert!(out.report.contains("**Verdict:** `failed`"));
+    assert!(!space_exists(&world, "fox-hangs").await);
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_time_limit_ends_the_run_with_a_final_state() {
+    let world = World::start().await;
+    let llm = ScriptedLlm::start(vec![Reply::Hang]).await;
+    let mut env = build_env(&world, "build-run-limit", "fox-run-limit", &llm);
+    set(&mut env, "SF_RUN_LIMIT_S", "4");
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(out.exit, Some(1));
+    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    assert!(
+        out.state
+            .message
+            .contains("time limit of 4 s while writing the app"),
+        "{}",
+        out.state.message
+    );
+    assert!(
+        out.report
+            .contains("The run stopped while: Writing the app"),
+        "{}",
+        out.report
+    );
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_outage_ends_failed_with_the_hubs_answer() {
+    let world = World::start().await;
+    let http = reqwest::Client::new();
+    let armed = http
+        .post(format!("{}/__sim/faults", world.sim.url()))
+        .json(&serde_json::json!({"path_prefix": "/api/models/", "count": 20, "status": 503, "body": "The Hub is down for maintenance."}))
+        .send()
+        .await
+        .unwrap();
+    assert!(armed.status().is_success());
+    let llm = ScriptedLlm::start(Vec::new()).await;
+    let env = build_env(&world, "build-hub-down", "fox-hub-down", &llm);
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(out.exit, Some(1));
+    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    assert!(
+        out.state.message.contains("503") && out.state.message.contains("down for maintenance"),
+        "{}",
+        out.state.message
+    );
+    assert!(
+        out.report
+            .contains("The run stopped while: Reading the model card"),
+        "{}",
+        out.report
+    );
+    assert!(llm.requests().is_empty());
+    world.sim.shutdown().await;
+}

@@ -264,9 +264,12 @@ pub fn set(env: &mut Vec<(String, String)>, key: &str, value: &str) {
     env.push((key.to_string(), value.to_string()));
 }
 
-/// The worker binary built by cargo for these tests.
+/// The worker binary built by cargo for these tests, or the one named by `SF_WORKER_BIN`
+/// (e.g. the static musl release build, to run the same scenarios against it).
 pub fn worker_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_space-factory-worker"))
+    std::env::var_os("SF_WORKER_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_space-factory-worker")))
 }
 
 /// Starts `space-factory-worker <kind>` with exactly `env` (plus `PATH`).
