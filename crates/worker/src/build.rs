@@ -294,6 +294,7 @@ impl Build<'_> {
             self.cfg.pi_bin.as_deref(),
             &self.cfg.settings.pi_version,
             work,
+            &std::env::var_os("PATH").unwrap_or_default(),
             self.rec,
         )
         .await?;

@@ -13,18 +13,19 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
 use crate::pi_events::{AgentSummary, keep_in_trace};
-use crate::process::{GroupChild, find_on_path, run_captured};
+use crate::process::{GroupChild, find_in, run_captured};
 use crate::record::Recorder;
 
 /// The npm package of the Pi coding agent.
 pub const PI_PACKAGE: &str = "@mariozechner/pi-coding-agent";
 
-/// Finds `pi` (`SF_PI_BIN`, then `PATH`), or installs the pinned version with npm into
-/// `<work>/pi-npm`. Returns the executable.
+/// Finds `pi` (`SF_PI_BIN`, then `search_path`, i.e. `PATH`), or installs the pinned version
+/// with npm (found on `search_path`) into `<work>/pi-npm`. Returns the executable.
 pub async fn locate_or_install(
     explicit: Option<&Path>,
     version: &str,
     work: &Path,
+    search_path: &std::ffi::OsStr,
     rec: &Recorder,
 ) -> Result<PathBuf, String> {
     if let Some(bin) = explicit {
@@ -37,14 +38,14 @@ pub async fn locate_or_install(
             ))
         };
     }
-    if let Some(bin) = find_on_path("pi") {
+    if let Some(bin) = find_in(search_path, "pi") {
         return Ok(bin);
     }
     let installed = work.join("pi-npm/node_modules/.bin/pi");
     if installed.is_file() {
         return Ok(installed);
     }
-    let npm = find_on_path("npm").ok_or(
+    let npm = find_in(search_path, "npm").ok_or(
         "The Pi coding agent is not installed and npm is not available to install it; use a job image with Node.js 20.6 or newer (e.g. node:22-bookworm).",
     )?;
     rec.info(&format!(
@@ -320,6 +321,119 @@ mod tests {
         assert_eq!(a[pos("--append-system-prompt") + 1], "RULES");
         assert_eq!(a.last().unwrap(), "TASK");
         assert!(a.contains(&"--no-session".to_string()));
+    }
+
+    fn script(dir: &Path, name: &str, body: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let p = dir.join(name);
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    fn recorder(dir: &Path) -> Recorder {
+        let state = sf_core::record::RunState::new(
+            sf_core::RunId::parse("r1").unwrap(),
+            sf_core::RunKind::Build,
+            "t",
+        );
+        Recorder::start(dir, state, None).unwrap().quiet()
+    }
+
+    #[tokio::test]
+    async fn pi_is_installed_with_npm_when_missing() {
+        let _serial = crate::process::tests::SERIAL.lock().await;
+        let tmp = tempfile::tempdir().unwrap();
+        let bin = tmp.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        // A stand-in npm: records its arguments and "installs" pi under --prefix.
+        script(
+            &bin,
+            "npm",
+            &format!(
+                "echo \"$@\" > {}/npm-args\nmkdir -p \"$3/node_modules/.bin\"\nprintf '#!/bin/sh\\n' > \"$3/node_modules/.bin/pi\"\nchmod +x \"$3/node_modules/.bin/pi\"",
+                tmp.path().display()
+            ),
+        );
+        let rec = recorder(&tmp.path().join("run"));
+        let work = tmp.path().join("work");
+        let found = locate_or_install(None, "0.73.1", &work, bin.as_os_str(), &rec)
+            .await
+            .unwrap();
+        assert_eq!(found, work.join("pi-npm/node_modules/.bin/pi"));
+        let args = std::fs::read_to_string(tmp.path().join("npm-args")).unwrap();
+        assert!(
+            args.starts_with("install --prefix ")
+                && args
+                    .trim_end()
+                    .ends_with("@mariozechner/pi-coding-agent@0.73.1"),
+            "{args}"
+        );
+        // Installed once; found again without npm.
+        std::fs::remove_file(bin.join("npm")).unwrap();
+        assert_eq!(
+            locate_or_install(None, "0.73.1", &work, bin.as_os_str(), &rec)
+                .await
+                .unwrap(),
+            found
+        );
+        // pi on PATH wins; an explicit SF_PI_BIN wins over both.
+        script(&bin, "pi", "exit 0");
+        assert_eq!(
+            locate_or_install(None, "0.73.1", &work, bin.as_os_str(), &rec)
+                .await
+                .unwrap(),
+            bin.join("pi")
+        );
+        let missing = locate_or_install(
+            Some(Path::new("/no/pi")),
+            "0.73.1",
+            &work,
+            bin.as_os_str(),
+            &rec,
+        )
+        .await;
+        assert!(missing.unwrap_err().contains("SF_PI_BIN"));
+    }
+
+    #[tokio::test]
+    async fn without_pi_or_npm_the_reason_says_what_is_needed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let rec = recorder(&tmp.path().join("run"));
+        let e = locate_or_install(
+            None,
+            "0.73.1",
+            &tmp.path().join("w"),
+            tmp.path().as_os_str(),
+            &rec,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            e.contains("npm is not available") && e.contains("Node.js"),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_npm_install_is_reported() {
+        let _serial = crate::process::tests::SERIAL.lock().await;
+        let tmp = tempfile::tempdir().unwrap();
+        script(
+            tmp.path(),
+            "npm",
+            "echo 'npm ERR! 404 Not Found' >&2; exit 1",
+        );
+        let rec = recorder(&tmp.path().join("run"));
+        let e = locate_or_install(
+            None,
+            "9.9.9",
+            &tmp.path().join("w"),
+            tmp.path().as_os_str(),
+            &rec,
+        )
+        .await
+        .unwrap_err();
+        assert!(e.contains("9.9.9") && e.contains("404 Not Found"), "{e}");
     }
 
     #[test]

@@ -137,8 +137,12 @@ pub async fn run_captured(mut cmd: Command, timeout: Duration) -> std::io::Resul
 
 /// Finds an executable by name on `PATH`.
 pub fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
+    find_in(&std::env::var_os("PATH")?, name)
+}
+
+/// Finds an executable by name in a `PATH`-style list of folders.
+pub fn find_in(path: &std::ffi::OsStr, name: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(path)
         .map(|dir| dir.join(name))
         .find(|candidate| is_executable(candidate))
 }

@@ -125,7 +125,10 @@ pub fn render(r: &Report<'_>) -> String {
     if let Some(end) = &st.finished_at {
         out.push_str(&format!("- Finished: {end}\n"));
     }
-    if !st.hardware.attempts.is_empty() || st.hardware.requested.is_some() {
+    if !st.hardware.attempts.is_empty()
+        || st.hardware.requested.is_some()
+        || st.hardware.assigned.is_some()
+    {
         out.push_str("\n## Hardware\n\n");
         if let Some(req) = &st.hardware.requested {
             out.push_str(&format!("- Requested: `{req}`\n"));

@@ -164,3 +164,65 @@ async fn validate_times_out_waiting_for_the_space() {
     );
     world.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_a_space_that_crashes_fails_fast_with_its_logs() {
+    let world = World::start().await;
+    let space = world
+        .create_space(
+            "crashing-app",
+            &[(
+                "app.py",
+                "import sys\nprint('loading the model')\nsys.exit('CUDA out of memory')\n",
+            )],
+        )
+        .await;
+    let env = validate_env(&world, "validate-crash", &space, "image");
+    let started = std::time::Instant::now();
+    let out = run_worker(&world, "validate", &env, Duration::from_secs(60)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(40),
+        "no need to wait for the live timeout"
+    );
+    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    assert!(
+        out.state.message.contains("crashed while starting"),
+        "{}",
+        out.state.message
+    );
+    let run_log =
+        std::fs::read_to_string(world.run_dir("validate-crash").join("traces/space-run.log"))
+            .unwrap();
+    assert!(run_log.contains("CUDA out of memory"), "{run_log}");
+    assert!(
+        out.report.contains("Space running | ❌ fail"),
+        "{}",
+        out.report
+    );
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_a_space_that_does_not_exist() {
+    let world = World::start().await;
+    let env = validate_env(
+        &world,
+        "validate-missing",
+        "sf-tester/no-such-space",
+        "image",
+    );
+    let out = run_worker(&world, "validate", &env, Duration::from_secs(60)).await;
+    assert_eq!(out.exit, Some(0));
+    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    assert!(
+        out.state.message.contains("was not found"),
+        "{}",
+        out.state.message
+    );
+    assert!(
+        out.report.contains("Space exists | ❌ fail"),
+        "{}",
+        out.report
+    );
+    world.sim.shutdown().await;
+}
