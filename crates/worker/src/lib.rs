@@ -31,6 +31,32 @@
 //! `SF_PI_BIN`, `SF_PI_SETTINGS_JSON`, `SF_AGENT_TIMEOUT_S`, `SF_REPAIR_ROUNDS`,
 //! `SF_SPACE_WAIT_S`, `SF_CALL_TIMEOUT_S`, `SF_POLL_INTERVAL_MS`, `SF_RUN_LIMIT_S`.
 //!
+//! ## Decisions worth knowing
+//!
+//! * Pi is judged from its events, never its exit code; the kept trace (`traces/agent-round-N.jsonl`)
+//!   drops `message_update` lines. The coding model is declared in `$PI_CODING_AGENT_DIR/models.json`
+//!   on the built-in `huggingface` provider so that `owner/name[:provider]` resolves exactly (Pi
+//!   would otherwise fall back to a fuzzy match), with the provider's `baseUrl` set only when
+//!   `SF_INFERENCE_URL` is not the default router.
+//! * The wrapper takes only `app.py`, `requirements.txt`, `README.md` (plus the smoke-test manifest
+//!   and `BLOCKERS.md`) from the workspace; other files are listed in the report and not uploaded.
+//!   The README front matter gets `sdk: gradio`, `app_file: app.py`, `pinned: false`, `models` and
+//!   `suggested_hardware` from the wrapper; privacy is set when the Space is created (the front
+//!   matter has no such setting).
+//! * Hardware is asked for at creation: preferred flavor, then the fixed-GPU fallback when allowed,
+//!   then the Hub's default CPU. When the app needs a GPU and none was granted the files are still
+//!   uploaded but the run stops as `manual_hardware_required` without waiting on the wrong hardware.
+//! * An existing target Space, or a failure before any evidence (Hub outage, cancellation), ends as
+//!   `failed` directly; every other verdict comes from `sf_core::rules`.
+//!
+//! ## Tests
+//!
+//! `tests/scenarios` runs the worker binary against hubsim (which runs the generated Gradio app for
+//! real) with the real `pi` CLI driven by a scripted OpenAI-compatible server
+//! (`tests/support/llm.rs`). They need the tools of `cargo xtask setup`: `SF_PYTHON` (gradio,
+//! spaces) and `pi` on `PATH`, both set by `cargo xtask test`. `SF_WORKER_BIN` runs them against
+//! another build of the worker, e.g. the static musl binary.
+//!
 //! ## Never losing the record
 //!
 //! [`record::Recorder`] writes `state.json` atomically and `events.jsonl` line by line, every

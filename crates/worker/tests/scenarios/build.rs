@@ -551,3 +551,71 @@ async fn a_hub_outage_ends_failed_with_the_hubs_answer() {
     assert!(llm.requests().is_empty());
     world.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blockers_reported_by_the_agent_in_gated_mode() {
+    let world = World::start().await;
+    let llm = ScriptedLlm::start(vec![
+        Reply::Tools {
+            text: Some("This model cannot run in one Space.".into()),
+            calls: vec![write(
+                "BLOCKERS.md",
+                "# Blockers\n\n- The text encoder needs custom CUDA kernels that are not published.\n- The licence forbids hosted demos.\n",
+            )],
+        },
+        Reply::Text("I wrote BLOCKERS.md instead of an app.".into()),
+    ])
+    .await;
+    let env = build_env(&world, "build-agent-blockers", "fox-blocked", &llm);
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(
+        out.state.status,
+        RunStatus::TechnicalBlocker,
+        "{}",
+        out.messages()
+    );
+    assert_eq!(out.state.blockers.len(), 2, "{:?}", out.state.blockers);
+    assert!(
+        out.state.message.contains("custom CUDA kernels"),
+        "{}",
+        out.state.message
+    );
+    assert!(
+        out.has_event("The agent reports a blocker"),
+        "{}",
+        out.messages()
+    );
+    assert!(
+        world
+            .run_dir("build-agent-blockers")
+            .join("generated/BLOCKERS.md")
+            .is_file()
+    );
+    assert!(!space_exists(&world, "fox-blocked").await);
+    assert!(out.report.contains("**Verdict:** `technical_blocker`"));
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_placeholder_outside_gated_mode_is_at_best_health_only() {
+    let world = World::start().await;
+    let llm = ScriptedLlm::start(writes_app(&app_source("placeholder_app.py"), "pillow\n")).await;
+    let mut env = build_env(&world, "build-scaffold", "fox-scaffold", &llm);
+    set(&mut env, "SF_IMPLEMENTATION_MODE", "safe-scaffold");
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(
+        out.state.status,
+        RunStatus::HealthOnly,
+        "{}\n{}",
+        out.state.message,
+        out.messages()
+    );
+    assert!(
+        out.state.message.contains("placeholder"),
+        "{}",
+        out.state.message
+    );
+    assert!(out.has_event("The Space is running"), "{}", out.messages());
+    assert!(out.report.contains("**Verdict:** `health_only`"));
+    world.sim.shutdown().await;
+}
