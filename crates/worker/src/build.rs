@@ -445,6 +445,17 @@ impl Build<'_> {
             ok = false;
             self.checks.push(Check::fail("Files", p.clone()));
         }
+        for (name, text) in &ws.files {
+            if text.contains(self.cfg.token.as_str()) {
+                ok = false;
+                let msg = format!(
+                    "{name} contains your access token; it is never uploaded to a Space (read it from the environment instead)"
+                );
+                self.checks
+                    .push(Check::fail("No secrets in the files", msg.clone()));
+                self.fail_detail(msg);
+            }
+        }
         self.extras = ws.extras.clone();
         if !ws.extras.is_empty() {
             self.checks.push(Check::note(

@@ -619,3 +619,32 @@ async fn a_placeholder_outside_gated_mode_is_at_best_health_only() {
     assert!(out.report.contains("**Verdict:** `health_only`"));
     world.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_holding_the_token_are_never_uploaded() {
+    let world = World::start().await;
+    let leaky = app_source("image_app.py").replace(
+        "MODEL_ID = ",
+        &format!("TOKEN = \"{TEST_TOKEN}\"\nMODEL_ID = "),
+    );
+    let llm = ScriptedLlm::start(writes_app(&leaky, IMAGE_REQUIREMENTS)).await;
+    let env = build_env(&world, "build-leaky", "fox-leaky", &llm);
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    assert!(
+        out.state
+            .message
+            .contains("app.py contains your access token"),
+        "{}",
+        out.state.message
+    );
+    assert!(!space_exists(&world, "fox-leaky").await);
+    let dir = world.run_dir("build-leaky");
+    assert!(
+        std::fs::read_to_string(dir.join("generated/app.py"))
+            .unwrap()
+            .contains("TOKEN = \"[redacted]\"")
+    );
+    assert_nowhere(&dir, TEST_TOKEN);
+    world.sim.shutdown().await;
+}
