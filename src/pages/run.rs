@@ -49,8 +49,12 @@ pub fn Run(run: String) -> impl IntoView {
         };
         refreshing.set(true);
         leptos::task::spawn_local(async move {
-            let loaded = run_data::load(auth, bucket, run_id).await;
-            snapshot.set(Some(loaded));
+            let loaded = Some(run_data::load(auth, bucket, run_id).await);
+            // Most refreshes find nothing new: leave the page alone then (open details, text
+            // selection and scroll positions stay as they are).
+            if snapshot.with_untracked(|current| current != &loaded) {
+                snapshot.set(loaded);
+            }
             refreshing.set(false);
         });
     });

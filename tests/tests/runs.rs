@@ -383,6 +383,27 @@ async fn run_view_follows_the_record_and_stops_at_the_end_also_from_a_bookmark()
         b.wait_for_text("Following the run").await?;
         b.screenshot("run-running").await;
 
+        // Refreshes that find nothing new leave the page alone (no redraw).
+        b.client
+            .execute(
+                "document.querySelector('[data-testid=run-status]').dataset.marker = 'kept'",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::time::sleep(std::time::Duration::from_secs(7)).await;
+        let kept = b
+            .client
+            .execute(
+                "return document.querySelector('[data-testid=run-status]')?.dataset.marker || null",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if kept != json!("kept") {
+            return Err("the run view was redrawn although nothing had changed".into());
+        }
+
         // The worker goes on: the page updates by itself.
         let more =
             event("starting", "Run started") + &event("agent", "Pi finished: 3 files written");
