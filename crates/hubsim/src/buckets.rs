@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::{Caller, READ_SCOPES, Sim, WRITE_SCOPES, lock};
-use crate::util::{iso, now_iso, safe_relative_path, sha256_hex, valid_repo_name};
+use crate::util::{MetaDir, iso, now_iso, safe_relative_path, sha256_hex, valid_repo_name};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -29,7 +29,7 @@ pub(crate) struct BucketMeta {
 
 pub(crate) struct BucketStore {
     files_root: PathBuf,
-    meta_root: PathBuf,
+    meta_root: MetaDir,
     meta: Mutex<BTreeMap<String, BucketMeta>>,
 }
 
@@ -37,32 +37,9 @@ impl BucketStore {
     /// Reads the buckets a previous run left in `data_dir`.
     pub fn load(data_dir: &Path) -> std::io::Result<BucketStore> {
         let files_root = data_dir.join("buckets");
-        let meta_root = data_dir.join("bucket-meta");
+        let meta_root = MetaDir::open(data_dir.join("bucket-meta"))?;
         std::fs::create_dir_all(&files_root)?;
-        std::fs::create_dir_all(&meta_root)?;
-        let mut meta = BTreeMap::new();
-        for ns in std::fs::read_dir(&meta_root)?.flatten() {
-            let Ok(entries) = std::fs::read_dir(ns.path()) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let (Some(ns), Some(name)) = (
-                    ns.file_name().to_str().map(str::to_string),
-                    path.file_stem()
-                        .and_then(|s| s.to_str())
-                        .map(str::to_string),
-                ) else {
-                    continue;
-                };
-                if let Some(m) = std::fs::read(&path)
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<BucketMeta>(&b).ok())
-                {
-                    meta.insert(format!("{ns}/{name}"), m);
-                }
-            }
-        }
+        let meta = meta_root.load::<BucketMeta>()?.into_iter().collect();
         Ok(BucketStore {
             files_root,
             meta_root,
@@ -79,10 +56,7 @@ impl BucketStore {
     }
 
     fn save_meta(&self, ns: &str, name: &str, meta: &BucketMeta) -> std::io::Result<()> {
-        let dir = self.meta_root.join(ns);
-        std::fs::create_dir_all(&dir)?;
-        let json = serde_json::to_vec_pretty(meta).map_err(std::io::Error::other)?;
-        std::fs::write(dir.join(format!("{name}.json")), json)
+        self.meta_root.save(&format!("{ns}/{name}"), meta)
     }
 
     /// Creates the bucket; `Ok(false)` when it already exists.
@@ -105,7 +79,7 @@ impl BucketStore {
     fn delete(&self, ns: &str, name: &str) -> std::io::Result<bool> {
         let removed = lock(&self.meta).remove(&format!("{ns}/{name}")).is_some();
         if removed {
-            let _ = std::fs::remove_file(self.meta_root.join(ns).join(format!("{name}.json")));
+            self.meta_root.remove(&format!("{ns}/{name}"));
             let folder = self.folder(ns, name);
             if folder.exists() {
                 std::fs::remove_dir_all(folder)?;

@@ -24,7 +24,9 @@ use tokio::sync::watch;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::{Caller, LogLine, READ_SCOPES, Sim, WRITE_SCOPES, lock};
-use crate::util::{now_iso, random_hex, safe_relative_path, space_subdomain, valid_repo_name};
+use crate::util::{
+    MetaDir, now_iso, random_hex, safe_relative_path, space_subdomain, valid_repo_name,
+};
 
 mod proxy;
 mod runtime;
@@ -98,7 +100,7 @@ impl SpaceRecord {
 
 pub(crate) struct SpaceStore {
     files_root: PathBuf,
-    meta_root: PathBuf,
+    meta_root: MetaDir,
     spaces: Mutex<BTreeMap<String, SpaceRecord>>,
     /// How many Space app processes are running or not yet reaped.
     live_apps: Arc<watch::Sender<usize>>,
@@ -108,32 +110,13 @@ impl SpaceStore {
     /// Reads the Spaces a previous run left in `data_dir`; they start again from BUILDING.
     pub fn load(data_dir: &Path) -> std::io::Result<SpaceStore> {
         let files_root = data_dir.join("spaces");
-        let meta_root = data_dir.join("space-meta");
+        let meta_root = MetaDir::open(data_dir.join("space-meta"))?;
         std::fs::create_dir_all(&files_root)?;
-        std::fs::create_dir_all(&meta_root)?;
-        let mut spaces = BTreeMap::new();
-        for ns in std::fs::read_dir(&meta_root)?.flatten() {
-            let Ok(entries) = std::fs::read_dir(ns.path()) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let (Some(ns), Some(name)) = (
-                    ns.file_name().to_str().map(str::to_string),
-                    path.file_stem()
-                        .and_then(|s| s.to_str())
-                        .map(str::to_string),
-                ) else {
-                    continue;
-                };
-                if let Some(meta) = std::fs::read(&path)
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<SpaceMeta>(&b).ok())
-                {
-                    spaces.insert(format!("{ns}/{name}"), new_record(meta));
-                }
-            }
-        }
+        let spaces = meta_root
+            .load::<SpaceMeta>()?
+            .into_iter()
+            .map(|(id, meta)| (id, new_record(meta)))
+            .collect();
         Ok(SpaceStore {
             files_root,
             meta_root,
@@ -155,11 +138,7 @@ impl SpaceStore {
     }
 
     fn save_meta(&self, id: &str, meta: &SpaceMeta) -> std::io::Result<()> {
-        let (ns, name) = id.split_once('/').unwrap_or((id, ""));
-        let dir = self.meta_root.join(ns);
-        std::fs::create_dir_all(&dir)?;
-        let json = serde_json::to_vec_pretty(meta).map_err(std::io::Error::other)?;
-        std::fs::write(dir.join(format!("{name}.json")), json)
+        self.meta_root.save(id, meta)
     }
 }
 

@@ -132,6 +132,65 @@ pub(crate) fn query_value(query: Option<&str>, key: &str) -> Option<String> {
     query_values(query, key).into_iter().next()
 }
 
+/// Metadata of repos kept on disk as `<root>/<namespace>/<name>.json`, so a restarted simulator
+/// finds what an earlier run created. Shared by the bucket and Space stores.
+pub(crate) struct MetaDir {
+    root: std::path::PathBuf,
+}
+
+impl MetaDir {
+    pub fn open(root: std::path::PathBuf) -> std::io::Result<MetaDir> {
+        std::fs::create_dir_all(&root)?;
+        Ok(MetaDir { root })
+    }
+
+    /// Every readable entry as `("ns/name", meta)`; unreadable files are skipped.
+    pub fn load<T: serde::de::DeserializeOwned>(&self) -> std::io::Result<Vec<(String, T)>> {
+        let mut out = Vec::new();
+        for ns in std::fs::read_dir(&self.root)?.flatten() {
+            let Some(ns_name) = ns.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            let Ok(entries) = std::fs::read_dir(ns.path()) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
+                    continue;
+                };
+                if let Some(meta) = std::fs::read(&path)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<T>(&b).ok())
+                {
+                    out.push((format!("{ns_name}/{name}"), meta));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn file(&self, id: &str) -> std::path::PathBuf {
+        let (ns, name) = id.split_once('/').unwrap_or((id, ""));
+        self.root.join(ns).join(format!("{name}.json"))
+    }
+
+    /// Forgets the metadata of `id` (`ns/name`); a missing file is fine.
+    pub fn remove(&self, id: &str) {
+        let _ = std::fs::remove_file(self.file(id));
+    }
+
+    /// Writes the metadata of `id` (`ns/name`).
+    pub fn save<T: serde::Serialize>(&self, id: &str, meta: &T) -> std::io::Result<()> {
+        let file = self.file(id);
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let json = serde_json::to_vec_pretty(meta).map_err(std::io::Error::other)?;
+        std::fs::write(file, json)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

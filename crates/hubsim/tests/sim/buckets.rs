@@ -335,3 +335,66 @@ async fn resolve_serves_files_with_hub_headers() {
     assert_eq!(r.status(), 400);
     env.shutdown().await;
 }
+
+#[tokio::test]
+async fn buckets_and_spaces_survive_a_restart_on_the_same_data_dir() {
+    use sf_hubsim::{HubSim, SimConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let http = reqwest::Client::new();
+    let start = || {
+        HubSim::start(
+            SimConfig::for_tests(dir.path()),
+            "127.0.0.1:0".parse().unwrap(),
+        )
+    };
+
+    let sim = start().await.unwrap();
+    let url = sim.url();
+    let r = http
+        .post(format!("{url}/api/buckets/{TEST_USER}/kept"))
+        .bearer_auth(TEST_TOKEN)
+        .json(&json!({"visibility": "private"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http
+        .post(format!("{url}/api/repos/create"))
+        .bearer_auth(TEST_TOKEN)
+        .json(&json!({"type": "space", "name": "kept-space", "organization": TEST_USER, "sdk": "static", "private": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    sim.shutdown().await;
+
+    let sim = start().await.unwrap();
+    let url = sim.url();
+    let bucket: Value = http
+        .get(format!("{url}/api/buckets/{TEST_USER}/kept"))
+        .bearer_auth(TEST_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bucket["id"], format!("{TEST_USER}/kept"));
+    assert_eq!(bucket["private"], true);
+    let space = http
+        .get(format!("{url}/api/spaces/{TEST_USER}/kept-space"))
+        .bearer_auth(TEST_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(space.status(), 200);
+    // Still private: another user does not see it.
+    let hidden = http
+        .get(format!("{url}/api/spaces/{TEST_USER}/kept-space"))
+        .bearer_auth(OTHER_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hidden.status(), 404);
+    sim.shutdown().await;
+}
