@@ -12,6 +12,7 @@ mod util;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use setup::Tools;
 use util::{Cmd, project_root};
 
 const USAGE: &str = "\
@@ -33,13 +34,19 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup::run().map(|_| ()),
-        Some("serve") => serve(&args[1..]),
-        Some("test") => test(),
-        Some("build-app") => build_app().map(|_| ()),
-        Some("bench") => bench(),
-        Some("dist") => build_app().and_then(|d| release::dist(&d)).map(|_| ()),
-        Some("deploy") => release::parse_deploy_args(&args[1..])
-            .and_then(|a| build_app().and_then(|d| release::deploy(a, &d))),
+        Some("serve") => setup::run().and_then(|t| serve(&t, &args[1..])),
+        Some("test") => setup::run().and_then(|t| test(&t)),
+        Some("build-app") => setup::run().and_then(|t| build_app(&t)).map(|_| ()),
+        Some("bench") => setup::run().and_then(|t| bench(&t)),
+        Some("dist") => setup::run()
+            .and_then(|t| build_app(&t))
+            .and_then(|d| release::dist(&d))
+            .map(|_| ()),
+        Some("deploy") => release::parse_deploy_args(&args[1..]).and_then(|a| {
+            let tools = setup::run()?;
+            let dist = build_app(&tools)?;
+            release::deploy(a, &tools, &dist)
+        }),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -56,8 +63,7 @@ fn main() -> ExitCode {
 }
 
 /// Builds the release web app with trunk into `dist/` and prints its size.
-fn build_app() -> Result<PathBuf, String> {
-    let tools = setup::run()?;
+fn build_app(tools: &Tools) -> Result<PathBuf, String> {
     let root = project_root();
     let dist = root.join("dist");
     Cmd::new("cargo")
@@ -74,7 +80,7 @@ fn build_app() -> Result<PathBuf, String> {
     Ok(dist)
 }
 
-fn serve(args: &[String]) -> Result<(), String> {
+fn serve(tools: &Tools, args: &[String]) -> Result<(), String> {
     let mut port = 8000u16;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -88,7 +94,7 @@ fn serve(args: &[String]) -> Result<(), String> {
             other => return Err(format!("serve: unknown option `{other}`")),
         }
     }
-    let dist = build_app()?;
+    let dist = build_app(tools)?;
     let root = project_root();
     let data_dir = root.join("target").join("hubsim-data");
     std::fs::create_dir_all(&data_dir)
@@ -112,15 +118,14 @@ fn serve(args: &[String]) -> Result<(), String> {
         .run()
 }
 
-fn test() -> Result<(), String> {
-    let tools = setup::run()?;
+fn test(tools: &Tools) -> Result<(), String> {
     let root = project_root();
     Cmd::new("cargo")
         .args(["fmt", "--all", "--", "--check"])
         .current_dir(&root)
         .run()
         .map_err(|e| format!("{e}\nRun `cargo fmt --all` to format the code."))?;
-    let dist = build_app()?;
+    let dist = build_app(tools)?;
     Cmd::new("cargo")
         .args(["test", "--workspace", "--locked"])
         .current_dir(&root)
@@ -134,9 +139,8 @@ fn test() -> Result<(), String> {
 
 /// Size of the release build, then first-load requests and bytes, time to interactive and
 /// refresh latency measured in headless Chromium (tests/src/bin/bench.rs). Reported, not asserted.
-fn bench() -> Result<(), String> {
-    let tools = setup::run()?;
-    let dist = build_app()?;
+fn bench(tools: &Tools) -> Result<(), String> {
+    let dist = build_app(tools)?;
     Cmd::new("cargo")
         .args([
             "run",

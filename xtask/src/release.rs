@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::setup;
+use crate::setup::Tools;
 use crate::size;
 use crate::util::{Cmd, project_root};
 
@@ -74,8 +74,12 @@ pub fn dist(app_dist: &Path) -> Result<PathBuf, String> {
     let worker_dest = out.join(WORKER_PATH_IN_SPACE);
     std::fs::create_dir_all(worker_dest.parent().unwrap()).map_err(|e| e.to_string())?;
     std::fs::copy(&worker, &worker_dest).map_err(|e| format!("cannot copy the worker: {e}"))?;
-    std::fs::copy(root.join("xtask/space/README.md"), out.join("README.md"))
-        .map_err(|e| e.to_string())?;
+    let readme =
+        std::fs::read_to_string(root.join("xtask/space/README.md")).map_err(|e| e.to_string())?;
+    // A Space whose front matter does not parse would not get OAuth: refuse to write it.
+    front_matter(&readme)
+        .ok_or("xtask/space/README.md must start with a --- front matter block")?;
+    std::fs::write(out.join("README.md"), readme).map_err(|e| e.to_string())?;
     size::report(&out)?;
     let worker_len = std::fs::metadata(&worker_dest)
         .map(|m| m.len())
@@ -113,8 +117,7 @@ pub fn parse_deploy_args(args: &[String]) -> Result<DeployArgs, String> {
     Ok(DeployArgs { space, public, yes })
 }
 
-pub fn deploy(args: DeployArgs, app_dist: &Path) -> Result<(), String> {
-    let tools = setup::run()?;
+pub fn deploy(args: DeployArgs, tools: &Tools, app_dist: &Path) -> Result<(), String> {
     let hf = tools.python.parent().unwrap().join("hf");
     let out = dist(app_dist)?;
     let visibility = if args.public { "--public" } else { "--private" };

@@ -109,13 +109,12 @@ pub fn locked_version(lock: &Path, package: &str) -> Result<String, String> {
         .map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
     let mut lines = text.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == format!("name = \"{package}\"") {
-            if let Some(v) = lines
+        if line.trim() == format!("name = \"{package}\"")
+            && let Some(v) = lines
                 .next()
                 .and_then(|l| l.trim().strip_prefix("version = \""))
-            {
-                return Ok(v.trim_end_matches('"').to_string());
-            }
+        {
+            return Ok(v.trim_end_matches('"').to_string());
         }
     }
     Err(format!("{} has no package `{package}`", lock.display()))
@@ -206,4 +205,30 @@ fn python_env(root: &Path, tools: &Path) -> Result<PathBuf, String> {
         .run()?;
     std::fs::write(&stamp, &req).map_err(|e| e.to_string())?;
     Ok(python)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wasm_bindgen_cli_version_comes_from_the_lockfile_and_matches_the_pins() {
+        let root = project_root();
+        let locked = locked_version(&root.join("Cargo.lock"), "wasm-bindgen").unwrap();
+        let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains(&format!("wasm-bindgen = \"={locked}\"")),
+            "Cargo.toml pins another wasm-bindgen than Cargo.lock has ({locked})"
+        );
+        let trunk = std::fs::read_to_string(root.join("Trunk.toml")).unwrap();
+        assert!(
+            trunk.contains(&format!("wasm_bindgen = \"{locked}\"")),
+            "Trunk.toml names another wasm-bindgen than Cargo.lock has ({locked})"
+        );
+        assert!(
+            locked_version(&root.join("Cargo.lock"), "no-such-crate")
+                .unwrap_err()
+                .contains("no-such-crate")
+        );
+    }
 }
