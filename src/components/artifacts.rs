@@ -35,15 +35,24 @@ pub fn shown_as(path: &str) -> Shown {
 
 /// The run's output artifacts, shown inline. Bucket files need the token, so each is fetched
 /// with it and shown through a blob URL (revoked when the view goes away).
+/// Files already shown keep their downloaded content when new ones appear (keyed by path).
 #[component]
-pub fn Artifacts(files: Vec<Artifact>) -> impl IntoView {
-    view! {
-        <section class="card" data-testid="artifacts">
-            <h2>"Artifacts"</h2>
-            <div class="artifacts">
-                {files.into_iter().map(|a| view! { <ArtifactView artifact=a /> }).collect_view()}
-            </div>
-        </section>
+pub fn Artifacts(#[prop(into)] files: Signal<Vec<Artifact>>) -> impl IntoView {
+    // Only the change from none to some redraws the section; the list itself is keyed.
+    let any = Memo::new(move |_| !files.with(Vec::is_empty));
+    move || {
+        any.get().then(|| {
+            view! {
+                <section class="card" data-testid="artifacts">
+                    <h2>"Artifacts"</h2>
+                    <div class="artifacts">
+                        <For each=move || files.get() key=|a| a.path.clone() let:artifact>
+                            <ArtifactView artifact=artifact />
+                        </For>
+                    </div>
+                </section>
+            }
+        })
     }
 }
 

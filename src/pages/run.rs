@@ -83,12 +83,7 @@ pub fn Run(run: String) -> impl IntoView {
     let job_key = Memo::new(move |_| {
         snapshot.with(|s| match s {
             Some(Ok(s)) => s.job.as_ref().map(|j| {
-                let owner = j
-                    .owner
-                    .as_ref()
-                    .map(|o| o.name.clone())
-                    .or_else(|| auth.username())
-                    .unwrap_or_default();
+                let owner = job_owner(j, &auth);
                 (owner, j.id.clone())
             }),
             _ => None,
@@ -149,10 +144,7 @@ pub fn Run(run: String) -> impl IntoView {
                 Some(Ok(s)) => view! { <RunDetails snapshot=s kind=kind run_id_hint=Some(id_for_details.clone()) tick=tick /> }.into_any(),
             }
         }}
-        {move || {
-            let files = artifact_list.get();
-            (!files.is_empty()).then(|| view! { <Artifacts files=files /> })
-        }}
+        <Artifacts files=artifact_list />
         {move || job_key.get().map(|(owner, job_id)| view! { <LogTail namespace=owner job_id=job_id /> })}
         {launched.map(|l| view! { <LaunchResult record=l /> })}
     }
@@ -259,12 +251,7 @@ fn RunDetails(
     let quick_links = {
         let mut items = Vec::new();
         if let Some(j) = &job {
-            let owner = j
-                .owner
-                .as_ref()
-                .map(|o| o.name.clone())
-                .or_else(|| auth.username())
-                .unwrap_or_default();
+            let owner = job_owner(j, &auth);
             items.push(("Open HF Job ↗", links.job(&owner, &j.id)));
         }
         if let Some(space) = &target_space {
@@ -342,12 +329,7 @@ fn RunDetails(
                 return;
             }
             let Some(hub) = auth.hub() else { return };
-            let owner = j
-                .owner
-                .as_ref()
-                .map(|o| o.name.clone())
-                .or_else(|| auth.username())
-                .unwrap_or_default();
+            let owner = job_owner(&j, &auth);
             leptos::task::spawn_local(async move {
                 if let Err(e) = hub.cancel_job(&owner, &j.id).await {
                     let _ = window().alert_with_message(&auth.explain(&e));
@@ -437,6 +419,15 @@ fn RunDetails(
         }
         {job_panel}
     }
+}
+
+/// The namespace a job belongs to (its owner, else the signed-in user who launched it).
+fn job_owner(job: &sf_hub::types::JobInfo, auth: &crate::auth::Auth) -> String {
+    job.owner
+        .as_ref()
+        .map(|o| o.name.clone())
+        .or_else(|| auth.username())
+        .unwrap_or_default()
 }
 
 /// `2026-11-28T14:25:01Z` → `14:25:01`.

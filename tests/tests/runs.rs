@@ -411,14 +411,41 @@ async fn run_view_follows_the_record_and_stops_at_the_end_also_from_a_bookmark()
             .await;
         b.wait_for_text("Pi finished: 3 files written").await?;
 
+        hub.put_file(BUCKET, &format!("{dir}/artifacts/output.png"), tiny_png())
+            .await;
+        b.find("[data-testid=artifacts] img").await?;
+        // A new artifact appears without reloading the ones already shown.
+        b.client
+            .execute(
+                "document.querySelector('[data-testid=artifacts] img').dataset.marker = 'kept'",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        hub.put_file(
+            BUCKET,
+            &format!("{dir}/artifacts/notes.txt"),
+            "second output",
+        )
+        .await;
+        b.wait_for_text("second output").await?;
+        let kept = b
+            .client
+            .execute("return document.querySelector('[data-testid=artifacts] img')?.dataset.marker || null", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        if kept != json!("kept") {
+            return Err(
+                "the first artifact was downloaded and drawn again when a second one appeared"
+                    .into(),
+            );
+        }
         hub.put_file(
             BUCKET,
             &format!("{dir}/report.md"),
             "# Verdict\n\nThe live Space generated an image.",
         )
         .await;
-        hub.put_file(BUCKET, &format!("{dir}/artifacts/output.png"), tiny_png())
-            .await;
         hub.put_file(
             BUCKET,
             &format!("{dir}/state.json"),
