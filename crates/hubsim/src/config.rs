@@ -71,6 +71,13 @@ pub struct SimConfig {
     /// How long a started Space app may take before `GET /config` answers 200; after that it is
     /// stopped and reported as `RUNTIME_ERROR`.
     pub space_start_timeout_ms: u64,
+    /// A folder put first on `PYTHONPATH` of every Space process (see [`crate::model_stand_ins`]).
+    pub space_pythonpath: Option<PathBuf>,
+    /// Public static Spaces created (or refreshed) at start-up from a local folder:
+    /// `(owner/name, folder)`. `hubsim --seed-space owner/name=DIR`.
+    pub seed_spaces: Vec<(String, PathBuf)>,
+    /// Answer `POST /v1/chat/completions` with the demo coding agent (see [`crate::agent`]).
+    pub demo_agent: bool,
 }
 
 impl SimConfig {
@@ -94,6 +101,9 @@ impl SimConfig {
             gated_access: BTreeSet::new(),
             run_spaces_with: None,
             space_start_timeout_ms: 120_000,
+            space_pythonpath: None,
+            seed_spaces: Vec::new(),
+            demo_agent: false,
         }
     }
 
@@ -173,6 +183,25 @@ impl SimConfig {
     /// How long a Space app may take to answer `GET /config` once started.
     pub fn with_space_start_timeout(mut self, timeout: Duration) -> Self {
         self.space_start_timeout_ms = timeout.as_millis().try_into().unwrap_or(u64::MAX);
+        self
+    }
+
+    /// Puts `dir` first on `PYTHONPATH` of every Space process; with
+    /// [`crate::model_stand_ins`], apps that load models run offline.
+    pub fn with_space_pythonpath(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.space_pythonpath = Some(dir.into());
+        self
+    }
+
+    /// Creates (or refreshes) the public static Space `id` from the files in `dir` at start-up.
+    pub fn with_seed_space(mut self, id: impl Into<String>, dir: impl Into<PathBuf>) -> Self {
+        self.seed_spaces.push((id.into(), dir.into()));
+        self
+    }
+
+    /// Answers `POST /v1/chat/completions` with the scripted demo coding agent.
+    pub fn with_demo_agent(mut self) -> Self {
+        self.demo_agent = true;
         self
     }
 

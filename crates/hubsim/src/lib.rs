@@ -106,6 +106,7 @@
 pub mod control;
 
 mod account;
+pub mod agent;
 mod buckets;
 mod config;
 mod error;
@@ -133,6 +134,15 @@ use tokio::task::JoinHandle;
 
 pub use config::{ConsentMode, HardwareRefusal, SimConfig};
 pub use spaces::SpaceApp;
+pub use static_app::inject as inject_space_variables;
+
+/// The simulator's stand-ins for model libraries (`diffusers`, `transformers`, `torch`): put on
+/// the `PYTHONPATH` of Space processes ([`SimConfig::with_space_pythonpath`]), they let a
+/// generated app that loads a model run here, where no weights can be downloaded. See
+/// `pylibs/README.md`.
+pub fn model_stand_ins() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pylibs")
+}
 
 /// The seeded user every test signs in as. PRO, can pay, no orgs.
 pub const TEST_USER: &str = "sf-tester";
@@ -166,6 +176,9 @@ impl HubSim {
             .unwrap_or_else(|| url.clone());
         let sim = state::Sim::new(cfg, public_url)?;
         spaces::resume_lifecycles(&sim);
+        for (id, dir) in &sim.cfg.seed_spaces {
+            spaces::seed(&sim, id, dir)?;
+        }
         let app = router(sim.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -201,6 +214,12 @@ impl HubSim {
     /// The origin the simulator advertises (the public URL override, else [`HubSim::url`]).
     pub fn public_url(&self) -> String {
         self.sim.public_url.clone()
+    }
+
+    /// `window.huggingface.variables` as a static Space served by this Hub sees them (OAuth
+    /// client, scopes, provider URL, `SF_HUB_URL`, extra variables).
+    pub fn space_variables(&self) -> std::collections::BTreeMap<String, String> {
+        static_app::variables(&self.sim)
     }
 
     /// The app process of a Space (`owner/name`) while one runs (only with
@@ -246,6 +265,7 @@ fn router(sim: Arc<state::Sim>) -> Router {
         .merge(jobs::routes())
         .merge(spaces::routes())
         .merge(models::routes())
+        .merge(agent::routes())
         .nest("/__sim", control::routes())
         .fallback(static_app::fallback)
         .layer(axum::middleware::from_fn_with_state(

@@ -1137,6 +1137,65 @@ async fn delete_variable(
 }
 
 /// Forces a Space's runtime stage (control API), stopping any pending transition.
+/// Creates the public static Space `id` (or refreshes its files) as a copy of `dir`: how the
+/// local run puts the released factory Space, worker binary included, on the simulated Hub.
+pub(crate) fn seed(sim: &Arc<Sim>, id: &str, dir: &Path) -> std::io::Result<()> {
+    let (ns, name) = id
+        .split_once('/')
+        .filter(|(ns, name)| valid_repo_name(ns) && valid_repo_name(name))
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("seed Space '{id}' is not 'owner/name'"),
+            )
+        })?;
+    if !dir.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("seed Space folder {} does not exist", dir.display()),
+        ));
+    }
+    let folder = sim.spaces.folder(ns, name);
+    if folder.exists() {
+        std::fs::remove_dir_all(&folder)?;
+    }
+    copy_tree(dir, &folder)?;
+    let meta = {
+        let mut spaces = lock(&sim.spaces.spaces);
+        let record = spaces.entry(id.to_string()).or_insert_with(|| {
+            new_record(SpaceMeta {
+                object_id: random_hex(24),
+                sdk: "static".to_string(),
+                private: false,
+                created_at: now_iso(),
+                hardware_requested: None,
+                sleep_time: None,
+                variables: BTreeMap::new(),
+            })
+        });
+        record.sha = random_hex(40);
+        record.last_modified = now_iso();
+        record.meta.clone()
+    };
+    sim.spaces.save_meta(id, &meta)?;
+    start_lifecycle(sim, id, Lifecycle::Build);
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn force_stage(sim: &Sim, id: &str, stage: &str, error: Option<String>) -> bool {
     let mut spaces = lock(&sim.spaces.spaces);
     let Some(s) = spaces.get_mut(id) else {

@@ -83,7 +83,7 @@ pub(crate) fn variables(sim: &Sim) -> BTreeMap<String, String> {
     if let Some(id) = &sim.cfg.oauth_client_id {
         vars.insert("OAUTH_CLIENT_ID".to_string(), id.clone());
     }
-    vars.insert("OAUTH_SCOPES".to_string(), sim.cfg.oauth_scopes.clone());
+    vars.insert("OAUTH_SCOPES".to_string(), oauth_scopes(sim));
     vars.insert("OPENID_PROVIDER_URL".to_string(), sim.public_url.clone());
     vars.insert("SF_HUB_URL".to_string(), sim.public_url.clone());
     for (k, v) in &sim.cfg.extra_variables {
@@ -92,9 +92,43 @@ pub(crate) fn variables(sim: &Sim) -> BTreeMap<String, String> {
     vars
 }
 
+/// `OAUTH_SCOPES` as the Hub derives it for a Space: `openid profile` and the README's
+/// `hf_oauth_scopes` when the served app has a README.md that lists them (a release folder), else
+/// [`crate::SimConfig::oauth_scopes`].
+fn oauth_scopes(sim: &Sim) -> String {
+    let listed = sim
+        .cfg
+        .app_dir
+        .as_ref()
+        .and_then(|dir| std::fs::read_to_string(dir.join("README.md")).ok())
+        .and_then(
+            |readme| match crate::frontmatter::parse(&readme).remove("hf_oauth_scopes") {
+                Some(serde_json::Value::Array(items)) => Some(
+                    items
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect::<Vec<_>>(),
+                ),
+                _ => None,
+            },
+        );
+    match listed {
+        Some(scopes) => {
+            let mut all = vec!["openid".to_string(), "profile".to_string()];
+            all.extend(
+                scopes
+                    .into_iter()
+                    .filter(|s| s != "openid" && s != "profile"),
+            );
+            all.join(" ")
+        }
+        None => sim.cfg.oauth_scopes.clone(),
+    }
+}
+
 /// Inserts the `window.huggingface` script right after the opening `<head>` tag (or at the top
-/// when there is none).
-pub(crate) fn inject(html: &str, vars: &BTreeMap<String, String>) -> String {
+/// when there is none), as the Hub does for a static Space's `index.html`.
+pub fn inject(html: &str, vars: &BTreeMap<String, String>) -> String {
     let json = serde_json::json!({ "variables": vars })
         .to_string()
         .replace("</", "<\\/");

@@ -4,8 +4,13 @@
 //! hubsim [--port 7860] [--host 127.0.0.1] [--data-dir ./hubsim-data] [--app-dir dist]
 //!        [--oauth-client-id ID] [--oauth-scopes "openid profile jobs ..."]
 //!        [--public-url URL] [--var KEY=VALUE]... [--consent ask|approve|deny]
-//!        [--space-python PATH] [--space-start-timeout SECS] [--fast] [--print-tokens]
+//!        [--space-python PATH] [--space-pythonpath DIR] [--space-start-timeout SECS]
+//!        [--seed-space owner/name=DIR]... [--demo-agent] [--fast] [--print-tokens]
 //! ```
+//! `--space-pythonpath` puts a folder first on the Spaces' `PYTHONPATH` (e.g. the model-library
+//! stand-ins, `crates/hubsim/pylibs`); `--seed-space` creates a public static Space from a
+//! folder at start-up (the release folder, worker included); `--demo-agent` answers
+//! `POST /v1/chat/completions` with the scripted demo coding agent.
 //! With `--space-python`, Gradio Spaces run for real as `PATH app.py` (see the crate docs).
 //! Logs go to stderr; set `HUBSIM_LOG=debug` for request logs (tokens are never logged).
 
@@ -17,8 +22,8 @@ use sf_hubsim::{ConsentMode, HubSim, OTHER_TOKEN, OTHER_USER, SimConfig, TEST_TO
 
 const USAGE: &str = "usage: hubsim [--port N] [--host ADDR] [--data-dir DIR] [--app-dir DIR] \
 [--oauth-client-id ID] [--oauth-scopes SCOPES] [--public-url URL] [--var KEY=VALUE]... \
-[--consent ask|approve|deny] [--space-python PATH] [--space-start-timeout SECS] [--fast] \
-[--print-tokens]";
+[--consent ask|approve|deny] [--space-python PATH] [--space-pythonpath DIR] \
+[--space-start-timeout SECS] [--seed-space owner/name=DIR]... [--demo-agent] [--fast] [--print-tokens]";
 
 struct Args {
     port: u16,
@@ -31,6 +36,9 @@ struct Args {
     vars: Vec<(String, String)>,
     consent: Option<ConsentMode>,
     space_python: Option<PathBuf>,
+    space_pythonpath: Option<PathBuf>,
+    seed_spaces: Vec<(String, PathBuf)>,
+    demo_agent: bool,
     space_start_timeout: Option<u64>,
     fast: bool,
     print_tokens: bool,
@@ -48,6 +56,9 @@ fn parse_args() -> Result<Args, String> {
         vars: Vec::new(),
         consent: None,
         space_python: None,
+        space_pythonpath: None,
+        seed_spaces: Vec::new(),
+        demo_agent: false,
         space_start_timeout: None,
         fast: false,
         print_tokens: false,
@@ -94,6 +105,17 @@ fn parse_args() -> Result<Args, String> {
                 })
             }
             "--space-python" => args.space_python = Some(value("--space-python")?.into()),
+            "--space-pythonpath" => {
+                args.space_pythonpath = Some(value("--space-pythonpath")?.into())
+            }
+            "--seed-space" => {
+                let kv = value("--seed-space")?;
+                let (id, dir) = kv
+                    .split_once('=')
+                    .ok_or_else(|| format!("--seed-space expects owner/name=DIR, got '{kv}'"))?;
+                args.seed_spaces.push((id.to_string(), dir.into()));
+            }
+            "--demo-agent" => args.demo_agent = true,
             "--space-start-timeout" => {
                 args.space_start_timeout = Some(
                     value("--space-start-timeout")?
@@ -150,6 +172,13 @@ async fn main() -> ExitCode {
     if let Some(python) = args.space_python {
         cfg = cfg.with_space_runtime(python);
     }
+    if let Some(dir) = args.space_pythonpath {
+        cfg = cfg.with_space_pythonpath(dir);
+    }
+    for (id, dir) in args.seed_spaces {
+        cfg = cfg.with_seed_space(id, dir);
+    }
+    cfg.demo_agent = args.demo_agent;
     if let Some(secs) = args.space_start_timeout {
         cfg = cfg.with_space_start_timeout(std::time::Duration::from_secs(secs));
     }

@@ -157,7 +157,7 @@ fn run_dirs(sim: &Sim, id: &str) -> (PathBuf, PathBuf) {
 
 /// The environment every Space process starts from; `PATH` is the simulator's own.
 fn base_env(sim: &Sim, home: &Path) -> Vec<(String, String)> {
-    vec![
+    let mut env = vec![
         (
             "PATH".into(),
             std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into()),
@@ -168,7 +168,11 @@ fn base_env(sim: &Sim, home: &Path) -> Vec<(String, String)> {
         ("GRADIO_ANALYTICS_ENABLED".into(), "False".into()),
         ("HF_HUB_DISABLE_TELEMETRY".into(), "1".into()),
         ("HF_ENDPOINT".into(), sim.public_url.clone()),
-    ]
+    ];
+    if let Some(dir) = &sim.cfg.space_pythonpath {
+        env.push(("PYTHONPATH".into(), dir.display().to_string()));
+    }
+    env
 }
 
 enum BuildCheck {

@@ -648,3 +648,49 @@ async fn files_holding_the_token_are_never_uploaded() {
     assert_nowhere(&dir, TEST_TOKEN);
     world.sim.shutdown().await;
 }
+
+/// The local run's path: no scripted server, the simulator's own demo agent behind
+/// `<hub>/v1`, for an image model and a text model. Both apps really run and pass the smoke test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulators_demo_agent_builds_working_apps() {
+    let world = World::start_with(|c| c.with_demo_agent()).await;
+    let llm_stub = ScriptedLlm::start(Vec::new()).await;
+    for (run, model, space, output) in [
+        (
+            "demo-image",
+            "Tongyi-MAI/Z-Image-Turbo",
+            "demo-image",
+            ObservedOutput::Image,
+        ),
+        (
+            "demo-text",
+            "openai-community/gpt2",
+            "demo-text",
+            ObservedOutput::Text,
+        ),
+    ] {
+        let mut env = build_env(&world, run, space, &llm_stub);
+        set(&mut env, "SF_MODEL_ID", model);
+        set(
+            &mut env,
+            "SF_INFERENCE_URL",
+            &format!("{}/v1", world.sim.url()),
+        );
+        let out = run_worker(&world, "build", &env, LIMIT).await;
+        assert_eq!(
+            out.state.status,
+            RunStatus::FullInferenceSuccess,
+            "{model}: {}\n{}\n{}",
+            out.state.message,
+            out.messages(),
+            out.log
+        );
+        assert_eq!(
+            out.state.validation.clone().unwrap().output_type,
+            Some(output),
+            "{model}"
+        );
+    }
+    // The scripted server was never asked: the simulator answered.
+    assert!(llm_stub.requests().is_empty());
+}

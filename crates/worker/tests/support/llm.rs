@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
+use sf_hubsim::agent::Completion;
 
 /// One scripted answer.
 #[derive(Debug, Clone)]
@@ -34,12 +35,7 @@ pub enum Reply {
 }
 
 /// `write(path, content)`.
-pub fn write(path: &str, content: &str) -> (String, Value) {
-    (
-        "write".to_string(),
-        json!({"path": path, "content": content}),
-    )
-}
+pub use sf_hubsim::agent::write_call as write;
 
 #[derive(Default)]
 struct Script {
@@ -99,63 +95,17 @@ impl ScriptedLlm {
     }
 }
 
-fn chunk(model: &str, delta: Value, finish: Option<&str>) -> String {
-    let v = json!({
-        "id": "chatcmpl-scripted",
-        "object": "chat.completion.chunk",
-        "created": 0,
-        "model": model,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-    });
-    format!("data: {v}\n\n")
-}
-
+/// The stream of a scripted answer, in the format of the simulator's model endpoint.
 fn stream(model: &str, reply: &Reply) -> String {
-    let mut out = String::new();
-    let (finish, text, calls) = match reply {
-        Reply::Tools { text, calls } => ("tool_calls", text.clone(), calls.clone()),
-        Reply::Text(t) => ("stop", Some(t.clone()), Vec::new()),
+    let completion = match reply {
+        Reply::Tools { text, calls } => Completion {
+            text: text.clone(),
+            calls: calls.clone(),
+        },
+        Reply::Text(t) => Completion::text(t.clone()),
         Reply::Fail(_) | Reply::Hang => unreachable!(),
     };
-    out.push_str(&chunk(
-        model,
-        json!({"role": "assistant", "content": ""}),
-        None,
-    ));
-    if let Some(t) = text {
-        for piece in t.as_bytes().chunks(40) {
-            out.push_str(&chunk(
-                model,
-                json!({"content": String::from_utf8_lossy(piece)}),
-                None,
-            ));
-        }
-    }
-    for (i, (name, args)) in calls.iter().enumerate() {
-        out.push_str(&chunk(
-            model,
-            json!({"tool_calls": [{"index": i, "id": format!("call_{i}"), "type": "function",
-                                   "function": {"name": name, "arguments": ""}}]}),
-            None,
-        ));
-        let args = args.to_string();
-        let chars: Vec<char> = args.chars().collect();
-        for piece in chars.chunks(200) {
-            let piece: String = piece.iter().collect();
-            out.push_str(&chunk(
-                model,
-                json!({"tool_calls": [{"index": i, "function": {"arguments": piece}}]}),
-                None,
-            ));
-        }
-    }
-    out.push_str(&chunk(model, json!({}), Some(finish)));
-    let usage = json!({
-        "id": "chatcmpl-scripted", "object": "chat.completion.chunk", "created": 0, "model": model,
-        "choices": [], "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
-    });
-    out.push_str(&format!("data: {usage}\n\ndata: [DONE]\n\n"));
-    out
+    sf_hubsim::agent::sse(model, &completion)
 }
 
 async fn completions(

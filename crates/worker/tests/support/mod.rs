@@ -34,9 +34,9 @@ pub fn pi() -> PathBuf {
     })
 }
 
-/// The test doubles of model libraries (`tests/support/pylibs`).
+/// The simulator's stand-ins for model libraries (`crates/hubsim/pylibs`).
 pub fn pylibs() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/pylibs")
+    sf_hubsim::model_stand_ins()
 }
 
 /// A test app's source (`tests/support/apps/<name>`).
@@ -141,24 +141,6 @@ use sf_core::record::{Event, RunState, StateRead, parse_events};
 use sf_hub::{CommitFile, HubClient, NativeTransport, NewCommit, NewSpace};
 use sf_hubsim::{HubSim, SimConfig, TEST_TOKEN, TEST_USER};
 
-/// A Python for hubsim's Spaces: the project's venv with the model-library doubles on
-/// `PYTHONPATH` (hubsim gives Space processes a clean environment, so a wrapper sets it).
-pub fn space_python(dir: &Path) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let path = dir.join("space-python");
-    std::fs::write(
-        &path,
-        format!(
-            "#!/bin/sh\nPYTHONPATH=\"{}${{PYTHONPATH:+:$PYTHONPATH}}\" exec \"{}\" \"$@\"\n",
-            pylibs().display(),
-            python().display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
 /// A test world: hubsim running Gradio Spaces for real, and a folder standing in for the
 /// mounted run bucket.
 pub struct World {
@@ -173,10 +155,10 @@ impl World {
 
     pub async fn start_with(adjust: impl FnOnce(SimConfig) -> SimConfig) -> World {
         let tmp = tempfile::tempdir().unwrap();
-        let python = space_python(tmp.path());
         let cfg = adjust(
             SimConfig::for_tests(tmp.path().join("hub"))
-                .with_space_runtime(python)
+                .with_space_runtime(python())
+                .with_space_pythonpath(pylibs())
                 .with_space_start_timeout(Duration::from_secs(60)),
         );
         let sim = HubSim::start(cfg, "127.0.0.1:0".parse().unwrap())
