@@ -27,6 +27,22 @@ pub fn dist_dir() -> PathBuf {
     dir
 }
 
+/// The release folder (`cargo xtask dist`: app, static worker, Space README), from
+/// `SF_RELEASE_DIR`. Panics with the fix when it is missing.
+pub fn release_dir() -> PathBuf {
+    let dir = std::env::var_os("SF_RELEASE_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        panic!("SF_RELEASE_DIR is not set: run the browser tests with `cargo xtask test`, which builds the release folder first")
+    });
+    for file in ["index.html", "README.md", "worker/space-factory-worker"] {
+        assert!(
+            dir.join(file).is_file(),
+            "{} has no {file}: run `cargo xtask dist`",
+            dir.display()
+        );
+    }
+    dir
+}
+
 /// Where screenshots go so a person can look at them: `target/screenshots/`.
 pub fn screenshot_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
@@ -42,11 +58,43 @@ pub struct StaticServer {
 
 impl StaticServer {
     pub async fn start(dir: &Path) -> StaticServer {
+        StaticServer::serve(
+            axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir)),
+        )
+        .await
+    }
+
+    /// Serves `dir` as the Hub hosts a static Space: exact paths only, and `index.html` (also
+    /// at `/`) with `window.huggingface.variables` set to `variables`.
+    pub async fn start_as_space(
+        dir: &Path,
+        variables: std::collections::BTreeMap<String, String>,
+    ) -> StaticServer {
+        let html = std::fs::read_to_string(dir.join("index.html")).expect("read index.html");
+        let page = sf_hubsim::inject_space_variables(&html, &variables);
+        let index = move || {
+            let page = page.clone();
+            async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    page,
+                )
+            }
+        };
+        StaticServer::serve(
+            axum::Router::new()
+                .route("/", axum::routing::get(index.clone()))
+                .route("/index.html", axum::routing::get(index))
+                .fallback_service(tower_http::services::ServeDir::new(dir)),
+        )
+        .await
+    }
+
+    async fn serve(app: axum::Router) -> StaticServer {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a free port");
         let addr: SocketAddr = listener.local_addr().unwrap();
-        let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("static server");
         });

@@ -5,6 +5,7 @@
 //! costs a few seconds.
 
 mod release;
+mod serve;
 mod setup;
 mod size;
 mod util;
@@ -20,7 +21,10 @@ cargo xtask <command>
 
 Commands:
   setup            install every tool the project needs (idempotent; skips what is present)
-  serve [--port N] build the app and serve it with the local Hub simulator on 127.0.0.1:N (default 8000)
+  serve [--port N] [--inference-url URL] [--hub URL [--factory-space owner/name]]
+                   build the release folder and run the whole product on 127.0.0.1:N (default
+                   8000) against the local Hub simulator; --inference-url: a real OpenAI-compatible
+                   model endpoint for the agent; --hub: serve the app against that Hub instead
   test             set up, build the release app, and run every test (unit, property, browser)
   build-app        build the release web app into dist/ and print its size
   dist             write target/space/: the release app, the static worker binary and the Space README
@@ -81,40 +85,50 @@ fn build_app(tools: &Tools) -> Result<PathBuf, String> {
 }
 
 fn serve(tools: &Tools, args: &[String]) -> Result<(), String> {
-    let mut port = 8000u16;
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--port" => {
-                port = it
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .ok_or_else(|| "--port needs a number, e.g. --port 8000".to_string())?
-            }
-            other => return Err(format!("serve: unknown option `{other}`")),
-        }
-    }
-    let dist = build_app(tools)?;
+    let args = serve::parse_args(args)?;
     let root = project_root();
-    let data_dir = root.join("target").join("hubsim-data");
+    let release = release::dist(&build_app(tools)?)?;
+    let data_dir = serve::data_dir(&root);
     std::fs::create_dir_all(&data_dir)
         .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-    println!(
-        "Starting the local Hub simulator with the app on http://127.0.0.1:{port}/ (Ctrl-C stops it)"
+    let stand_ins = root.join("crates/hubsim/pylibs");
+    let hubsim_args = serve::hubsim_args(
+        &args,
+        &serve::Paths {
+            release: &release,
+            data_dir: &data_dir,
+            python: &tools.python,
+            stand_ins: &stand_ins,
+        },
     );
     Cmd::new("cargo")
-        .args(["run", "--quiet", "-p", "sf-hubsim", "--bin", "hubsim", "--"])
         .args([
-            "--port",
-            &port.to_string(),
-            "--oauth-client-id",
-            "space-factory-local",
+            "build",
+            "--quiet",
+            "--locked",
+            "-p",
+            "sf-hubsim",
+            "--bin",
+            "hubsim",
         ])
-        .arg("--data-dir")
-        .arg(&data_dir)
-        .arg("--app-dir")
-        .arg(&dist)
         .current_dir(&root)
+        .run()?;
+    println!("{}", serve::banner(&args));
+    Cmd::new("cargo")
+        .args([
+            "run",
+            "--quiet",
+            "--locked",
+            "-p",
+            "sf-hubsim",
+            "--bin",
+            "hubsim",
+            "--",
+        ])
+        .args(hubsim_args)
+        .current_dir(&root)
+        // Jobs inherit this PATH: the worker finds the real `pi` (and node) here.
+        .env("PATH", tools.path_env())
         .run()
 }
 
@@ -126,11 +140,15 @@ fn test(tools: &Tools) -> Result<(), String> {
         .run()
         .map_err(|e| format!("{e}\nRun `cargo fmt --all` to format the code."))?;
     let dist = build_app(tools)?;
+    // The release folder (app + static worker + Space README): the whole-flow browser test
+    // serves it and runs its worker as the jobs.
+    let release = release::dist(&dist)?;
     Cmd::new("cargo")
         .args(["test", "--workspace", "--locked"])
         .current_dir(&root)
         .env("PATH", tools.path_env())
         .env("SF_DIST_DIR", &dist)
+        .env("SF_RELEASE_DIR", &release)
         .env("SF_PYTHON", &tools.python)
         .env("SF_CHROMIUM", &tools.chromium)
         .env("SF_CHROMEDRIVER", &tools.chromedriver)

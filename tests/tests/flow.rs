@@ -1,0 +1,173 @@
+//! The whole product, as a person uses it, from the release folder: the folder `cargo xtask dist`
+//! writes is served by a plain static server (exact paths, `window.huggingface.variables` set
+//! the way the Hub sets them for a static Space) and the Hub is the simulator, which holds the
+//! same folder as the factory Space. In headless Chromium a newcomer signs in with OAuth, creates
+//! the run bucket, launches a build and follows it to its end — the job is the release worker
+//! binary, the agent the real Pi talking to the simulator's demo agent, the generated Space a
+//! real Gradio process — then validates that Space.
+
+use std::time::{Duration, Instant};
+
+use sf_e2e::{Browser, StaticServer, release_dir};
+use sf_hubsim::{HubSim, SimConfig};
+
+const FACTORY: &str = "sf-tester/space-factory";
+
+fn python() -> std::path::PathBuf {
+    std::env::var_os("SF_PYTHON")
+        .map(Into::into)
+        .expect("SF_PYTHON is not set: run the tests with `cargo xtask test`")
+}
+
+/// Waits until the run view shows a final status and returns its wire name.
+async fn final_status(b: &Browser, limit: Duration) -> Result<String, String> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let badge = b
+            .client
+            .execute(
+                "const el = document.querySelector('[data-testid=run-status] .badge'); return el ? el.textContent : null",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(status) = badge.as_str()
+            && status != "running"
+        {
+            return Ok(status.to_string());
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "no final status within {limit:?}; the page showed:\n{}",
+                b.text().await
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+async fn run_id_from_url(b: &Browser) -> Result<String, String> {
+    for _ in 0..200 {
+        let url = b.url().await;
+        if let Some(id) = url.split("run=").nth(1) {
+            return Ok(id.split('&').next().unwrap_or(id).to_string());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!(
+        "the launch never opened its run: {}\n{}",
+        b.url().await,
+        b.text().await
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_sign_in_to_a_validated_generated_space() {
+    let release = release_dir();
+    let data = tempfile::tempdir().unwrap();
+    let cfg = SimConfig::for_tests(data.path())
+        .with_app_dir(&release)
+        .with_oauth_client_id("space-factory-e2e")
+        .with_seed_space(FACTORY, &release)
+        .with_space_runtime(python())
+        .with_space_pythonpath(sf_hubsim::model_stand_ins())
+        .with_space_start_timeout(Duration::from_secs(90))
+        .with_demo_agent()
+        .with_variable("SF_FACTORY_SPACE", FACTORY);
+    let hub = HubSim::start(cfg, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    // The app on its own origin, as on *.hf.space; the Hub's variables as the Hub injects them.
+    let mut variables = hub.space_variables();
+    variables.insert("SF_INFERENCE_URL".into(), format!("{}/v1", hub.url()));
+    let scopes = variables["OAUTH_SCOPES"].clone();
+    let site = StaticServer::start_as_space(&release, variables).await;
+
+    let b = Browser::start(1280, 1300).await;
+    let outcome: Result<(), String> = async {
+        // The scopes come from the release README's front matter.
+        for scope in ["jobs", "inference-api", "manage-repos"] {
+            if !scopes.split(' ').any(|s| s == scope) {
+                return Err(format!("OAUTH_SCOPES lacks {scope}: {scopes}"));
+            }
+        }
+        b.goto(&format!("{}/", site.url)).await;
+        b.click_button("Sign in with Hugging Face").await?;
+        b.wait_for_text("Signed in as sf-tester").await?;
+        b.click_button("Create private run bucket").await?;
+        b.wait_for_text("Run bucket ready").await?;
+
+        // Build with the seed's model; only the Space name is typed.
+        b.goto(&format!("{}/?view=build", site.url)).await;
+        b.wait_for_text("Build a Space from a model card").await?;
+        b.fill("#target-space", "z-image-demo").await?;
+        b.click("#launch-build").await?;
+        let build_run = run_id_from_url(&b).await?;
+        let status = final_status(&b, Duration::from_secs(300)).await?;
+        b.screenshot("flow-build-finished").await;
+        if status != "full_inference_success" {
+            return Err(format!(
+                "the build ended {status}; the page showed:\n{}",
+                b.text().await
+            ));
+        }
+        for needle in [
+            "Generation works",
+            "sf-tester/z-image-demo",
+            "Smoke test returned image output",
+        ] {
+            b.wait_for_text(needle).await?;
+        }
+        // The smoke test's image is shown from the bucket.
+        b.find("[data-testid=artifacts] img").await?;
+        // The generated Space is a real Gradio app serving the model through the stand-ins.
+        let app = hub
+            .space_app("sf-tester/z-image-demo")
+            .ok_or("the generated Space is not running")?;
+        let config = reqwest::get(format!("http://127.0.0.1:{}/config", app.app_port))
+            .await
+            .map_err(|e| e.to_string())?;
+        if !config.status().is_success() {
+            return Err(format!("the Space's /config answered {}", config.status()));
+        }
+
+        // Validate the Space the build made.
+        b.goto(&format!("{}/?view=validate", site.url)).await;
+        b.wait_for_text("Validate an existing Space").await?;
+        b.fill("#target-space", "sf-tester/z-image-demo").await?;
+        b.fill("#test-args", r#"["a lighthouse at dusk", 2]"#)
+            .await?;
+        b.click("#launch-validate").await?;
+        let validate_run = run_id_from_url(&b).await?;
+        if validate_run == build_run {
+            return Err("the validation reused the build's run id".into());
+        }
+        let status = final_status(&b, Duration::from_secs(240)).await?;
+        b.screenshot("flow-validate-finished").await;
+        if status != "full_inference_success" {
+            return Err(format!(
+                "the validation ended {status}; the page showed:\n{}",
+                b.text().await
+            ));
+        }
+
+        // Both runs are listed, newest first.
+        b.goto(&format!("{}/?view=runs", site.url)).await;
+        b.wait_for_text(&validate_run).await?;
+        b.wait_for_text(&build_run).await?;
+        let text = b.text().await;
+        if text.find(&validate_run) > text.find(&build_run) {
+            return Err("the runs list is not newest first".into());
+        }
+        b.screenshot("flow-runs").await;
+        let errors = b.errors().await;
+        if !errors.is_empty() {
+            return Err(format!("console errors: {errors:?}"));
+        }
+        Ok(())
+    }
+    .await;
+    b.close().await;
+    hub.shutdown().await;
+    outcome.unwrap();
+}
