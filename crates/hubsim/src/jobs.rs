@@ -117,6 +117,21 @@ impl JobStore {
     }
 }
 
+/// What the simulator's job web page shows: stage, message, log lines.
+pub(crate) fn summary(
+    sim: &Sim,
+    ns: &str,
+    id: &str,
+) -> Option<(String, Option<String>, Vec<String>)> {
+    let cell = sim.jobs.find(ns, id)?;
+    let s = lock(&cell.state);
+    Some((
+        s.stage.as_str().to_string(),
+        s.message.clone(),
+        s.logs.iter().map(|l| l.data.clone()).collect(),
+    ))
+}
+
 /// Kills every running job's process group (on shutdown).
 pub(crate) fn kill_all(sim: &Sim) {
     for job in lock(&sim.jobs.jobs).iter() {

@@ -29,6 +29,10 @@
 //! - **Models**: fixtures in `fixtures/models/` (a text-to-image model, gpt2, a gated model, a
 //!   huge model and one without a README).
 //! - **The built app** (`app_dir`), served like a static Space with `window.huggingface` injected.
+//! - **The coding model**: with [`SimConfig::with_demo_agent`], a scripted demo agent at
+//!   `/v1/chat/completions` (see [`agent`]).
+//! - **Web pages** at the Hub's addresses of a job, a Space and a bucket folder (plain HTML, so
+//!   the app's links lead somewhere locally).
 //!
 //! ## How a job runs
 //! `POST /api/jobs/{ns}` validates the body, records it (see the control API) and answers with
@@ -122,6 +126,7 @@ mod sse;
 mod state;
 mod static_app;
 mod util;
+mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -266,6 +271,7 @@ fn router(sim: Arc<state::Sim>) -> Router {
         .merge(spaces::routes())
         .merge(models::routes())
         .merge(agent::routes())
+        .merge(web::routes())
         .nest("/__sim", control::routes())
         .fallback(static_app::fallback)
         .layer(axum::middleware::from_fn_with_state(

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::config::ConsentMode;
 use crate::error::ApiError;
 use crate::state::{ALL_SCOPES, AuthCode, Sim, TokenKind, lock};
+use crate::util::html_escape;
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new()
@@ -53,14 +54,6 @@ async fn discovery(State(sim): State<Arc<Sim>>) -> Response {
 async fn jwks() -> Response {
     // The id token is signed with a per-instance HMAC secret, so there is no public key to publish.
     axum::Json(json!({ "keys": [] })).into_response()
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// An error page shown instead of redirecting: the redirect target cannot be trusted.

@@ -1137,6 +1137,34 @@ async fn delete_variable(
 }
 
 /// Forces a Space's runtime stage (control API), stopping any pending transition.
+/// What the simulator's Space web page shows.
+pub(crate) struct SpaceSummary {
+    pub sdk: String,
+    pub private: bool,
+    pub stage: String,
+    pub hardware_requested: Option<String>,
+    pub hardware_current: Option<String>,
+    pub error: Option<String>,
+    /// The Gradio app's own port while it runs.
+    pub app_port: Option<u16>,
+    pub run_logs: Vec<String>,
+}
+
+pub(crate) fn summary(sim: &Sim, id: &str) -> Option<SpaceSummary> {
+    let spaces = lock(&sim.spaces.spaces);
+    let s = spaces.get(id)?;
+    Some(SpaceSummary {
+        sdk: s.meta.sdk.clone(),
+        private: s.meta.private,
+        stage: s.stage.clone(),
+        hardware_requested: s.meta.hardware_requested.clone(),
+        hardware_current: s.hardware_current.clone(),
+        error: s.error_message.clone(),
+        app_port: s.app.map(|a| a.port),
+        run_logs: s.run_logs.iter().map(|l| l.data.clone()).collect(),
+    })
+}
+
 /// Creates the public static Space `id` (or refreshes its files) as a copy of `dir`: how the
 /// local run puts the released factory Space, worker binary included, on the simulated Hub.
 pub(crate) fn seed(sim: &Arc<Sim>, id: &str, dir: &Path) -> std::io::Result<()> {

@@ -6,6 +6,7 @@ mod common;
 mod buckets;
 mod faults;
 mod jobs;
+mod local_run;
 mod models;
 mod oauth;
 mod space_runtime;
