@@ -147,8 +147,10 @@ fn npm_tools(root: &Path, tools: &Path) -> Result<PathBuf, String> {
 fn browser() -> Result<(PathBuf, PathBuf), String> {
     let chromium = PathBuf::from("/usr/bin/chromium");
     let driver = PathBuf::from("/usr/bin/chromedriver");
-    if !(chromium.exists() && driver.exists()) {
-        println!("setup: installing Debian's chromium and chromium-driver");
+    // musl-gcc builds the C parts of the static worker (x86_64-unknown-linux-musl).
+    let musl_gcc = Path::new("/usr/bin/musl-gcc");
+    if !(chromium.exists() && driver.exists() && musl_gcc.exists()) {
+        println!("setup: installing Debian's chromium, chromium-driver and musl-tools");
         Cmd::new("apt-get")
             .args(["update", "-qq"])
             .run()
