@@ -61,6 +61,19 @@ async fn run_id_from_url(b: &Browser) -> Result<String, String> {
     ))
 }
 
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_sign_in_to_a_validated_generated_space() {
     let release = release_dir();
@@ -94,6 +107,15 @@ async fn from_sign_in_to_a_validated_generated_space() {
         b.goto(&format!("{}/", site.url)).await;
         b.click_button("Sign in with Hugging Face").await?;
         b.wait_for_text("Signed in as sf-tester").await?;
+        let raw = b
+            .local_storage("space-factory:session")
+            .await
+            .ok_or("no session after signing in")?;
+        let token = serde_json::from_str::<serde_json::Value>(&raw).map_err(|e| e.to_string())?
+            ["access_token"]
+            .as_str()
+            .ok_or("the session has no token")?
+            .to_string();
         b.click_button("Create private run bucket").await?;
         b.wait_for_text("Run bucket ready").await?;
 
@@ -160,6 +182,27 @@ async fn from_sign_in_to_a_validated_generated_space() {
             return Err("the runs list is not newest first".into());
         }
         b.screenshot("flow-runs").await;
+        // The OAuth token went into the jobs' secrets only: not into the run records, the
+        // generated Space, an address or the page.
+        for dir in [
+            "buckets/sf-tester/space-factory-runs",
+            "spaces/sf-tester/z-image-demo",
+        ] {
+            let dir = data.path().join(dir);
+            let files = files_under(&dir);
+            if files.is_empty() {
+                return Err(format!("nothing under {}", dir.display()));
+            }
+            for file in files {
+                let bytes = std::fs::read(&file).map_err(|e| e.to_string())?;
+                if bytes.windows(token.len()).any(|w| w == token.as_bytes()) {
+                    return Err(format!("{} contains the token", file.display()));
+                }
+            }
+        }
+        if b.url().await.contains(&token) || b.html().await.contains(&token) {
+            return Err("the token is in the address or the page".into());
+        }
         let errors = b.errors().await;
         if !errors.is_empty() {
             return Err(format!("console errors: {errors:?}"));
