@@ -198,7 +198,7 @@ async fn main() -> ExitCode {
     let sim = match HubSim::start(cfg, addr).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("hubsim could not listen on {addr}: {e}");
+            eprintln!("hubsim could not start on {addr}: {e}");
             return ExitCode::FAILURE;
         }
     };
