@@ -3,7 +3,8 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use sf_core::form::{BuildForm, BuildRequest, ValidateForm, ValidateRequest};
-use sf_core::record::{Level, Phase, StateRead};
+use sf_core::record::{self, Level, Phase, StateRead, ValidationRecord};
+use sf_core::smoke_test;
 use sf_core::{Links, RunId, RunKind, RunStatus, SpaceRef};
 
 use crate::auth::use_auth;
@@ -355,28 +356,62 @@ fn RunDetails(
                 }
                 RunKind::Validate => {
                     if let Ok(r) = serde_json::from_value::<ValidateRequest>(req) {
-                        drafts::store(drafts::VALIDATE_KEY, &validate_form_from(&r));
+                        drafts::store(
+                            drafts::VALIDATE_KEY,
+                            &validate_form_from(&r, launch::new_run_id(RunKind::Validate)),
+                        );
                         navigate("?view=validate", Default::default());
                     }
                 }
             }
         }
     };
+    // Validate this Space: the run's own smoke test (the generated `smoke_test.json` of a build,
+    // the request of a validation), else what the state says, else the seed's defaults.
     let validate_space = {
         let navigate = navigate.clone();
         let target = target_space.clone();
+        let validation = state.as_ref().and_then(|s| s.validation.clone());
+        let request = request.clone();
+        let run_id = run_id.clone();
+        let auth = auth.clone();
         move |_| {
             let Some(space) = target.clone() else { return };
-            drafts::store(
-                drafts::VALIDATE_KEY,
-                &ValidateForm {
-                    run_id: launch::new_run_id(RunKind::Validate),
-                    target_space: space.id(),
-                    bucket_name: run_bucket.name.get_untracked(),
-                    ..ValidateForm::default()
-                },
+            let bucket_name = run_bucket.name.get_untracked();
+            let previous = request
+                .clone()
+                .and_then(|r| serde_json::from_value::<ValidateRequest>(r).ok());
+            let (validation, run_id, auth, navigate) = (
+                validation.clone(),
+                run_id.clone(),
+                auth.clone(),
+                navigate.clone(),
             );
-            navigate("?view=validate", Default::default());
+            let bucket = run_bucket.bucket(&auth);
+            leptos::task::spawn_local(async move {
+                let manifest = match (previous.is_none(), auth.hub(), bucket, run_id) {
+                    (true, Some(hub), Some(bucket), Some(id)) => hub
+                        .read_bucket_text(
+                            &bucket.id(),
+                            &record::run_file(&id, &smoke_test::manifest_in_run()),
+                        )
+                        .await
+                        .ok()
+                        .flatten()
+                        .and_then(|text| smoke_test::parse_manifest(&text).ok()),
+                    _ => None,
+                };
+                let form = validate_form_for(
+                    launch::new_run_id(RunKind::Validate),
+                    &space,
+                    &bucket_name,
+                    previous.as_ref(),
+                    manifest.as_ref(),
+                    validation.as_ref(),
+                );
+                drafts::store(drafts::VALIDATE_KEY, &form);
+                navigate("?view=validate", Default::default());
+            });
         }
     };
 
@@ -472,9 +507,42 @@ pub fn next_space_name(name: &str) -> String {
     }
 }
 
-fn validate_form_from(r: &ValidateRequest) -> ValidateForm {
+/// The Validate form for "Validate this Space": the previous validation's request when there is
+/// one, else the build's smoke test, else the endpoint and output type the state recorded (with
+/// the seed's test inputs), else the seed's defaults. Always a new run id and this Space.
+fn validate_form_for(
+    run_id: String,
+    space: &SpaceRef,
+    bucket_name: &str,
+    previous: Option<&ValidateRequest>,
+    manifest: Option<&smoke_test::CallSpec>,
+    validation: Option<&ValidationRecord>,
+) -> ValidateForm {
+    let mut form = match (previous, manifest, validation) {
+        (Some(r), _, _) => validate_form_from(r, run_id.clone()),
+        (None, Some(m), _) => ValidateForm {
+            api_name: m.api_name.clone(),
+            expected_output: m.expected.as_str().to_string(),
+            test_args_json: serde_json::to_string(&m.args).unwrap_or_else(|_| "[]".into()),
+            test_kwargs_json: serde_json::to_string(&m.kwargs).unwrap_or_else(|_| "{}".into()),
+            ..ValidateForm::default()
+        },
+        (None, None, Some(v)) => ValidateForm {
+            api_name: v.api_name.clone(),
+            expected_output: v.expected_output_type.as_str().to_string(),
+            ..ValidateForm::default()
+        },
+        (None, None, None) => ValidateForm::default(),
+    };
+    form.run_id = run_id;
+    form.target_space = space.id();
+    form.bucket_name = bucket_name.to_string();
+    form
+}
+
+fn validate_form_from(r: &ValidateRequest, run_id: String) -> ValidateForm {
     ValidateForm {
-        run_id: launch::new_run_id(RunKind::Validate),
+        run_id,
         target_space: r.target_space.id(),
         api_name: r.api_name.as_str().to_string(),
         expected_output: r.expected_output.as_str().to_string(),
@@ -505,5 +573,70 @@ mod tests {
         assert_eq!(short_time("2026-11-28T14:25:01Z"), "14:25:01");
         assert_eq!(short_time("2026-11-28T14:25:01.123Z"), "14:25:01");
         assert_eq!(short_time("garbage"), "garbage");
+    }
+
+    #[test]
+    fn validate_this_space_reuses_the_runs_own_smoke_test() {
+        use sf_core::record::OutputType;
+        let space = SpaceRef::parse("me/gpt2-demo").unwrap();
+        let manifest = smoke_test::parse_manifest(
+            r#"{"api_name": "/generate", "args": ["Once upon a time", 16], "kwargs": {"t": 1}, "expected_output": "text"}"#,
+        )
+        .unwrap();
+        let recorded = ValidationRecord {
+            api_name: "/predict".into(),
+            expected_output_type: OutputType::Audio,
+            output_type: None,
+            first_call_seconds: None,
+            warm_call_seconds: None,
+            recommended_zerogpu_duration_seconds: None,
+            artifact_path: None,
+        };
+        // A build: its generated smoke test wins over the state's summary.
+        let f = validate_form_for(
+            "validate-x".into(),
+            &space,
+            "runs",
+            None,
+            Some(&manifest),
+            Some(&recorded),
+        );
+        assert_eq!(
+            (
+                f.target_space.as_str(),
+                f.api_name.as_str(),
+                f.expected_output.as_str(),
+                f.test_args_json.as_str(),
+                f.test_kwargs_json.as_str(),
+                f.bucket_name.as_str()
+            ),
+            (
+                "me/gpt2-demo",
+                "/generate",
+                "text",
+                r#"["Once upon a time",16]"#,
+                r#"{"t":1}"#,
+                "runs"
+            )
+        );
+        assert_eq!(f.run_id, "validate-x");
+        // Without the manifest: what the state recorded, with the seed's inputs.
+        let f = validate_form_for(
+            "validate-x".into(),
+            &space,
+            "runs",
+            None,
+            None,
+            Some(&recorded),
+        );
+        assert_eq!(
+            (f.api_name.as_str(), f.expected_output.as_str()),
+            ("/predict", "audio")
+        );
+        assert_eq!(f.test_args_json, ValidateForm::default().test_args_json);
+        // Nothing known: the seed's defaults for this Space.
+        let f = validate_form_for("validate-x".into(), &space, "runs", None, None, None);
+        assert_eq!(f.api_name, ValidateForm::default().api_name);
+        assert_eq!(f.target_space, "me/gpt2-demo");
     }
 }

@@ -153,12 +153,26 @@ async fn from_sign_in_to_a_validated_generated_space() {
             return Err(format!("the Space's /config answered {}", config.status()));
         }
 
-        // Validate the Space the build made.
-        b.goto(&format!("{}/?view=validate", site.url)).await;
+        // Validate the Space the build made, from the run: the form carries the build's own
+        // smoke test (generated/smoke_test.json), so nothing needs typing.
+        b.click_button("Validate this Space").await?;
         b.wait_for_text("Validate an existing Space").await?;
-        b.fill("#target-space", "sf-tester/z-image-demo").await?;
-        b.fill("#test-args", r#"["a lighthouse at dusk", 2]"#)
-            .await?;
+        let prefilled = (
+            b.value("#target-space").await?,
+            b.value("#test-args").await?,
+            b.value("#expected-output").await?,
+        );
+        if prefilled
+            != (
+                "sf-tester/z-image-demo".to_string(),
+                r#"["a red fox in the snow",2]"#.to_string(),
+                "image".to_string(),
+            )
+        {
+            return Err(format!(
+                "the validation was not prefilled from the build: {prefilled:?}"
+            ));
+        }
         b.click("#launch-validate").await?;
         let validate_run = run_id_from_url(&b).await?;
         if validate_run == build_run {

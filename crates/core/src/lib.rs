@@ -30,6 +30,7 @@ pub mod record;
 pub mod redact;
 pub mod refs;
 pub mod rules;
+pub mod smoke_test;
 
 pub use form::{
     ApiName, BuildForm, BuildRequest, Field, FieldError, LaunchContext, PiModel, ValidateForm,

@@ -566,7 +566,7 @@ impl Build<'_> {
         }
         if let Some(m) = ws.get(MANIFEST) {
             self.rec
-                .write_text(&format!("{GENERATED_DIR}/{MANIFEST}"), m);
+                .write_text(&sf_core::smoke_test::manifest_in_run(), m);
         }
         if !ok {
             self.fail_detail("The generated files did not pass the wrapper's checks.");

@@ -6,15 +6,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
-use sf_core::record::OutputType;
-
-use crate::smoke::CallSpec;
-
 /// Files the Space needs.
 pub const REQUIRED: &[&str] = &["app.py", "requirements.txt", "README.md"];
 /// Files the agent may add: the smoke-test manifest and the blockers.
-pub const MANIFEST: &str = "smoke_test.json";
+pub use sf_core::smoke_test::{MANIFEST, parse_manifest};
 pub const BLOCKERS: &str = "BLOCKERS.md";
 /// Where the workspace holds the model card and facts for the agent (never uploaded).
 pub const INPUT_DIR: &str = "model-card";
@@ -124,40 +119,6 @@ pub async fn py_compile(
         let tail: Vec<&str> = text.lines().rev().take(8).collect();
         Ok(Some(tail.into_iter().rev().collect::<Vec<_>>().join("\n")))
     }
-}
-
-/// Reads `smoke_test.json`: `{"api_name": "/generate", "args": [...], "kwargs": {...},
-/// "expected_output": "image"}` (`args`, `kwargs` optional; `expected_output` defaults to `any`).
-pub fn parse_manifest(text: &str) -> Result<CallSpec, String> {
-    let v: Value = serde_json::from_str(text)
-        .map_err(|e| format!("smoke_test.json is not valid JSON ({e})"))?;
-    let api = v
-        .get("api_name")
-        .and_then(Value::as_str)
-        .ok_or("smoke_test.json has no `api_name`")?;
-    let api = sf_core::ApiName::parse(api).map_err(|e| format!("smoke_test.json: {e}"))?;
-    let args = match v.get("args") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.clone(),
-        Some(_) => return Err("smoke_test.json: `args` must be a list".to_string()),
-    };
-    let kwargs = match v.get("kwargs") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(o)) => o.clone(),
-        Some(_) => return Err("smoke_test.json: `kwargs` must be an object".to_string()),
-    };
-    let expected = match v.get("expected_output").and_then(Value::as_str) {
-        None => OutputType::Any,
-        Some(s) => OutputType::from_wire(s).ok_or_else(|| {
-            format!("smoke_test.json: `expected_output` must be image, video, audio, text or any, not `{s}`")
-        })?,
-    };
-    Ok(CallSpec {
-        api_name: api.to_string(),
-        args,
-        kwargs,
-        expected,
-    })
 }
 
 /// The blockers in `BLOCKERS.md`: its bullet items, else its non-heading paragraphs.
@@ -297,34 +258,6 @@ mod tests {
                 "requirements.txt is missing"
             ]
         );
-    }
-
-    #[test]
-    fn manifests() {
-        let m = parse_manifest(
-            r#"{"api_name": "generate", "args": ["a fox"], "expected_output": "Image"}"#,
-        )
-        .unwrap();
-        assert_eq!(m.api_name, "/generate");
-        assert_eq!(m.args, vec![serde_json::json!("a fox")]);
-        assert_eq!(m.expected, OutputType::Image);
-        assert!(m.kwargs.is_empty());
-        assert_eq!(
-            parse_manifest(r#"{"api_name": "/x"}"#).unwrap().expected,
-            OutputType::Any
-        );
-        assert!(parse_manifest("{").unwrap_err().contains("not valid JSON"));
-        assert!(
-            parse_manifest(r#"{"args": []}"#)
-                .unwrap_err()
-                .contains("api_name")
-        );
-        assert!(
-            parse_manifest(r#"{"api_name": "/x", "expected_output": "picture"}"#)
-                .unwrap_err()
-                .contains("picture")
-        );
-        assert!(parse_manifest(r#"{"api_name": "/x", "args": "a"}"#).is_err());
     }
 
     #[test]

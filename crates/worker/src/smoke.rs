@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value, json};
-use sf_core::record::{ObservedOutput, OutputType};
+use serde_json::{Value, json};
+use sf_core::record::ObservedOutput;
 use sf_core::rules::CallOutcome;
 
 use crate::gradio::{ApiEndpoint, CallResult, SpaceApp, call_data, endpoints};
@@ -16,15 +16,7 @@ use crate::report::Check;
 /// Largest output file downloaded.
 pub const MAX_OUTPUT_BYTES: usize = 200 * 1024 * 1024;
 
-/// What to call and what to expect.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CallSpec {
-    /// With its leading `/`.
-    pub api_name: String,
-    pub args: Vec<Value>,
-    pub kwargs: Map<String, Value>,
-    pub expected: OutputType,
-}
+pub use sf_core::smoke_test::CallSpec;
 
 /// The live checks of a running Space.
 #[derive(Debug, Clone)]
