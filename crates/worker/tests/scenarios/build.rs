@@ -31,6 +31,14 @@ async fn build_success_with_an_image_output() {
     );
     assert_eq!(out.exit, Some(0));
     assert_eq!(out.state.phase, Phase::Finished);
+    // The message says what the success rests on, not the status again.
+    assert!(
+        out.state.message.starts_with(
+            "The smoke test called /generate on the live Space and got image output in "
+        ) && out.state.message.ends_with(" s on zero-a10g."),
+        "{}",
+        out.state.message
+    );
     // The agent ran against the scripted server with the user's token.
     assert_eq!(llm.remaining(), 0);
     assert!(
