@@ -83,6 +83,17 @@ fn is_on_hub(url: &str, hub_url: &str) -> bool {
         && url.as_bytes()[hub.len()] == b'/'
 }
 
+/// Whether the coding agent may send the person's token to its model endpoint: only when the
+/// endpoint is Hugging Face's Inference Providers router ([`DEFAULT_INFERENCE_URL`]) or on the
+/// Hub itself. Any other endpoint (a self-hosted server) gets no token.
+pub fn inference_gets_token(inference_url: &str, hub_url: &str) -> bool {
+    let url = format!("{}/", inference_url.trim_end_matches('/'));
+    is_on_hub(&url, ROUTER_ORIGIN) || is_on_hub(&url, hub_url)
+}
+
+/// The origin of Hugging Face's Inference Providers router.
+const ROUTER_ORIGIN: &str = "https://router.huggingface.co";
+
 /// The `sh -c` script that fetches and starts the worker.
 pub fn worker_script(kind: RunKind, cfg: &JobSpecConfig) -> String {
     let fetch = match &cfg.worker {
@@ -351,6 +362,36 @@ mod tests {
         assert!(!is_on_hub(
             "https://huggingface.co",
             "https://huggingface.co"
+        ));
+    }
+
+    #[test]
+    fn the_token_goes_only_to_hugging_faces_own_model_endpoints() {
+        let hub = "https://huggingface.co";
+        for ok in [
+            "https://router.huggingface.co/v1",
+            "https://router.huggingface.co/v1/",
+            "https://router.huggingface.co/novita/v3/openai",
+            "https://huggingface.co/api/inference-proxy/v1",
+        ] {
+            assert!(inference_gets_token(ok, hub), "{ok}");
+        }
+        for no in [
+            "http://127.0.0.1:11434/v1",
+            "https://router.huggingface.co.evil.example/v1",
+            "https://evil.example/router.huggingface.co/v1",
+            "https://api.openai.com/v1",
+        ] {
+            assert!(!inference_gets_token(no, hub), "{no}");
+        }
+        // The local run: the simulator is the Hub and serves the model endpoint.
+        assert!(inference_gets_token(
+            "http://127.0.0.1:8000/v1",
+            "http://127.0.0.1:8000"
+        ));
+        assert!(!inference_gets_token(
+            "http://127.0.0.1:9000/v1",
+            "http://127.0.0.1:8000"
         ));
     }
 

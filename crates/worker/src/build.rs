@@ -311,13 +311,28 @@ impl Build<'_> {
             bin.display(),
             self.req.pi_model
         ));
+        // The person's token goes to Hugging Face's model endpoints only; a self-hosted one gets
+        // a stand-in key (Pi needs one to start).
+        let settings = &self.cfg.settings;
+        let token = if sf_core::jobspec::inference_gets_token(
+            &settings.inference_url,
+            &settings.hub_url,
+        ) {
+            self.cfg.token.clone()
+        } else {
+            self.rec.info(&format!(
+                "The coding model's endpoint {} is not Hugging Face's: your token is not sent to it.",
+                settings.inference_url
+            ));
+            crate::pi::NO_TOKEN_KEY.to_string()
+        };
         self.agent = Some(Agent {
             bin,
             agent_dir,
             home: work.join("home"),
             workspace: self.workspace.clone(),
             model: self.req.pi_model.to_string(),
-            token: self.cfg.token.clone(),
+            token,
             timeout: self.cfg.agent_timeout,
         });
         Ok(())

@@ -84,6 +84,9 @@ pub async fn locate_or_install(
     Ok(installed)
 }
 
+/// The API key Pi gets for a model endpoint that is not Hugging Face's (never the token).
+pub const NO_TOKEN_KEY: &str = "space-factory-no-token";
+
 /// `models.json` for Pi: the coding model declared on the built-in `huggingface` provider (so
 /// any `owner/name[:provider]` resolves exactly, never to a look-alike), and the provider's base
 /// URL set to `inference_url` when it is not the default router.

@@ -39,13 +39,17 @@ async fn build_success_with_an_image_output() {
         "{}",
         out.state.message
     );
-    // The agent ran against the scripted server with the user's token.
+    // The agent ran against the scripted server, which is not Hugging Face's: it never got the
+    // person's token, only a stand-in key.
     assert_eq!(llm.remaining(), 0);
     assert!(
         llm.authorizations()
             .iter()
-            .all(|a| a == &format!("Bearer {TEST_TOKEN}"))
+            .all(|a| a == "Bearer space-factory-no-token"),
+        "{:?}",
+        llm.authorizations()
     );
+    assert!(out.has_event("is not Hugging Face's: your token is not sent to it"));
     assert_eq!(llm.requests()[0]["model"], "Qwen/Qwen3-Coder-Next");
     let usage = out.state.agent.clone().unwrap();
     assert_eq!(
@@ -699,6 +703,7 @@ async fn the_simulators_demo_agent_builds_working_apps() {
             "{model}"
         );
     }
-    // The scripted server was never asked: the simulator answered.
+    // The scripted server was never asked: the simulator answered, and it answers only a valid
+    // token with the inference scope, so the person's token reached the Hub's own endpoint.
     assert!(llm_stub.requests().is_empty());
 }
