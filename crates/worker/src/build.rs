@@ -941,7 +941,7 @@ impl Build<'_> {
             }
             // The status already says generation works: say what was called and what came back.
             (_, RunStatus::FullInferenceSuccess) => {
-                success_detail(&self.rec.state()).unwrap_or_else(|| verdict.reason.clone())
+                report::success_message(&self.rec.state()).unwrap_or_else(|| verdict.reason.clone())
             }
             _ => verdict.reason.clone(),
         };
@@ -1023,25 +1023,4 @@ impl Build<'_> {
         self.rec.write_text(REPORT_FILE, &text);
         self.rec.finish(status, reason);
     }
-}
-
-/// The message of a successful build: the call, the output, its time and the hardware.
-fn success_detail(state: &sf_core::record::RunState) -> Option<String> {
-    let v = state.validation.as_ref()?;
-    let output = v.output_type?;
-    let time = v
-        .first_call_seconds
-        .map(|s| format!(" in {s} s"))
-        .unwrap_or_default();
-    let hardware = state
-        .hardware
-        .assigned
-        .as_ref()
-        .map(|h| format!(" on {h}"))
-        .unwrap_or_default();
-    Some(format!(
-        "The smoke test called {} on the live Space and got {} output{time}{hardware}.",
-        v.api_name,
-        output.as_str()
-    ))
 }

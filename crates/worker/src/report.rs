@@ -85,6 +85,28 @@ fn cell(text: &str) -> String {
 }
 
 /// Renders `report.md`.
+/// The message of a `full_inference_success` run: what was called, what came back, how fast and
+/// on which hardware (the status already says that generation works). `None` without figures.
+pub fn success_message(state: &RunState) -> Option<String> {
+    let v = state.validation.as_ref()?;
+    let output = v.output_type?;
+    let time = v
+        .first_call_seconds
+        .map(|s| format!(" in {s} s"))
+        .unwrap_or_default();
+    let hardware = state
+        .hardware
+        .assigned
+        .as_ref()
+        .map(|h| format!(" on {h}"))
+        .unwrap_or_default();
+    Some(format!(
+        "Called {} on the live Space: {} output{time}{hardware}.",
+        v.api_name,
+        output.as_str()
+    ))
+}
+
 pub fn render(r: &Report<'_>) -> String {
     let st = r.state;
     let mut out = format!(

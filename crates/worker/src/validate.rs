@@ -305,6 +305,10 @@ fn finish(
     reason: &str,
 ) -> Result<(), WorkerError> {
     rec.phase(Phase::Reporting, "");
+    let success = (status == sf_core::RunStatus::FullInferenceSuccess)
+        .then(|| report::success_message(&rec.state()))
+        .flatten();
+    let reason = success.as_deref().unwrap_or(reason);
     rec.write_json(
         &format!("{TESTS_DIR}/checks.json"),
         &serde_json::to_value(checks).unwrap_or_default(),

@@ -33,9 +33,10 @@ async fn build_success_with_an_image_output() {
     assert_eq!(out.state.phase, Phase::Finished);
     // The message says what the success rests on, not the status again.
     assert!(
-        out.state.message.starts_with(
-            "The smoke test called /generate on the live Space and got image output in "
-        ) && out.state.message.ends_with(" s on zero-a10g."),
+        out.state
+            .message
+            .starts_with("Called /generate on the live Space: image output in ")
+            && out.state.message.ends_with(" s on zero-a10g."),
         "{}",
         out.state.message
     );

@@ -48,6 +48,13 @@ async fn validate_success_with_an_image() {
     assert_eq!(out.exit, Some(0));
     assert_eq!(out.state.phase, Phase::Finished);
     assert_eq!(out.state.job_id.as_deref(), Some("job-validate-ok"));
+    assert!(
+        out.state
+            .message
+            .starts_with("Called /generate on the live Space: image output in "),
+        "{}",
+        out.state.message
+    );
     let v = out.state.validation.clone().unwrap();
     assert_eq!(v.output_type, Some(ObservedOutput::Image));
     assert!(v.first_call_seconds.unwrap() > 0.0 && v.warm_call_seconds.is_some());
