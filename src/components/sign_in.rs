@@ -63,9 +63,10 @@ pub fn SignInPanel() -> impl IntoView {
                         </button>
                     </div>
                     <p class="hint">
-                        "This app has no OAuth sign-in here, so paste a token with write and jobs "
-                        "permissions ("<a href=tokens_url.clone() target="_blank" rel="noopener">"create one"</a>"). "
-                        "It is kept in this browser only and sent only to " {hub_url.clone()} "."
+                        "This app has no OAuth sign-in here, so paste a token that can write your repositories, "
+                        "run Jobs and call Inference Providers ("<a href=tokens_url.clone() target="_blank" rel="noopener">"create one"</a>"). "
+                        "It is kept in this browser only and sent only to " {hub_url.clone()}
+                        " (and, as a secret of your jobs, to Hugging Face's Inference Providers for the coding agent)."
                     </p>
                 </form>
             })}
