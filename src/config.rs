@@ -146,6 +146,11 @@ pub fn normalize_origin(raw: &str) -> Result<String, String> {
             "`{raw}` must be an origin only (scheme and host, like https://huggingface.co), with no path, query or user name."
         ));
     }
+    if !rest.is_ascii() {
+        return Err(format!(
+            "`{raw}` has a host with non-ASCII letters; write it in its ASCII (punycode) form, like https://xn--....example."
+        ));
+    }
     let host = match rest.rsplit_once(':') {
         Some((h, port)) if !h.ends_with(']') || rest.starts_with('[') => {
             if !port.chars().all(|c| c.is_ascii_digit()) || port.is_empty() {
@@ -222,6 +227,8 @@ mod tests {
             "huggingface.co",
             "https://huggingface.co?x=1",
             "https://host:port",
+            // International domain names are not supported (idna_adapter 1.0, see Cargo.toml).
+            "https://hüggingface.co",
         ] {
             let c = cfg(&[("SF_HUB_URL", bad)]);
             assert_eq!(c.hub_url, DEFAULT_HUB_URL, "{bad}");
