@@ -92,7 +92,7 @@ pub fn success_message(state: &RunState) -> Option<String> {
     let output = v.output_type?;
     let time = v
         .first_call_seconds
-        .map(|s| format!(" in {s} s"))
+        .map(|s| format!(" in {s:.1} s"))
         .unwrap_or_default();
     let hardware = state
         .hardware
@@ -414,5 +414,30 @@ mod tests {
         assert!(manual.contains("https://huggingface.co/spaces/alice/demo/settings"));
         let failed = next_steps(RunStatus::Failed, &l, None).join("\n");
         assert!(failed.contains("?logs=container"));
+    }
+
+    #[test]
+    fn a_success_message_names_the_call_with_the_figures_rounding() {
+        let mut st = RunState::new(RunId::parse("build-1").unwrap(), RunKind::Build, "t0");
+        assert_eq!(success_message(&st), None);
+        st.validation = Some(ValidationRecord {
+            api_name: "/generate".into(),
+            expected_output_type: OutputType::Text,
+            output_type: Some(ObservedOutput::Text),
+            first_call_seconds: Some(0.06),
+            warm_call_seconds: None,
+            recommended_zerogpu_duration_seconds: None,
+            artifact_path: None,
+        });
+        assert_eq!(
+            success_message(&st).unwrap(),
+            "Called /generate on the live Space: text output in 0.1 s."
+        );
+        st.hardware.assigned = Some("l40sx1".into());
+        assert!(
+            success_message(&st)
+                .unwrap()
+                .ends_with("in 0.1 s on l40sx1.")
+        );
     }
 }
