@@ -117,12 +117,13 @@ pub fn parse_deploy_args(args: &[String]) -> Result<DeployArgs, String> {
     Ok(DeployArgs { space, public, yes })
 }
 
-pub fn deploy(args: DeployArgs, tools: &Tools, app_dist: &Path) -> Result<(), String> {
-    let hf = tools.python.parent().unwrap().join("hf");
-    let out = dist(app_dist)?;
+/// The three `hf` commands that deploy `folder` as the static Space `args.space`: create it if
+/// missing (private unless `--public`), set `SF_FACTORY_SPACE` (jobs find the worker in it), upload.
+pub fn deploy_plan(args: &DeployArgs, folder: &Path) -> Vec<Vec<String>> {
     let visibility = if args.public { "--public" } else { "--private" };
-    let steps = [
-        vec![
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    vec![
+        s(&[
             "repos",
             "create",
             &args.space,
@@ -132,29 +133,52 @@ pub fn deploy(args: DeployArgs, tools: &Tools, app_dist: &Path) -> Result<(), St
             "static",
             "--exist-ok",
             visibility,
-        ],
-        vec!["spaces", "variables", "add", &args.space, "-e"],
-        vec!["upload", &args.space],
-    ];
-    let variable = format!("SF_FACTORY_SPACE={}", args.space);
+        ]),
+        s(&[
+            "spaces",
+            "variables",
+            "add",
+            &args.space,
+            "-e",
+            &format!("SF_FACTORY_SPACE={}", args.space),
+        ]),
+        s(&[
+            "upload",
+            &args.space,
+            &folder.display().to_string(),
+            ".",
+            "--repo-type",
+            "space",
+            "--commit-message",
+            "Deploy Space Factory",
+        ]),
+    ]
+}
+
+/// Runs the plan with the `hf` command (it uses `hf auth login` or `HF_TOKEN`, and `HF_ENDPOINT`).
+pub fn run_plan(hf: &Path, plan: &[Vec<String>]) -> Result<(), String> {
+    for step in plan {
+        Cmd::new(hf).args(step).run()?;
+    }
+    Ok(())
+}
+
+pub fn deploy(args: DeployArgs, tools: &Tools, app_dist: &Path) -> Result<(), String> {
+    let hf = tools.python.parent().unwrap().join("hf");
+    let out = dist(app_dist)?;
+    let plan = deploy_plan(&args, &out);
     println!(
         "\nDeploying Space Factory to https://huggingface.co/spaces/{}:",
         args.space
     );
-    println!(
-        "  1. hf {} (a {} static Space, if it does not exist)",
-        steps[0].join(" "),
-        &visibility[2..]
-    );
-    println!(
-        "  2. hf {} {variable} (jobs find the worker in this Space)",
-        steps[1].join(" ")
-    );
-    println!(
-        "  3. hf upload {} {} . --repo-type space",
-        args.space,
-        out.display()
-    );
+    let why = [
+        "creates the static Space if it does not exist",
+        "jobs find the worker in this Space",
+        "uploads the release folder",
+    ];
+    for (i, (step, why)) in plan.iter().zip(why).enumerate() {
+        println!("  {}. hf {}   ({why})", i + 1, step.join(" "));
+    }
     println!("The `hf` command uses your Hugging Face login (`hf auth login`) or HF_TOKEN.");
     if !args.yes {
         print!("Proceed? [y/N] ");
@@ -166,19 +190,7 @@ pub fn deploy(args: DeployArgs, tools: &Tools, app_dist: &Path) -> Result<(), St
             return Err("deploy cancelled; nothing was changed".into());
         }
     }
-    Cmd::new(&hf).args(&steps[0]).run()?;
-    Cmd::new(&hf).args(&steps[1]).arg(&variable).run()?;
-    Cmd::new(&hf)
-        .args(["upload", &args.space])
-        .arg(&out)
-        .args([
-            ".",
-            "--repo-type",
-            "space",
-            "--commit-message",
-            "Deploy Space Factory",
-        ])
-        .run()?;
+    run_plan(&hf, &plan)?;
     println!("Deployed: https://huggingface.co/spaces/{}", args.space);
     Ok(())
 }
@@ -284,5 +296,110 @@ mod tests {
         let a = parse_deploy_args(&["--space".into(), "me/space-factory".into(), "--yes".into()])
             .unwrap();
         assert!(a.yes && !a.public);
+    }
+
+    /// The deploy plan, run with the real `hf` command of huggingface_hub against the Hub
+    /// simulator, leaves the release folder in a static Space with its `SF_FACTORY_SPACE`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn deploy_plan_runs_with_the_real_hf_command() {
+        let python = std::env::var_os("SF_PYTHON").map(PathBuf::from).expect(
+            "SF_PYTHON is not set: run the tests with `cargo xtask test` (the venv has the `hf` command)",
+        );
+        let hf = python.parent().unwrap().join("hf");
+        let tmp = tempfile::tempdir().unwrap();
+        let sim = sf_hubsim::HubSim::start(
+            sf_hubsim::SimConfig::for_tests(tmp.path().join("hub")),
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+        // A release folder: the real Space README, an app page and a worker-sized binary.
+        let folder = tmp.path().join("space");
+        std::fs::create_dir_all(folder.join("worker")).unwrap();
+        std::fs::write(
+            folder.join("index.html"),
+            "<!doctype html><title>SF</title>",
+        )
+        .unwrap();
+        std::fs::write(
+            folder.join("README.md"),
+            std::fs::read_to_string(project_root().join("xtask/space/README.md")).unwrap(),
+        )
+        .unwrap();
+        let worker: Vec<u8> = (0..3_000_000u64).map(|i| (i * 7919 % 251) as u8).collect();
+        std::fs::write(folder.join(WORKER_PATH_IN_SPACE), &worker).unwrap();
+
+        let args = DeployArgs {
+            space: "sf-tester/space-factory".into(),
+            public: false,
+            yes: true,
+        };
+        let plan = deploy_plan(&args, &folder);
+        let url = sim.url();
+        let ran = tokio::task::spawn_blocking(move || {
+            for step in &plan {
+                let out = std::process::Command::new(&hf)
+                    .args(step)
+                    .env("HF_ENDPOINT", &url)
+                    .env("HF_TOKEN", sf_hubsim::TEST_TOKEN)
+                    .env("HF_HUB_DISABLE_TELEMETRY", "1")
+                    .env("NO_COLOR", "1")
+                    .output()
+                    .unwrap();
+                if !out.status.success() {
+                    return Err(format!(
+                        "hf {} failed:\n{}{}",
+                        step.join(" "),
+                        String::from_utf8_lossy(&out.stdout),
+                        String::from_utf8_lossy(&out.stderr)
+                    ));
+                }
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        ran.unwrap();
+
+        let http = reqwest::Client::new();
+        let get = |path: String| {
+            http.get(format!("{}{path}", sim.url()))
+                .bearer_auth(sf_hubsim::TEST_TOKEN)
+        };
+        let info: serde_json::Value = get("/api/spaces/sf-tester/space-factory".into())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(info["sdk"], "static");
+        assert_eq!(info["private"], true);
+        assert_eq!(info["cardData"]["hf_oauth"], true);
+        let vars: serde_json::Value = get("/api/spaces/sf-tester/space-factory/variables".into())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            vars["SF_FACTORY_SPACE"]["value"], "sf-tester/space-factory",
+            "{vars}"
+        );
+        let uploaded = get(format!(
+            "/spaces/sf-tester/space-factory/resolve/main/{WORKER_PATH_IN_SPACE}"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+        assert!(
+            uploaded.as_ref() == worker.as_slice(),
+            "the worker binary differs"
+        );
+        sim.shutdown().await;
     }
 }

@@ -195,12 +195,17 @@ fn runs_locally(sim: &Sim, s: &SpaceRecord) -> bool {
 pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new()
         .route("/api/repos/create", post(create))
+        .route("/api/validate-yaml", post(validate_yaml))
         .route("/api/spaces/hardware", get(hardware))
         .route("/api/spaces/{ns}/{name}", get(info))
         .route("/api/spaces/{ns}/{name}/runtime", get(runtime))
         .route("/api/spaces/{ns}/{name}/hardware", post(request_hardware))
         .route("/api/spaces/{ns}/{name}/restart", post(restart))
-        .route("/api/spaces/{ns}/{name}/commit/{rev}", post(commit))
+        // A commit carries its files inline (base64): allow a release folder with its worker.
+        .route(
+            "/api/spaces/{ns}/{name}/commit/{rev}",
+            post(commit).layer(axum::extract::DefaultBodyLimit::max(256 << 20)),
+        )
         .route("/api/spaces/{ns}/{name}/preupload/{rev}", post(preupload))
         .route("/api/spaces/{ns}/{name}/logs/{kind}", get(logs))
         .route(
@@ -879,6 +884,49 @@ async fn commit(
         "success": true,
     }))
     .into_response())
+}
+
+/// `POST /api/validate-yaml` (`{"content": README, "repoType": "space"}`), which
+/// `huggingface_hub` calls before uploading a README: for a Space, the front matter needs a
+/// known `sdk`, and `hf_oauth_scopes` may only name scopes the Hub knows. 400 with
+/// `{"errors": [{"message"}]}` otherwise; `{"errors": [], "warnings": []}` when it is fine.
+async fn validate_yaml(body: Bytes) -> ApiResult<Response> {
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))?;
+    let content = body.get("content").and_then(Value::as_str).unwrap_or("");
+    let repo_type = body
+        .get("repoType")
+        .and_then(Value::as_str)
+        .unwrap_or("model");
+    let meta = crate::frontmatter::parse(content);
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    if meta.is_empty() {
+        warnings.push(json!({"message": "Empty or missing yaml metadata in repo card"}));
+    }
+    if repo_type == "space" && !meta.is_empty() {
+        match meta.get("sdk").and_then(Value::as_str) {
+            Some(sdk) if SDKS.contains(&sdk) => {}
+            Some(sdk) => errors.push(json!({"message": format!("\"sdk\" must be one of [{}], got \"{sdk}\"", SDKS.join(", "))})),
+            None => errors.push(json!({"message": "\"sdk\" is required"})),
+        }
+        if let Some(Value::Array(scopes)) = meta.get("hf_oauth_scopes") {
+            for scope in scopes {
+                let known = scope
+                    .as_str()
+                    .is_some_and(|s| crate::state::ALL_SCOPES.contains(&s));
+                if !known {
+                    errors.push(json!({"message": format!("\"hf_oauth_scopes\" contains an unknown scope: {scope}")}));
+                }
+            }
+        }
+    }
+    let answer = json!({"errors": errors, "warnings": warnings});
+    if errors.is_empty() {
+        Ok(axum::Json(answer).into_response())
+    } else {
+        Ok((StatusCode::BAD_REQUEST, axum::Json(answer)).into_response())
+    }
 }
 
 async fn preupload(

@@ -203,3 +203,38 @@ async fn the_links_of_the_app_lead_to_pages() {
         );
     }
 }
+
+#[tokio::test]
+async fn readme_metadata_is_validated_like_the_hub_before_an_upload() {
+    let env = start_with(|c| c).await;
+    let check = |content: &str| {
+        env.http
+            .post(env.at("/api/validate-yaml"))
+            .json(&json!({"content": content, "repoType": "space"}))
+            .send()
+    };
+    let ok = check("---\nsdk: static\nhf_oauth: true\nhf_oauth_scopes:\n  - jobs\n  - inference-api\n---\n# x\n")
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let bad_sdk = check("---\nsdk: flask\n---\n").await.unwrap();
+    assert_eq!(bad_sdk.status(), 400);
+    let v: Value = bad_sdk.json().await.unwrap();
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("flask")
+    );
+    let bad_scope = check("---\nsdk: static\nhf_oauth_scopes:\n  - run-jobs\n---\n")
+        .await
+        .unwrap();
+    assert_eq!(bad_scope.status(), 400);
+    let empty: Value = check("# no metadata\n")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(empty["warnings"].as_array().unwrap().len(), 1);
+}
