@@ -239,12 +239,11 @@ fn title(model: &str) -> String {
 
 /// What the demo agent answers to this request (see the module documentation).
 pub fn demo_reply(request: &Value) -> Completion {
-    let messages = request
+    let messages: &[Value] = request
         .get("messages")
         .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let (model, tag) = task_of(&messages);
+        .map_or(&[], Vec::as_slice);
+    let (model, tag) = task_of(messages);
     let last_role = messages
         .last()
         .and_then(|m| m.get("role"))

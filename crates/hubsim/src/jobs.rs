@@ -117,19 +117,21 @@ impl JobStore {
     }
 }
 
-/// What the simulator's job web page shows: stage, message, log lines.
-pub(crate) fn summary(
-    sim: &Sim,
-    ns: &str,
-    id: &str,
-) -> Option<(String, Option<String>, Vec<String>)> {
+/// What the simulator's job web page shows.
+pub(crate) struct JobSummary {
+    pub stage: &'static str,
+    pub message: Option<String>,
+    pub logs: Vec<String>,
+}
+
+pub(crate) fn summary(sim: &Sim, ns: &str, id: &str) -> Option<JobSummary> {
     let cell = sim.jobs.find(ns, id)?;
     let s = lock(&cell.state);
-    Some((
-        s.stage.as_str().to_string(),
-        s.message.clone(),
-        s.logs.iter().map(|l| l.data.clone()).collect(),
-    ))
+    Some(JobSummary {
+        stage: s.stage.as_str(),
+        message: s.message.clone(),
+        logs: s.logs.iter().map(|l| l.data.clone()).collect(),
+    })
 }
 
 /// Kills every running job's process group (on shutdown).

@@ -1184,7 +1184,6 @@ async fn delete_variable(
     Ok(axum::Json(vars).into_response())
 }
 
-/// Forces a Space's runtime stage (control API), stopping any pending transition.
 /// What the simulator's Space web page shows.
 pub(crate) struct SpaceSummary {
     pub sdk: String,
@@ -1272,6 +1271,7 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Forces a Space's runtime stage (control API), stopping any pending transition.
 pub(crate) fn force_stage(sim: &Sim, id: &str, stage: &str, error: Option<String>) -> bool {
     let mut spaces = lock(&sim.spaces.spaces);
     let Some(s) = spaces.get_mut(id) else {

@@ -61,7 +61,7 @@ async fn job(
     State(sim): State<Arc<Sim>>,
     UrlPath((ns, id)): UrlPath<(String, String)>,
 ) -> Response {
-    let Some((stage, message, lines)) = crate::jobs::summary(&sim, &ns, &id) else {
+    let Some(job) = crate::jobs::summary(&sim, &ns, &id) else {
         return missing(&format!("The job {ns}/{id}"));
     };
     page(
@@ -70,11 +70,12 @@ async fn job(
             "<dl><dt>Owner</dt><dd>{ns}</dd><dt>Stage</dt><dd id=\"stage\">{stage}</dd>{message}</dl>\
              <h2>Logs</h2>{logs}",
             ns = html_escape(&ns),
-            stage = html_escape(&stage),
-            message = message
+            stage = html_escape(job.stage),
+            message = job
+                .message
                 .map(|m| format!("<dt>Message</dt><dd>{}</dd>", html_escape(&m)))
                 .unwrap_or_default(),
-            logs = logs(&lines, 500),
+            logs = logs(&job.logs, 500),
         ),
     )
 }
