@@ -378,8 +378,10 @@ fn RunDetails(
         move |_| {
             let Some(space) = target.clone() else { return };
             let bucket_name = run_bucket.name.get_untracked();
-            let previous = request
-                .clone()
+            // A validation is validated again with its own request; a build with its smoke test.
+            let previous = (kind == RunKind::Validate)
+                .then(|| request.clone())
+                .flatten()
                 .and_then(|r| serde_json::from_value::<ValidateRequest>(r).ok());
             let (validation, run_id, auth, navigate) = (
                 validation.clone(),
@@ -389,8 +391,8 @@ fn RunDetails(
             );
             let bucket = run_bucket.bucket(&auth);
             leptos::task::spawn_local(async move {
-                let manifest = match (previous.is_none(), auth.hub(), bucket, run_id) {
-                    (true, Some(hub), Some(bucket), Some(id)) => hub
+                let manifest = match (kind, auth.hub(), bucket, run_id) {
+                    (RunKind::Build, Some(hub), Some(bucket), Some(id)) => hub
                         .read_bucket_text(
                             &bucket.id(),
                             &record::run_file(&id, &smoke_test::manifest_in_run()),
