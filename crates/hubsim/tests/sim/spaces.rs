@@ -8,6 +8,15 @@ use sf_hubsim::{OTHER_TOKEN, OTHER_USER, TEST_TOKEN, TEST_USER};
 
 use crate::common::{Env, eventually, sse_events, start_with};
 
+/// `POST /api/spaces/{id}/hardware` with `flavor`, as `token`'s owner.
+async fn request_hardware(env: &Env, id: &str, token: &str, flavor: &str) -> reqwest::Response {
+    env.post(&format!("/api/spaces/{id}/hardware"), token)
+        .json(&json!({ "flavor": flavor }))
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn env() -> Env {
     start_with(|c| {
         c.with_hardware_refusal(
@@ -161,12 +170,7 @@ async fn hardware_requests_follow_the_policy() {
     let id = format!("{TEST_USER}/gpu");
     wait_stage(&env, &id, "RUNNING").await;
 
-    let r = env
-        .post(&format!("/api/spaces/{id}/hardware"), TEST_TOKEN)
-        .json(&json!({"flavor": "zero-a10g"}))
-        .send()
-        .await
-        .unwrap();
+    let r = request_hardware(&env, &id, TEST_TOKEN, "zero-a10g").await;
     assert_eq!(r.status(), 402);
     assert_eq!(
         r.headers()["x-error-message"],
@@ -175,12 +179,7 @@ async fn hardware_requests_follow_the_policy() {
     let v: Value = r.json().await.unwrap();
     assert!(v["error"].as_str().unwrap().contains("ZeroGPU"));
 
-    let r = env
-        .post(&format!("/api/spaces/{id}/hardware"), TEST_TOKEN)
-        .json(&json!({"flavor": "t4-small"}))
-        .send()
-        .await
-        .unwrap();
+    let r = request_hardware(&env, &id, TEST_TOKEN, "t4-small").await;
     assert_eq!(r.status(), 200);
     let rt: Value = r.json().await.unwrap();
     assert_eq!(rt["hardware"]["requested"], "t4-small");
@@ -196,33 +195,13 @@ async fn hardware_requests_follow_the_policy() {
         json!({"refusals": {"t4-medium": {"status": 403, "message": "Your organization does not allow this hardware."}}}),
     )
     .await;
-    let r = env
-        .post(&format!("/api/spaces/{id}/hardware"), TEST_TOKEN)
-        .json(&json!({"flavor": "t4-medium"}))
-        .send()
-        .await
-        .unwrap();
+    let r = request_hardware(&env, &id, TEST_TOKEN, "t4-medium").await;
     assert_eq!(r.status(), 403);
-    let r = env
-        .post(&format!("/api/spaces/{id}/hardware"), TEST_TOKEN)
-        .json(&json!({"flavor": "zero-a10g"}))
-        .send()
-        .await
-        .unwrap();
+    let r = request_hardware(&env, &id, TEST_TOKEN, "zero-a10g").await;
     assert_eq!(r.status(), 200, "the old refusal was replaced");
-    let r = env
-        .post(&format!("/api/spaces/{id}/hardware"), TEST_TOKEN)
-        .json(&json!({"flavor": "warp-drive"}))
-        .send()
-        .await
-        .unwrap();
+    let r = request_hardware(&env, &id, TEST_TOKEN, "warp-drive").await;
     assert_eq!(r.status(), 400);
-    let r = env
-        .post(&format!("/api/spaces/{id}/hardware"), OTHER_TOKEN)
-        .json(&json!({"flavor": "t4-small"}))
-        .send()
-        .await
-        .unwrap();
+    let r = request_hardware(&env, &id, OTHER_TOKEN, "t4-small").await;
     assert_eq!(r.status(), 404, "a private Space is not visible to others");
 
     let hw: Vec<Value> = env
