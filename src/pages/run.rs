@@ -366,23 +366,23 @@ fn RunDetails(
             }
         }
     };
-    // Validate this Space: the run's own smoke test (the generated `smoke_test.json` of a build,
-    // the request of a validation), else what the state says, else the seed's defaults.
+    // Validate this Space (offered on finished builds): the build's own smoke test (its generated
+    // `smoke_test.json`), else what the state recorded, else the seed's defaults. Reading the
+    // manifest takes a request, so the button says so meanwhile and cannot be pressed twice.
+    let opening_validate = RwSignal::new(false);
     let validate_space = {
         let navigate = navigate.clone();
         let target = target_space.clone();
         let validation = state.as_ref().and_then(|s| s.validation.clone());
-        let request = request.clone();
         let run_id = run_id.clone();
         let auth = auth.clone();
         move |_| {
             let Some(space) = target.clone() else { return };
+            if opening_validate.get_untracked() {
+                return;
+            }
+            opening_validate.set(true);
             let bucket_name = run_bucket.name.get_untracked();
-            // A validation is validated again with its own request; a build with its smoke test.
-            let previous = (kind == RunKind::Validate)
-                .then(|| request.clone())
-                .flatten()
-                .and_then(|r| serde_json::from_value::<ValidateRequest>(r).ok());
             let (validation, run_id, auth, navigate) = (
                 validation.clone(),
                 run_id.clone(),
@@ -391,8 +391,8 @@ fn RunDetails(
             );
             let bucket = run_bucket.bucket(&auth);
             leptos::task::spawn_local(async move {
-                let manifest = match (kind, auth.hub(), bucket, run_id) {
-                    (RunKind::Build, Some(hub), Some(bucket), Some(id)) => hub
+                let manifest = match (auth.hub(), bucket, run_id) {
+                    (Some(hub), Some(bucket), Some(id)) => hub
                         .read_bucket_text(
                             &bucket.id(),
                             &record::run_file(&id, &smoke_test::manifest_in_run()),
@@ -407,7 +407,6 @@ fn RunDetails(
                     launch::new_run_id(RunKind::Validate),
                     &space,
                     &bucket_name,
-                    previous.as_ref(),
                     manifest.as_ref(),
                     validation.as_ref(),
                 );
@@ -444,7 +443,9 @@ fn RunDetails(
             {job_active.then(|| view! { <button type="button" class="danger" on:click=cancel>"Cancel job"</button> })}
             {(finished && request.is_some()).then(|| view! { <button type="button" on:click=run_again>"Run again"</button> })}
             {(finished && kind == RunKind::Build && target_space.is_some()).then(|| view! {
-                <button type="button" class="primary" on:click=validate_space>"Validate this Space"</button>
+                <button type="button" class="primary" on:click=validate_space disabled=move || opening_validate.get()>
+                    {move || if opening_validate.get() { "Reading its smoke test…" } else { "Validate this Space" }}
+                </button>
             })}
         </div>
         {figures}
@@ -509,37 +510,38 @@ pub fn next_space_name(name: &str) -> String {
     }
 }
 
-/// The Validate form for "Validate this Space": the previous validation's request when there is
-/// one, else the build's smoke test, else the endpoint and output type the state recorded (with
-/// the seed's test inputs), else the seed's defaults. Always a new run id and this Space.
+/// The Validate form for "Validate this Space" after a build: the build's smoke test, else the
+/// endpoint and output type the state recorded (with the seed's test inputs), else the seed's
+/// defaults. Always a new run id and this Space.
 fn validate_form_for(
     run_id: String,
     space: &SpaceRef,
     bucket_name: &str,
-    previous: Option<&ValidateRequest>,
     manifest: Option<&smoke_test::CallSpec>,
     validation: Option<&ValidationRecord>,
 ) -> ValidateForm {
-    let mut form = match (previous, manifest, validation) {
-        (Some(r), _, _) => validate_form_from(r, run_id.clone()),
-        (None, Some(m), _) => ValidateForm {
+    let seed = ValidateForm::default();
+    let tested = match (manifest, validation) {
+        (Some(m), _) => ValidateForm {
             api_name: m.api_name.clone(),
             expected_output: m.expected.as_str().to_string(),
-            test_args_json: serde_json::to_string(&m.args).unwrap_or_else(|_| "[]".into()),
-            test_kwargs_json: serde_json::to_string(&m.kwargs).unwrap_or_else(|_| "{}".into()),
-            ..ValidateForm::default()
+            test_args_json: serde_json::to_string(&m.args).unwrap_or(seed.test_args_json),
+            test_kwargs_json: serde_json::to_string(&m.kwargs).unwrap_or(seed.test_kwargs_json),
+            ..seed
         },
-        (None, None, Some(v)) => ValidateForm {
+        (None, Some(v)) => ValidateForm {
             api_name: v.api_name.clone(),
             expected_output: v.expected_output_type.as_str().to_string(),
-            ..ValidateForm::default()
+            ..seed
         },
-        (None, None, None) => ValidateForm::default(),
+        (None, None) => seed,
     };
-    form.run_id = run_id;
-    form.target_space = space.id();
-    form.bucket_name = bucket_name.to_string();
-    form
+    ValidateForm {
+        run_id,
+        target_space: space.id(),
+        bucket_name: bucket_name.to_string(),
+        ..tested
+    }
 }
 
 fn validate_form_from(r: &ValidateRequest, run_id: String) -> ValidateForm {
@@ -599,7 +601,6 @@ mod tests {
             "validate-x".into(),
             &space,
             "runs",
-            None,
             Some(&manifest),
             Some(&recorded),
         );
@@ -623,21 +624,14 @@ mod tests {
         );
         assert_eq!(f.run_id, "validate-x");
         // Without the manifest: what the state recorded, with the seed's inputs.
-        let f = validate_form_for(
-            "validate-x".into(),
-            &space,
-            "runs",
-            None,
-            None,
-            Some(&recorded),
-        );
+        let f = validate_form_for("validate-x".into(), &space, "runs", None, Some(&recorded));
         assert_eq!(
             (f.api_name.as_str(), f.expected_output.as_str()),
             ("/predict", "audio")
         );
         assert_eq!(f.test_args_json, ValidateForm::default().test_args_json);
         // Nothing known: the seed's defaults for this Space.
-        let f = validate_form_for("validate-x".into(), &space, "runs", None, None, None);
+        let f = validate_form_for("validate-x".into(), &space, "runs", None, None);
         assert_eq!(f.api_name, ValidateForm::default().api_name);
         assert_eq!(f.target_space, "me/gpt2-demo");
     }
