@@ -91,10 +91,10 @@ fn ArtifactView(artifact: Artifact) -> impl IntoView {
         });
     }
     on_cleanup(move || {
-        if let Some(Ok((url, _))) = content.get_untracked() {
-            if !url.is_empty() {
-                let _ = web_sys::Url::revoke_object_url(&url);
-            }
+        if let Some(Ok((url, _))) = content.get_untracked()
+            && !url.is_empty()
+        {
+            let _ = web_sys::Url::revoke_object_url(&url);
         }
     });
     let title = name.clone();

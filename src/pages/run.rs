@@ -375,7 +375,6 @@ fn RunDetails(
         let target = target_space.clone();
         let validation = state.as_ref().and_then(|s| s.validation.clone());
         let run_id = run_id.clone();
-        let auth = auth.clone();
         move |_| {
             let Some(space) = target.clone() else { return };
             if opening_validate.get_untracked() {
@@ -383,12 +382,8 @@ fn RunDetails(
             }
             opening_validate.set(true);
             let bucket_name = run_bucket.name.get_untracked();
-            let (validation, run_id, auth, navigate) = (
-                validation.clone(),
-                run_id.clone(),
-                auth.clone(),
-                navigate.clone(),
-            );
+            let (validation, run_id, auth, navigate) =
+                (validation.clone(), run_id.clone(), auth, navigate.clone());
             let bucket = run_bucket.bucket(&auth);
             leptos::task::spawn_local(async move {
                 let manifest = match (auth.hub(), bucket, run_id) {

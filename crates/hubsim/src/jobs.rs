@@ -143,6 +143,7 @@ pub(crate) fn kill_all(sim: &Sim) {
     }
 }
 
+#[allow(unsafe_code)] // kill(2): see the SAFETY comment
 pub(crate) fn signal_group(pgid: i32, signal: i32) {
     if pgid > 1 {
         // SAFETY: kill(2) with a negative pid signals a process group; it has no memory effects.

@@ -324,7 +324,7 @@ impl Build<'_> {
                 "The coding model's endpoint {} is not Hugging Face's: your token is not sent to it.",
                 settings.inference_url
             ));
-            crate::pi::NO_TOKEN_KEY.to_string()
+            pi::NO_TOKEN_KEY.to_string()
         };
         self.agent = Some(Agent {
             bin,

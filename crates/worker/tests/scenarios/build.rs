@@ -463,6 +463,7 @@ async fn cancelling_mid_run_writes_a_final_state() {
     }
     let pid = child.id().unwrap() as i32;
     // SAFETY: kill(2) on the worker this test started.
+    #[allow(unsafe_code)]
     unsafe {
         libc::kill(pid, libc::SIGTERM);
     }
