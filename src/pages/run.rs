@@ -332,8 +332,15 @@ fn RunDetails(
             let Some(hub) = auth.hub() else { return };
             let owner = job_owner(&j, &auth);
             leptos::task::spawn_local(async move {
-                if let Err(e) = hub.cancel_job(&owner, &j.id).await {
-                    let _ = window().alert_with_message(&auth.explain(&e));
+                let cancelled = match sf_core::Namespace::parse(&owner) {
+                    Ok(owner) => hub
+                        .cancel_job(&owner, &j.id)
+                        .await
+                        .map_err(|e| auth.explain(&e)),
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Err(e) = cancelled {
+                    let _ = window().alert_with_message(&e);
                 }
                 tick.update(|t| *t += 1);
             });
@@ -389,7 +396,7 @@ fn RunDetails(
                 let manifest = match (auth.hub(), bucket, run_id) {
                     (Some(hub), Some(bucket), Some(id)) => hub
                         .read_bucket_text(
-                            &bucket.id(),
+                            &bucket,
                             &record::run_file(&id, &smoke_test::manifest_in_run()),
                         )
                         .await

@@ -3,7 +3,6 @@
 //! duration, and write the verdict.
 
 use serde_json::json;
-use sf_core::ValidateRequest;
 use sf_core::record::{
     ObservedOutput, Phase, REPORT_FILE, TESTS_DIR, TRACES_DIR, ValidationRecord,
 };
@@ -11,6 +10,7 @@ use sf_core::rules::{
     CallOutcome, RuntimeOutcome, ValidateEvidence, decide_validate_status,
     recommend_zerogpu_duration,
 };
+use sf_core::{SpaceRef, ValidateRequest};
 use sf_hub::SpaceLogKind;
 
 use crate::config::WorkerConfig;
@@ -72,7 +72,7 @@ pub async fn run(
             crate::guard::describe_duration(wait_limit)
         ),
     );
-    let info = match hub.space_info(&space_id).await {
+    let info = match hub.space_info(&req.target_space).await {
         Ok(info) => info,
         Err(e) if e.is_not_found() => {
             checks.push(Check::fail(
@@ -100,11 +100,11 @@ pub async fn run(
             info.sdk.as_deref().unwrap_or("unknown")
         ),
     ));
-    let host = space_host(&info, &cfg.settings.hub_url);
+    let host = space_host(&info, &req.target_space, &links.links);
     let app = SpaceApp::new(&host, Some(&cfg.token))?;
     let wait = wait_for_running(
         &hub,
-        &space_id,
+        &req.target_space,
         &WaitOptions {
             timeout: wait_limit,
             poll: cfg.poll_interval,
@@ -133,7 +133,7 @@ pub async fn run(
             wait.outcome,
             RuntimeOutcome::BuildError | RuntimeOutcome::RuntimeError
         ) {
-            save_logs(&hub, &space_id, rec).await;
+            save_logs(&hub, &req.target_space, rec).await;
         }
         let evidence = ValidateEvidence {
             space_running: false,
@@ -277,7 +277,7 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-async fn save_logs(hub: &Hub, space_id: &str, rec: &Recorder) {
+async fn save_logs(hub: &Hub, space_id: &SpaceRef, rec: &Recorder) {
     for (kind, name) in [
         (SpaceLogKind::Build, "space-build.log"),
         (SpaceLogKind::Run, "space-run.log"),

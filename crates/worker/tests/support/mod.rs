@@ -184,13 +184,13 @@ impl World {
 
     /// Creates a private Gradio Space of the test user with these files.
     pub async fn create_space(&self, name: &str, files: &[(&str, &str)]) -> String {
-        let id = format!("{TEST_USER}/{name}");
+        let space = sf_core::SpaceRef::new(TEST_USER, name).unwrap();
         let hub = self.hub();
-        hub.create_space(&NewSpace::private_gradio(id.clone()))
+        hub.create_space(&NewSpace::private_gradio(space.clone()))
             .await
             .unwrap();
         hub.commit_space_files(
-            &id,
+            &space,
             &NewCommit {
                 summary: "test app".into(),
                 description: String::new(),
@@ -205,7 +205,7 @@ impl World {
         )
         .await
         .unwrap();
-        id
+        space.id()
     }
 
     /// The environment of a job as the app's job spec would give it, plus short test timings.
