@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
+use crate::json::{Json, OptionalJson};
 use crate::state::{Caller, READ_SCOPES, Sim, WRITE_SCOPES, lock};
 use crate::util::{MetaDir, iso, now_iso, safe_relative_path, sha256_hex, valid_repo_name};
 
@@ -330,7 +330,7 @@ async fn create(
     State(sim): State<Arc<Sim>>,
     UrlPath((ns, name)): UrlPath<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    OptionalJson(body): OptionalJson<CreateBody>,
 ) -> ApiResult<Response> {
     let caller = sim.require_caller(&headers)?;
     let ns = resolve_ns(&ns, Some(&caller))?;
@@ -340,12 +340,7 @@ async fn create(
         )));
     }
     caller.require_any(WRITE_SCOPES, "create buckets")?;
-    let body: CreateBody = if body.iter().all(u8::is_ascii_whitespace) {
-        CreateBody::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))?
-    };
+    let body = body.unwrap_or_default();
     let private = match (body.visibility.as_deref(), body.private) {
         (Some("private"), _) => true,
         (Some("public"), _) => false,
@@ -416,12 +411,10 @@ async fn settings(
     State(sim): State<Arc<Sim>>,
     UrlPath((ns, name)): UrlPath<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    Json(body): Json<SettingsBody>,
 ) -> ApiResult<Response> {
     let caller = sim.require_caller(&headers)?;
     owned(&sim, &caller, &ns, &name)?;
-    let body: SettingsBody = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("Invalid settings body: {e}")))?;
     sim.buckets
         .set_private(&ns, &name, body.private)
         .map_err(|e| {
@@ -496,12 +489,10 @@ async fn paths_info(
     State(sim): State<Arc<Sim>>,
     UrlPath((ns, name)): UrlPath<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    Json(body): Json<PathsInfoBody>,
 ) -> ApiResult<Response> {
     let caller = sim.caller(&headers)?;
     readable(&sim, caller.as_ref(), &ns, &name)?;
-    let body: PathsInfoBody = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("Invalid paths-info body: {e}")))?;
     if body.paths.len() > 1000 {
         return Err(ApiError::bad_request(
             "At most 1000 paths can be asked for in one paths-info call.",

@@ -102,7 +102,7 @@
 //! the owner that can read repositories (else `404`, as the Hub hides private Spaces); both
 //! headers are always removed before the request reaches Gradio. It sets `X-Forwarded-Host` and
 //! `X-Forwarded-Proto`, so Gradio's file URLs point at the proxy. [`HubSim::space_app`] tells
-//! tests the app's pid, port and host.
+//! tests the app's pid, port and host ([`SpaceProcess`]).
 //!
 //! **No process outlives the simulator**: [`HubSim::shutdown`] kills every Space app's process
 //! group and waits (up to 5 s) until they are reaped; dropping a [`HubSim`] kills them too.
@@ -117,6 +117,7 @@ mod error;
 mod frontmatter;
 mod hardware;
 mod jobs;
+mod json;
 mod middleware;
 mod models;
 mod oauth;
@@ -138,7 +139,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::{ConsentMode, HardwareRefusal, SimConfig};
-pub use spaces::SpaceApp;
+pub use spaces::SpaceProcess;
 pub use static_app::inject as inject_space_variables;
 
 /// The simulator's stand-ins for model libraries (`diffusers`, `transformers`, `torch`): put on
@@ -229,8 +230,8 @@ impl HubSim {
 
     /// The app process of a Space (`owner/name`) while one runs (only with
     /// [`SimConfig::with_space_runtime`]); `None` otherwise.
-    pub fn space_app(&self, id: &str) -> Option<SpaceApp> {
-        spaces::space_app(&self.sim, id)
+    pub fn space_app(&self, id: &str) -> Option<SpaceProcess> {
+        spaces::space_process(&self.sim, id)
     }
 
     /// Stops running jobs and Space apps (SIGKILL to their process groups), ends open log
