@@ -100,7 +100,7 @@ impl BucketStore {
         self.save_meta(ns, name, &meta)
     }
 
-    /// Writes a file into a bucket atomically (temp file + rename), creating folders.
+    /// Writes a file into a bucket at once (see [`publish`]).
     pub fn write_file(&self, ns: &str, name: &str, path: &str, bytes: &[u8]) -> ApiResult<()> {
         if self.get(&format!("{ns}/{name}")).is_none() {
             return Err(ApiError::repo_not_found("Bucket", &format!("{ns}/{name}")));
@@ -114,19 +114,7 @@ impl BucketStore {
                 format!("Could not write {rel}: {e}"),
             )
         };
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        let tmp = target.with_file_name(format!(
-            ".{}.hubsim-tmp-{}",
-            target
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("file"),
-            crate::util::random_hex(8)
-        ));
-        std::fs::write(&tmp, bytes).map_err(io)?;
-        std::fs::rename(&tmp, &target).map_err(io)
+        publish(&target, bytes).map_err(io)
     }
 
     pub fn delete_file(&self, ns: &str, name: &str, path: &str) -> ApiResult<()> {
@@ -199,7 +187,29 @@ fn stat(full: PathBuf, rel: String) -> Option<FileStat> {
     })
 }
 
-fn is_temp(name: &str) -> bool {
+/// Replaces a bucket file with `bytes` in one step (a temporary file renamed over it, creating
+/// folders), so a reader of the bucket API sees the old content or the new, never a part: what
+/// the Hub shows once an upload is committed. The temporary file is never listed ([`is_temp`]).
+pub(crate) fn publish(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = target.with_file_name(format!(
+        ".{}.hubsim-tmp-{}",
+        target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("file"),
+        crate::util::random_hex(8)
+    ));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, target).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// A file [`publish`] is writing, not a bucket file.
+pub(crate) fn is_temp(name: &str) -> bool {
     name.contains(".hubsim-tmp-")
 }
 

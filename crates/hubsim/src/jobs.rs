@@ -21,6 +21,8 @@ use tokio::sync::watch;
 
 use crate::error::{ApiError, ApiResult};
 use crate::json::Json;
+use crate::mount::namespace::{JobRoot, VolumeBind};
+use crate::mount::{BucketMount, BucketMounts};
 use crate::state::{Caller, LogLine, Sim, lock};
 use crate::util::{iso, now_iso, random_hex, safe_relative_path, valid_label_part};
 
@@ -220,6 +222,7 @@ struct Plan {
     program: String,
     args: Vec<String>,
     env: BTreeMap<String, String>,
+    mounts: Vec<Mount>,
     secrets: BTreeMap<String, String>,
     flavor: String,
     timeout: u64,
@@ -290,7 +293,6 @@ fn check_labels(labels: &BTreeMap<String, String>) -> ApiResult<()> {
 
 /// A job volume, checked: the literal path it appears at in the job, and what is behind it.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // `read_only` and `bucket` are for the mount namespace.
 pub(crate) struct Mount {
     /// Absolute, without a trailing `/` (`/output`).
     pub path: String,
@@ -371,29 +373,7 @@ fn mounts(sim: &Sim, caller: &Caller, volumes: &[Volume]) -> ApiResult<Vec<Mount
             bucket,
         });
     }
-    // Longest mount path first, so nested mounts win.
-    out.sort_by_key(|m| std::cmp::Reverse(m.path.len()));
     Ok(out)
-}
-
-/// Rewrites a value that starts with a mount path to the mounted local folder.
-pub(crate) fn rewrite(value: &str, mounts: &[Mount]) -> String {
-    for Mount {
-        path: mount,
-        folder: local,
-        ..
-    } in mounts
-    {
-        if value == mount {
-            return local.to_string_lossy().into_owned();
-        }
-        if let Some(rest) = value.strip_prefix(mount.as_str())
-            && rest.starts_with('/')
-        {
-            return format!("{}{rest}", local.to_string_lossy());
-        }
-    }
-    value.to_string()
 }
 
 fn plan(sim: &Sim, caller: &Caller, body: &Value) -> ApiResult<Plan> {
@@ -464,18 +444,13 @@ fn plan(sim: &Sim, caller: &Caller, body: &Value) -> ApiResult<Plan> {
     echo.insert("timeoutSeconds".into(), json!(timeout));
     echo.insert("secrets".into(), json!(secrets.keys().collect::<Vec<_>>()));
 
-    let mut argv = command
-        .into_iter()
-        .chain(arguments)
-        .map(|a| rewrite(&a, &mounts));
+    let mut argv = command.into_iter().chain(arguments);
     let program = argv.next().unwrap_or_default();
     Ok(Plan {
         program,
         args: argv.collect(),
-        env: env
-            .into_iter()
-            .map(|(k, v)| (k, rewrite(&v, &mounts)))
-            .collect(),
+        env,
+        mounts,
         secrets,
         flavor,
         timeout,
@@ -547,14 +522,27 @@ async fn run(sim: Arc<Sim>, cell: Arc<JobCell>, plan: Plan) {
         cell.finish(Stage::Error, Some("The Hub simulator stopped.".into()));
         return;
     }
-    let workdir = sim.cfg.data_dir.join("jobs").join(&cell.id);
-    if let Err(e) = std::fs::create_dir_all(&workdir) {
+    let mut workdir = sim.cfg.data_dir.join("jobs").join(&cell.id);
+    // Absolute: the job's process changes its root before it changes into it.
+    if let Err(e) = std::fs::create_dir_all(&workdir)
+        .and_then(|()| std::fs::canonicalize(&workdir))
+        .map(|abs| workdir = abs)
+    {
         cell.finish(
             Stage::Error,
             Some(format!("Could not prepare the job folder: {e}")),
         );
         return;
     }
+    // Held until the job's processes are gone: dropping them unmounts the buckets.
+    let volumes = match prepare_volumes(&sim, &cell.id, &workdir, &plan.mounts) {
+        Ok(v) => v,
+        Err(e) => {
+            cell.log(e.clone());
+            cell.finish(Stage::Error, Some(e));
+            return;
+        }
+    };
     let mut command = tokio::process::Command::new(&plan.program);
     command
         .args(&plan.args)
@@ -579,6 +567,12 @@ async fn run(sim: Arc<Sim>, cell: Arc<JobCell>, plan: Plan) {
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
+    if let Some(root) = volumes.root {
+        // SAFETY: `enter` only makes system calls (see `mount::namespace`).
+        unsafe {
+            command.pre_exec(move || root.enter());
+        }
+    }
     cell.update(|s| {
         s.stage = Stage::Running;
         s.started_at = Some(Utc::now());
@@ -637,6 +631,7 @@ async fn run(sim: Arc<Sim>, cell: Arc<JobCell>, plan: Plan) {
     }
     // Forget the group so a later `kill_all` cannot hit a reused process group id.
     cell.update(|s| s.pgid = None);
+    drop(volumes.buckets);
     for reader in readers.into_iter().flatten() {
         let _ = tokio::time::timeout(Duration::from_secs(2), reader).await;
     }
@@ -662,6 +657,58 @@ async fn run(sim: Arc<Sim>, cell: Arc<JobCell>, plan: Plan) {
     };
     tracing::info!(job = %cell.id, stage = stage.as_str(), "job finished");
     cell.finish(stage, message);
+}
+
+/// What a job with volumes runs in: its own root with each volume at its `mountPath`, and the
+/// FUSE mounts of its buckets.
+struct JobVolumes {
+    root: Option<JobRoot>,
+    buckets: Vec<BucketMount>,
+}
+
+/// Mounts a job's buckets (strictly, unless the configuration opted out) and prepares its
+/// mount namespace. `Err` is the sentence the job ends with.
+fn prepare_volumes(
+    sim: &Sim,
+    id: &str,
+    workdir: &std::path::Path,
+    mounts: &[Mount],
+) -> Result<JobVolumes, String> {
+    if mounts.is_empty() {
+        return Ok(JobVolumes {
+            root: None,
+            buckets: Vec::new(),
+        });
+    }
+    sim.mount_support.clone()?;
+    let place = sim.cfg.data_dir.join("job-mounts").join(id);
+    let mut buckets = Vec::new();
+    let mut binds = Vec::new();
+    for (i, m) in mounts.iter().enumerate() {
+        let source = if m.bucket && sim.cfg.bucket_mounts == BucketMounts::Strict {
+            let mount =
+                BucketMount::mount(&m.folder, &place.join(format!("volume-{i}")), m.read_only)
+                    .map_err(|e| {
+                        format!("Could not mount the bucket volume at {}: {e}.", m.path)
+                    })?;
+            let at = mount.path().to_path_buf();
+            buckets.push(mount);
+            at
+        } else {
+            m.folder.clone()
+        };
+        binds.push(VolumeBind {
+            source,
+            mount_path: m.path.clone(),
+            read_only: m.read_only,
+        });
+    }
+    let root = JobRoot::new(&place.join("root"), workdir, &binds)
+        .map_err(|e| format!("Could not prepare the job's volumes: {e}."))?;
+    Ok(JobVolumes {
+        root: Some(root),
+        buckets,
+    })
 }
 
 /// Turns a process output stream into log lines.
@@ -797,27 +844,6 @@ async fn logs(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mount_paths_are_rewritten_only_at_the_start() {
-        let mount = |path: &str, folder: &str| Mount {
-            path: path.to_string(),
-            folder: PathBuf::from(folder),
-            read_only: false,
-            bucket: true,
-        };
-        let mounts = vec![
-            mount("/output/deep", "/d/deep"),
-            mount("/output", "/d/bucket"),
-            mount("/app", "/d/space"),
-        ];
-        assert_eq!(rewrite("/output", &mounts), "/d/bucket");
-        assert_eq!(rewrite("/output/runs/x", &mounts), "/d/bucket/runs/x");
-        assert_eq!(rewrite("/output/deep/y", &mounts), "/d/deep/y");
-        assert_eq!(rewrite("/outputs/x", &mounts), "/outputs/x");
-        assert_eq!(rewrite("cat /output/x", &mounts), "cat /output/x");
-        assert_eq!(rewrite("/app/sf-worker", &mounts), "/d/space/sf-worker");
-    }
 
     #[test]
     fn stages() {

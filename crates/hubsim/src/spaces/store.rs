@@ -183,7 +183,7 @@ pub(crate) fn summary(sim: &Sim, id: &str) -> Option<SpaceSummary> {
     Some(SpaceSummary {
         sdk: s.meta.sdk.clone(),
         private: s.meta.private,
-        stage: s.stage.clone(),
+        stage: s.stage,
         hardware_requested: s.meta.hardware_requested.clone(),
         hardware_current: s.hardware_current.clone(),
         error: s.error_message.clone(),
