@@ -681,21 +681,23 @@ fn prepare_volumes(
         });
     }
     sim.mount_support.clone()?;
-    let place = sim.cfg.data_dir.join("job-mounts").join(id);
+    // Absolute paths only: the job's process changes its working directory before it mounts.
+    let absolute = |p: &std::path::Path| {
+        std::path::absolute(p).map_err(|e| format!("Could not find {}: {e}.", p.display()))
+    };
+    let place = absolute(&sim.cfg.data_dir.join("job-mounts").join(id))?;
     let mut buckets = Vec::new();
     let mut binds = Vec::new();
     for (i, m) in mounts.iter().enumerate() {
         let source = if m.bucket && sim.cfg.bucket_mounts == BucketMounts::Strict {
-            let mount =
-                BucketMount::mount(&m.folder, &place.join(format!("volume-{i}")), m.read_only)
-                    .map_err(|e| {
-                        format!("Could not mount the bucket volume at {}: {e}.", m.path)
-                    })?;
+            let at = place.join(format!("volume-{i}"));
+            let mount = BucketMount::mount(&absolute(&m.folder)?, &at, m.read_only)
+                .map_err(|e| format!("Could not mount the bucket volume at {}: {e}.", m.path))?;
             let at = mount.path().to_path_buf();
             buckets.push(mount);
             at
         } else {
-            m.folder.clone()
+            absolute(&m.folder)?
         };
         binds.push(VolumeBind {
             source,

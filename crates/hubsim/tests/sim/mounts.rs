@@ -303,7 +303,7 @@ async fn a_bucket_mounted_for_a_test_has_the_same_rules() {
     let append = std::fs::OpenOptions::new().append(true).open(&trace);
     assert_eq!(
         append.err().and_then(|e| e.raw_os_error()),
-        Some(libc_eperm()),
+        Some(libc::EPERM),
         "appending to an existing file"
     );
     assert_eq!(std::fs::read_to_string(&trace).unwrap(), "line 1\n");
@@ -336,6 +336,28 @@ async fn a_bucket_mounted_for_a_test_has_the_same_rules() {
     env.shutdown().await;
 }
 
-fn libc_eperm() -> i32 {
-    1
+/// The documented opt-out for machines without FUSE: the bucket is its plain folder (still at
+/// the literal path), so appending works — which is why the tests above never use it.
+#[tokio::test]
+async fn plain_bucket_mounts_are_folders_at_the_same_paths() {
+    let env = crate::common::start_with(|c| c.with_plain_bucket_mounts()).await;
+    if let Err(sentence) = env.sim.mount_support() {
+        panic!("{sentence}");
+    }
+    env.control(
+        reqwest::Method::POST,
+        &format!("/buckets/{BUCKET}"),
+        json!({}),
+    )
+    .await;
+    env.write_bucket_file(BUCKET, "log.txt", "one\n").await;
+    let id = job(&env, "echo two >> /output/log.txt && echo appended", &[]).await;
+    let (job, lines) = finished(&env, &id).await;
+    assert_eq!(job["status"]["stage"], "COMPLETED", "{lines:?}");
+    assert!(lines.contains(&"appended".to_string()), "{lines:?}");
+    assert_eq!(
+        resolve(&env, "log.txt").await.as_deref(),
+        Some("one\ntwo\n")
+    );
+    env.shutdown().await;
 }
