@@ -179,6 +179,15 @@ fn runtime_failure(runtime: RuntimeOutcome) -> Option<&'static str> {
     }
 }
 
+/// Blockers as one clause, without doubled full stops: `a; b`.
+fn clause(blockers: &[String]) -> String {
+    blockers
+        .iter()
+        .map(|b| b.trim().trim_end_matches('.'))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Decides a build's status by the numbered rules in the module documentation.
 pub fn decide_build_status(e: &BuildEvidence) -> Verdict {
     use RunStatus::*;
@@ -187,13 +196,13 @@ pub fn decide_build_status(e: &BuildEvidence) -> Verdict {
         if !e.early_blockers.is_empty() {
             text.push_str(&format!(
                 " Space Factory's own checks had found: {}.",
-                e.early_blockers.join("; ")
+                clause(&e.early_blockers)
             ));
         }
         if !e.blockers.is_empty() {
             text.push_str(&format!(
                 " The agent had reported: {}.",
-                e.blockers.join("; ")
+                clause(&e.blockers)
             ));
         }
         Verdict::new(Failed, text)
@@ -202,12 +211,12 @@ pub fn decide_build_status(e: &BuildEvidence) -> Verdict {
     if e.mode.is_gated() && !e.early_blockers.is_empty() {
         let mut reason = format!(
             "Space Factory's own checks found what prevents a working Space, before any agent ran: {}.",
-            e.early_blockers.join("; ")
+            clause(&e.early_blockers)
         );
         if !e.blockers.is_empty() {
             reason.push_str(&format!(
                 " The agent also reported: {}.",
-                e.blockers.join("; ")
+                clause(&e.blockers)
             ));
         }
         return Verdict::new(TechnicalBlocker, reason);
@@ -217,7 +226,7 @@ pub fn decide_build_status(e: &BuildEvidence) -> Verdict {
             TechnicalBlocker,
             format!(
                 "The agent found what prevents a working Space: {}.",
-                e.blockers.join("; ")
+                clause(&e.blockers)
             ),
         );
     }
@@ -448,10 +457,11 @@ mod tests {
             v.reason
         );
         let v = decide_build_status(&BuildEvidence {
-            early_blockers: vec!["too large".into()],
+            early_blockers: vec!["too large.".into()],
             blockers: vec!["custom kernels".into()],
             ..good()
         });
+        assert!(!v.reason.contains(".."), "{}", v.reason);
         assert!(
             v.reason.contains("checks found")
                 && v.reason

@@ -206,8 +206,9 @@ def _token(token):
     return token
 
 
-def load(model_id, torch_dtype=None, token=None, config_file="config.json", wrap_errors=None):
-    """Downloads the model's files and loads its weights into RAM; returns the `Weights`.
+def load(model_id, torch_dtype=None, token=None, config_file="config.json", wrap_errors=None, to_gpu=False):
+    """Downloads the model's files and loads its weights into RAM (straight onto the GPU with
+    `to_gpu`, as a `device_map` does); returns the `Weights`.
 
     `wrap_errors(model_id, error)` may turn a `huggingface_hub` error into the library's own.
     """
@@ -240,6 +241,8 @@ def load(model_id, torch_dtype=None, token=None, config_file="config.json", wrap
         f"{MACHINE.gpu_bytes // GB} GB, "
         + (f"{MACHINE.ram_bytes // GB} GB RAM." if MACHINE.ram_bytes else "RAM as needed.")
     )
+    if to_gpu:
+        return weights
     if MACHINE.ram_bytes is not None and nbytes > MACHINE.ram_bytes:
         MACHINE.pace(MACHINE.ram_bytes)
         log(f"{weights.describe()} does not fit in the {MACHINE.ram_bytes // GB} GB of RAM.")

@@ -23,7 +23,16 @@ class DiffusionPipeline:
 
     @classmethod
     def from_pretrained(cls, model_id, torch_dtype=None, token=None, device_map=None, **kwargs):
-        weights = _w.load(model_id, torch_dtype=torch_dtype, token=token, config_file="model_index.json")
+        import torch
+
+        # As diffusers does, weights load in float32 unless a torch_dtype is given.
+        weights = _w.load(
+            model_id,
+            torch_dtype=torch_dtype or torch.float32,
+            token=token,
+            config_file="model_index.json",
+            to_gpu=device_map is not None,
+        )
         pipe = cls(weights)
         if device_map is not None:
             weights.to("cuda", device_map=device_map != "cuda")

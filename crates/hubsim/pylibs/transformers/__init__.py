@@ -41,7 +41,13 @@ def _hub_error(model_id, error):
 
 def _load(model_id, torch_dtype=None, token=None, device_map=None):
     dtype = None if torch_dtype == "auto" else torch_dtype
-    weights = _w.load(model_id, torch_dtype=dtype, token=token, wrap_errors=_hub_error)
+    weights = _w.load(
+        model_id,
+        torch_dtype=dtype,
+        token=token,
+        wrap_errors=_hub_error,
+        to_gpu=device_map not in (None, "cpu"),
+    )
     if device_map is not None:
         weights.to("cuda" if device_map != "cpu" else "cpu", device_map=device_map not in ("cuda", "cpu"))
     return weights
