@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use sf_core::record::RunStatus;
-use sf_hubsim::SimConfig;
+use sf_hubsim::{SimConfig, TEST_TOKEN, TEST_USER};
 
 use crate::support::llm::{Reply, ScriptedLlm};
 use crate::support::{
@@ -49,6 +49,8 @@ struct Row {
     report: &'static [&'static str],
     /// None of these may be in the message.
     not_why: &'static [&'static str],
+    /// Each must be in the Space's run logs (what the app printed, tracebacks included).
+    space_logs: &'static [&'static str],
 }
 
 impl Row {
@@ -65,6 +67,7 @@ impl Row {
             why: &[],
             report: &[],
             not_why: &[],
+            space_logs: &[],
         }
     }
 }
@@ -168,6 +171,11 @@ fn rows_granted() -> Vec<Row> {
                 "Space Factory's own checks had found: The weights are about 689 GB, beyond the memory of the largest single GPU a Space can have (141 GB); it needs several GPUs.",
             ],
             report: &["Smoke test | ❌ fail", READ_LOGS, FAILED_NEXT],
+            space_logs: &[
+                "Running on local URL",
+                "does not fit in 1 GPU(s) of 70 GB on zero-a10g",
+                "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate",
+            ],
             ..Row::new("too-large-attempt", DEEPSEEK, ATTEMPT)
         },
         Row {
@@ -348,6 +356,14 @@ async fn run_row(world: &World, row: Row) -> Result<(), String> {
             wrong.push(format!("the report lacks `{r}`"));
         }
     }
+    if !row.space_logs.is_empty() {
+        let logs = run_logs(world, row.name).await;
+        for l in row.space_logs {
+            if !logs.contains(l) {
+                wrong.push(format!("the Space's run logs lack `{l}`:\n{logs}"));
+            }
+        }
+    }
     if wrong.is_empty() {
         Ok(())
     } else {
@@ -363,6 +379,25 @@ async fn run_row(world: &World, row: Row) -> Result<(), String> {
             out.report
         ))
     }
+}
+
+/// The Space's run logs so far (the stream is read for at most 3 s).
+async fn run_logs(world: &World, name: &str) -> String {
+    let url = format!("{}/api/spaces/{TEST_USER}/{name}/logs/run", world.sim.url());
+    let Ok(mut r) = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(TEST_TOKEN)
+        .send()
+        .await
+    else {
+        return String::new();
+    };
+    let mut body = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(deadline, r.chunk()).await {
+        body.extend_from_slice(&chunk);
+    }
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 /// Runs the rows a few at a time in one world; fails with every row that went wrong.
