@@ -570,6 +570,7 @@ async fn run(sim: Arc<Sim>, cell: Arc<JobCell>, plan: Plan) {
         .kill_on_drop(true);
     if let Some(root) = volumes.root {
         // SAFETY: `enter` only makes system calls (see `mount::namespace`).
+        #[allow(unsafe_code)]
         unsafe {
             command.pre_exec(move || root.enter());
         }

@@ -73,6 +73,7 @@ impl Drop for BucketMount {
     fn drop(&mut self) {
         if let Ok(at) = std::ffi::CString::new(self.at.as_os_str().as_bytes()) {
             // SAFETY: umount2 on a NUL-terminated path; a lazy unmount never blocks.
+            #[allow(unsafe_code)]
             unsafe {
                 libc::umount2(at.as_ptr(), libc::MNT_DETACH);
             }
@@ -134,6 +135,7 @@ fn can_unshare() -> std::io::Result<()> {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     // SAFETY: only a system call between fork and exec.
+    #[allow(unsafe_code)]
     unsafe {
         command.pre_exec(|| {
             if libc::unshare(libc::CLONE_NEWNS) == 0 {

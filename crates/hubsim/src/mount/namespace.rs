@@ -115,6 +115,7 @@ impl JobRoot {
         let none = std::ptr::null::<libc::c_char>();
         // SAFETY: plain system calls on NUL-terminated strings owned by `self`, which outlives
         // the calls; no memory is shared with other threads after `fork`.
+        #[allow(unsafe_code)]
         unsafe {
             check(libc::unshare(libc::CLONE_NEWNS))?;
             // Nothing done here may reach the host's mount table.
