@@ -692,8 +692,7 @@ impl ValidateForm {
                 api_name: m.api_name.clone(),
                 expected_output: m.expected.as_str().to_string(),
                 test_args_json: serde_json::to_string(&m.args).unwrap_or(seed.test_args_json),
-                test_kwargs_json: serde_json::to_string(&m.kwargs)
-                    .unwrap_or(seed.test_kwargs_json),
+                test_kwargs_json: serde_json::to_string(&m.kwargs).unwrap_or(seed.test_kwargs_json),
                 ..seed
             },
             (None, Some(v)) => ValidateForm {
@@ -1100,7 +1099,10 @@ mod tests {
             ),
             ("validate-new", "alice/demo", r#"{"seed":42}"#, "600")
         );
-        assert_eq!(again.validate(&CTX).unwrap().test_kwargs, request.test_kwargs);
+        assert_eq!(
+            again.validate(&CTX).unwrap().test_kwargs,
+            request.test_kwargs
+        );
 
         let err = RunRequest::from_json(r#"{"run_id": "x"}"#).unwrap_err();
         assert!(err.starts_with("request.json is neither"), "{err}");
