@@ -1,3 +1,5 @@
+//! The job's live log tail.
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -5,6 +7,7 @@ use leptos::html::Pre;
 use leptos::prelude::*;
 
 use crate::auth::use_auth;
+use crate::run_data;
 
 /// At most this many lines are kept on screen.
 const MAX_LINES: usize = 2000;
@@ -20,13 +23,13 @@ pub fn LogTail(namespace: String, job_id: String) -> impl IntoView {
     let alive = Arc::new(AtomicBool::new(true));
     let pre = NodeRef::<Pre>::new();
 
-    if let Some(hub) = auth.hub() {
+    {
         let alive = alive.clone();
         let redactor = auth.redactor();
         leptos::task::spawn_local(async move {
-            let mut stream = match hub.job_logs(&namespace, &job_id) {
+            let mut stream = match run_data::job_logs(&auth, &namespace, &job_id) {
                 Ok(s) => s,
-                Err(e) => return ended.set(Some(auth.explain(&e))),
+                Err(e) => return ended.set(Some(e)),
             };
             while let Some(item) = stream.next().await {
                 if !alive.load(Ordering::Relaxed) {
