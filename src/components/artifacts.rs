@@ -69,24 +69,23 @@ fn ArtifactView(artifact: Artifact) -> impl IntoView {
         .next()
         .unwrap_or(&artifact.path)
         .to_string();
-    // Loaded once: nothing reactive is read, so the download is never repeated.
+    let content = RwSignal::new(None::<Result<(String, String), String>>);
     let path = artifact.path.clone();
-    let content = LocalResource::new(move || {
-        let (bucket, path) = (bucket.clone(), path.clone());
-        async move {
-            let bucket = bucket.ok_or("Sign in with Hugging Face to see this file.")?;
-            let bytes = run_data::read_file(auth, bucket, path).await?;
-            Ok::<_, String>(match shown {
-                Shown::Text => (
-                    String::new(),
-                    String::from_utf8_lossy(&bytes[..bytes.len().min(16 * 1024)]).into_owned(),
-                ),
-                Shown::Image(mime) | Shown::Audio(mime) | Shown::Video(mime) => {
-                    (blob_url(&bytes, mime), String::new())
-                }
-                Shown::Download => (blob_url(&bytes, "application/octet-stream"), String::new()),
-            })
-        }
+    leptos::task::spawn_local(async move {
+        let loaded = match bucket {
+            Some(bucket) => run_data::read_file(auth, bucket, path).await,
+            None => Err("Sign in with Hugging Face to see this file.".to_string()),
+        };
+        content.set(Some(loaded.map(|bytes| match shown {
+            Shown::Text => (
+                String::new(),
+                String::from_utf8_lossy(&bytes[..bytes.len().min(16 * 1024)]).into_owned(),
+            ),
+            Shown::Image(mime) | Shown::Audio(mime) | Shown::Video(mime) => {
+                (blob_url(&bytes, mime), String::new())
+            }
+            Shown::Download => (blob_url(&bytes, "application/octet-stream"), String::new()),
+        })));
     });
     on_cleanup(move || {
         if let Some(Some(Ok((url, _)))) = content.try_get_untracked() {

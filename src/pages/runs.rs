@@ -1,6 +1,8 @@
 //! The runs list, `?view=runs`: every run in the signed-in person's bucket, newest first.
-//! Loaded by [`run_data::list_runs`] as a [`LocalResource`] shown through a [`Transition`]: a
-//! reload keeps the list on screen until the new one is there, and an error is a sentence.
+//! Loaded by [`run_data::list_runs`] as a [`LocalResource`] (a newer answer always wins; a
+//! reload keeps the list on screen until the new one is there), and an error is a sentence in
+//! place. No `Transition`: the explicit states below say the same and keep Suspense's machinery
+//! out of the wasm.
 
 use leptos::prelude::*;
 
@@ -32,22 +34,19 @@ pub fn Runs() -> impl IntoView {
             <code>{move || run_bucket.bucket(&auth).map(|b| b.id()).unwrap_or_else(|| format!("<you>/{}", run_bucket.name.get()))}</code>
             ", newest first."
         </p>
-        <Transition fallback=|| view! { <p class="muted">"Loading your runs…"</p> }>
-            {move || Suspend::new(async move {
-                match runs.await {
-                    None => view! {
-                        <div class="notice info"><p><a href=SIGN_IN_HREF>"Sign in"</a>" to see the runs in your bucket."</p></div>
-                    }.into_any(),
-                    Some(Err(e)) => view! { <div class="notice bad" role="alert"><p>{e}</p></div> }.into_any(),
-                    Some(Ok(list)) if list.is_empty() => view! {
-                        <div class="notice info" data-testid="runs-empty"><p>
-                            "No runs yet. " <a href=Page::Build.href()>"Build a Space"</a> " or " <a href=Page::Validate.href()>"validate one"</a> "."
-                        </p></div>
-                    }.into_any(),
-                    Some(Ok(list)) => view! { <RunsTable rows=list /> }.into_any(),
-                }
-            })}
-        </Transition>
+        {move || match runs.get() {
+            None => view! { <p class="muted">"Loading your runs…"</p> }.into_any(),
+            Some(None) => view! {
+                <div class="notice info"><p><a href=SIGN_IN_HREF>"Sign in"</a>" to see the runs in your bucket."</p></div>
+            }.into_any(),
+            Some(Some(Err(e))) => view! { <div class="notice bad" role="alert"><p>{e}</p></div> }.into_any(),
+            Some(Some(Ok(list))) if list.is_empty() => view! {
+                <div class="notice info" data-testid="runs-empty"><p>
+                    "No runs yet. " <a href=Page::Build.href()>"Build a Space"</a> " or " <a href=Page::Validate.href()>"validate one"</a> "."
+                </p></div>
+            }.into_any(),
+            Some(Some(Ok(list))) => view! { <RunsTable rows=list /> }.into_any(),
+        }}
     }
 }
 

@@ -715,10 +715,13 @@ impl RunRequest {
     /// Reads a run's `request.json` (a [`BuildRequest`] or a [`ValidateRequest`], as the worker
     /// wrote it). The two have different required fields, so the text says which it is.
     pub fn from_json(text: &str) -> Result<RunRequest, String> {
-        if let Ok(build) = serde_json::from_str::<BuildRequest>(text) {
+        // Through a `Value`, as `state.json` is read: one JSON parser for every record file.
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| format!("request.json is not valid JSON ({e})"))?;
+        if let Ok(build) = serde_json::from_value::<BuildRequest>(value.clone()) {
             return Ok(RunRequest::Build(build));
         }
-        serde_json::from_str::<ValidateRequest>(text)
+        serde_json::from_value::<ValidateRequest>(value)
             .map(RunRequest::Validate)
             .map_err(|e| format!("request.json is neither a build nor a validation request ({e})"))
     }
