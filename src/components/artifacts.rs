@@ -88,10 +88,10 @@ fn ArtifactView(artifact: Artifact) -> impl IntoView {
         })));
     });
     on_cleanup(move || {
-        if let Some(Some(Ok((url, _)))) = content.try_get_untracked() {
-            if !url.is_empty() {
-                let _ = web_sys::Url::revoke_object_url(&url);
-            }
+        if let Some(Some(Ok((url, _)))) = content.try_get_untracked()
+            && !url.is_empty()
+        {
+            let _ = web_sys::Url::revoke_object_url(&url);
         }
     });
     let title = name.clone();

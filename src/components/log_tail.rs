@@ -55,10 +55,10 @@ pub fn LogTail(namespace: String, job_id: String) -> impl IntoView {
     // Keep the newest line in view while following.
     Effect::new(move |_| {
         lines.track();
-        if follow.get_untracked() {
-            if let Some(el) = pre.get() {
-                el.set_scroll_top(el.scroll_height());
-            }
+        if follow.get_untracked()
+            && let Some(el) = pre.get()
+        {
+            el.set_scroll_top(el.scroll_height());
         }
     });
     let on_scroll = move |_| {
