@@ -28,8 +28,9 @@ Commands:
                    model endpoint for the agent; --hub: serve the app against that Hub instead
   test             set up, build the release app, and run every test (unit, property, browser)
   build-app        build the release web app into dist/ and print its size
-  dist             write target/space/: the release app (with its Content-Security-Policy for
-                   huggingface.co), the static worker binary and the Space README
+  dist [--hub URL] write target/space/: the release app (its Content-Security-Policy allows
+                   huggingface.co, or --hub: the deployment's SF_HUB_URL), the static worker
+                   binary and the Space README
   deploy --space owner/name [--public] [--yes]
                    build target/space/ and upload it as a static Space with the `hf` command
   bench            release size, then side by side with the Gradio peer (../shared/peer/) in
@@ -46,10 +47,10 @@ fn main() -> ExitCode {
         Some("test") => setup::run().and_then(|t| test(&t)),
         Some("build-app") => setup::run().and_then(|t| build_app(&t)).map(|_| ()),
         Some("bench") => setup::run().and_then(|t| bench(&t)),
-        Some("dist") => setup::run()
-            .and_then(|t| build_app(&t))
-            .and_then(|d| release::dist(&d, csp::HF_HUB))
-            .map(|_| ()),
+        Some("dist") => dist_hub(&args[1..]).and_then(|hub| {
+            let tools = setup::run()?;
+            release::dist(&build_app(&tools)?, &hub).map(|_| ())
+        }),
         Some("deploy") => release::parse_deploy_args(&args[1..]).and_then(|a| {
             let tools = setup::run()?;
             let dist = build_app(&tools)?;
@@ -67,6 +68,16 @@ fn main() -> ExitCode {
             eprintln!("xtask: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `dist [--hub URL]`: the Hub the page's Content-Security-Policy allows (huggingface.co unless
+/// the deployment sets `SF_HUB_URL` to another).
+fn dist_hub(args: &[String]) -> Result<String, String> {
+    match args {
+        [] => Ok(csp::HF_HUB.to_string()),
+        [flag, url] if flag == "--hub" => csp::origin(url),
+        _ => Err("dist takes only --hub URL (the SF_HUB_URL of the deployment), e.g. dist --hub https://huggingface.co".into()),
     }
 }
 

@@ -47,6 +47,7 @@ const READY_HOOK: &str = r#"
 const FIRST_LOAD: &str = r#"
 const until = window.__sfReadyAt;
 const nav = performance.getEntriesByType('navigation')[0];
+// Everything requested before the button was usable (it may have ended later).
 const res = performance.getEntriesByType('resource').filter(r => r.startTime <= until);
 return {ready: until,
         nav: {name: 'index.html (navigation)', size: nav.transferSize, body: nav.decodedBodySize},
@@ -101,8 +102,9 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// One cold load of `t` on `net`; `None` when the Build button never became usable.
-async fn load(b: &Browser, t: &Target, net: &Net) -> Result<Sample, String> {
+/// One cold load of `t` on `net`. With `shot`, a screenshot of what the page shows as soon as it
+/// has loaded (the wasm may still be on its way), saved under that name.
+async fn load(b: &Browser, t: &Target, net: &Net, shot: Option<&str>) -> Result<Sample, String> {
     b.goto("about:blank").await;
     b.cdp("Network.enable", json!({})).await?;
     b.cdp("Network.setCacheDisabled", json!({"cacheDisabled": true}))
@@ -123,6 +125,24 @@ async fn load(b: &Browser, t: &Target, net: &Net) -> Result<Sample, String> {
     )
     .await?;
     b.goto(&t.url).await;
+    if let Some(name) = shot {
+        let booting = b
+            .client
+            .execute("return !!document.getElementById('boot')", vec![])
+            .await
+            .unwrap_or(Value::Null);
+        let path = b.screenshot(name).await;
+        println!(
+            "screenshot of the first screen on {} ({}): {}",
+            net.name,
+            if booting == json!(true) {
+                "static first screen, the app not yet running"
+            } else {
+                "the app already running"
+            },
+            path.display()
+        );
+    }
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let ready = b
@@ -142,6 +162,27 @@ async fn load(b: &Browser, t: &Target, net: &Net) -> Result<Sample, String> {
             ));
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    // Requests still under way when the button appeared are listed once they end: wait until the
+    // list stops growing (at most 15 s) so that they count too.
+    let mut seen = -1i64;
+    let settle = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < settle {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = b
+            .client
+            .execute(
+                "return performance.getEntriesByType('resource').length",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0);
+        if now == seen {
+            break;
+        }
+        seen = now;
     }
     let first = b
         .client
@@ -361,7 +402,9 @@ async fn main() {
     for run in 0..runs {
         for (n, net) in NETS.iter().enumerate() {
             for (i, t) in targets.iter().enumerate() {
-                match load(&b, t, net).await {
+                let shot = (run == 0 && n == NETS.len() - 1 && t.name.contains("hubsim"))
+                    .then_some("bench-first-screen-slow");
+                match load(&b, t, net, shot).await {
                     Ok(s) => samples[n][i].push(s),
                     Err(e) => eprintln!("bench: run {run}: {e}"),
                 }
