@@ -95,7 +95,7 @@ fn build_app(tools: &Tools) -> Result<PathBuf, String> {
         .current_dir(&root)
         .env("PATH", tools.path_env())
         .run()?;
-    size::precompress(&dist)?;
+    size::precompress(&dist, &root.join("target").join("wasm-gz"))?;
     size::report(&dist)?;
     Ok(dist)
 }
