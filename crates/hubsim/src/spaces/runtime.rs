@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
-use super::{AppProcess, Lifecycle, SpaceRecord, app_file, log_line};
+use super::Stage;
+use super::lifecycle::{Lifecycle, app_file, log_line};
+use super::store::{AppProcess, SpaceRecord};
 use crate::jobs::signal_group;
 use crate::state::{Sim, lock};
 use crate::util::now_iso;
@@ -175,6 +177,22 @@ fn base_env(sim: &Sim, home: &Path) -> Vec<(String, String)> {
     env
 }
 
+/// Simulator-only variables (the Hub sets nothing like them: a real app sees its hardware by
+/// using it) that tell the model-library stand-ins what the Space's machine holds, so that
+/// loading weights can run out of memory as it would there: the flavor the Space runs on, its
+/// GPUs, each GPU's memory and the RAM (absent where the Hub says "dynamic", i.e. ZeroGPU).
+fn machine_env(flavor: &str) -> Vec<(String, String)> {
+    let mut env = vec![("HUBSIM_SPACE_HARDWARE".to_string(), flavor.to_string())];
+    if let Some((gpus, gpu_gb, ram_gb)) = crate::hardware::space_machine(flavor) {
+        env.push(("HUBSIM_GPU_COUNT".into(), gpus.to_string()));
+        env.push(("HUBSIM_GPU_MEMORY_GB".into(), gpu_gb.to_string()));
+        if let Some(ram) = ram_gb {
+            env.push(("HUBSIM_RAM_GB".into(), ram.to_string()));
+        }
+    }
+    env
+}
+
 enum BuildCheck {
     Passed,
     /// The requirements that are not installed.
@@ -287,9 +305,9 @@ fn if_current<R>(
     Some(r)
 }
 
-fn fail(sim: &Sim, id: &str, generation: u64, stage: &str, message: String) {
+fn fail(sim: &Sim, id: &str, generation: u64, stage: Stage, message: String) {
     if_current(sim, id, generation, |s| {
-        s.stage = stage.to_string();
+        s.stage = stage;
         s.error_message = Some(message);
         s.app = None;
     });
@@ -374,7 +392,7 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
     let app = app_file(&folder, "gradio");
     if !folder.join(&app).is_file() {
         if_current(&sim, &id, generation, |s| {
-            s.stage = "NO_APP_FILE".to_string();
+            s.stage = Stage::NoAppFile;
             s.error_message = Some(format!("The app file '{app}' is missing."));
             s.build_logs.push(log_line(format!(
                 "No application file: add '{app}' to the Space."
@@ -387,7 +405,7 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
             &sim,
             &id,
             generation,
-            "BUILD_ERROR",
+            Stage::BuildError,
             format!("The simulator could not prepare the Space's home folder: {e}"),
         );
         return;
@@ -413,13 +431,13 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
             match &message {
                 Some(m) => {
                     s.build_logs.push(log_line(m.clone()));
-                    s.stage = "BUILD_ERROR".to_string();
+                    s.stage = Stage::BuildError;
                     s.error_message = message.clone();
                 }
                 None => {
                     s.build_logs
                         .push(log_line("Successfully built the Space image."));
-                    s.stage = "APP_STARTING".to_string();
+                    s.stage = Stage::AppStarting;
                 }
             }
         });
@@ -442,7 +460,7 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
                 &sim,
                 &id,
                 generation,
-                "RUNTIME_ERROR",
+                Stage::RuntimeError,
                 format!("The simulator could not prepare the Space's files: {e}"),
             );
             return;
@@ -450,7 +468,7 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
     };
 
     // Variables, then secrets, then what the Hub sets itself (which a Space cannot override).
-    let Some((variables, secrets, host)) = if_current(&sim, &id, generation, |s| {
+    let Some((variables, secrets, host, flavor)) = if_current(&sim, &id, generation, |s| {
         let vars: BTreeMap<String, String> = s
             .meta
             .variables
@@ -462,7 +480,12 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
             .iter()
             .map(|(k, v)| (k.clone(), v.value.clone()))
             .collect();
-        (vars, secrets, s.proxy_port)
+        let flavor = s
+            .meta
+            .hardware_requested
+            .clone()
+            .unwrap_or_else(|| "cpu-basic".to_string());
+        (vars, secrets, s.proxy_port, flavor)
     }) else {
         return;
     };
@@ -483,6 +506,7 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
         .env("SPACE_HOST", &space_host)
         .env("GRADIO_SERVER_NAME", "127.0.0.1")
         .env("GRADIO_SERVER_PORT", port.to_string())
+        .envs(machine_env(&flavor))
         .current_dir(&app_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -507,7 +531,7 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
                 &sim,
                 &id,
                 generation,
-                "RUNTIME_ERROR",
+                Stage::RuntimeError,
                 format!("Could not start '{} {app}': {e}", python.display()),
             );
             return;
@@ -562,7 +586,7 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
                 s.hardware_current = Some(
                     s.meta.hardware_requested.clone().unwrap_or_else(|| "cpu-basic".to_string()),
                 );
-                s.stage = "RUNNING".to_string();
+                s.stage = Stage::Running;
                 s.error_message = None;
             };
             if if_current(&sim, &id, generation, hardware).is_none() {
@@ -574,14 +598,14 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
         status = child.wait() => {
             drain(readers).await;
             let exit = describe_exit(status);
-            fail(&sim, &id, generation, "RUNTIME_ERROR", format!("{exit}. Reason: {}", output_tail(&sim, &id, log_start)));
+            fail(&sim, &id, generation, Stage::RuntimeError, format!("{exit}. Reason: {}", output_tail(&sim, &id, log_start)));
             return;
         }
         _ = tokio::time::sleep(timeout) => {
             signal_group(pgid, libc::SIGKILL);
             let _ = child.wait().await;
             drain(readers).await;
-            fail(&sim, &id, generation, "RUNTIME_ERROR", format!(
+            fail(&sim, &id, generation, Stage::RuntimeError, format!(
                 "Launch timed out: the app did not answer GET /config on port {port} within {} s.",
                 timeout.as_secs()
             ));
@@ -598,7 +622,7 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
         status = child.wait() => {
             drain(readers).await;
             let exit = describe_exit(status);
-            fail(&sim, &id, generation, "RUNTIME_ERROR", format!("{exit}. Reason: {}", output_tail(&sim, &id, log_start)));
+            fail(&sim, &id, generation, Stage::RuntimeError, format!("{exit}. Reason: {}", output_tail(&sim, &id, log_start)));
         }
         _ = stopped(&mut shutdown) => {
             signal_group(pgid, libc::SIGKILL);
