@@ -301,44 +301,42 @@ async fn gzip_server(dir: &Path, variables: BTreeMap<String, String>) -> String 
         files.insert(rel, (bytes, gz, mime));
     }
     let files = std::sync::Arc::new(files);
-    let app = axum::Router::new().fallback(
-        move |uri: axum::http::Uri, headers: axum::http::HeaderMap| {
-            let files = files.clone();
-            async move {
-                use axum::http::{StatusCode, header};
-                use axum::response::IntoResponse;
-                let path = uri.path().trim_start_matches('/');
-                let path = if path.is_empty() { "index.html" } else { path };
-                let Some((raw, gz, mime)) = files.get(path) else {
-                    return StatusCode::NOT_FOUND.into_response();
-                };
-                let accepts = headers
-                    .get(header::ACCEPT_ENCODING)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.contains("gzip"));
-                if accepts && !gz.is_empty() {
-                    (
-                        [
-                            (header::CONTENT_TYPE, *mime),
-                            (header::CONTENT_ENCODING, "gzip"),
-                            (header::CACHE_CONTROL, "no-cache"),
-                        ],
-                        gz.clone(),
-                    )
-                        .into_response()
-                } else {
-                    (
-                        [
-                            (header::CONTENT_TYPE, *mime),
-                            (header::CACHE_CONTROL, "no-cache"),
-                        ],
-                        raw.clone(),
-                    )
-                        .into_response()
-                }
+    let app = axum::Router::new().fallback(move |uri: http::Uri, headers: http::HeaderMap| {
+        let files = files.clone();
+        async move {
+            use axum::http::{StatusCode, header};
+            use axum::response::IntoResponse;
+            let path = uri.path().trim_start_matches('/');
+            let path = if path.is_empty() { "index.html" } else { path };
+            let Some((raw, gz, mime)) = files.get(path) else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            let accepts = headers
+                .get(header::ACCEPT_ENCODING)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("gzip"));
+            if accepts && !gz.is_empty() {
+                (
+                    [
+                        (header::CONTENT_TYPE, *mime),
+                        (header::CONTENT_ENCODING, "gzip"),
+                        (header::CACHE_CONTROL, "no-cache"),
+                    ],
+                    gz.clone(),
+                )
+                    .into_response()
+            } else {
+                (
+                    [
+                        (header::CONTENT_TYPE, *mime),
+                        (header::CACHE_CONTROL, "no-cache"),
+                    ],
+                    raw.clone(),
+                )
+                    .into_response()
             }
-        },
-    );
+        }
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -457,8 +455,8 @@ async fn main() {
                 continue;
             }
             let ms: Vec<f64> = s.iter().map(|x| x.ms).collect();
-            let min = ms.iter().cloned().fold(f64::INFINITY, f64::min);
-            let max = ms.iter().cloned().fold(0.0, f64::max);
+            let min = ms.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = ms.iter().copied().fold(0.0, f64::max);
             let m = median(&ms);
             let ratio = match peer_median {
                 Some(p) if !(peer.is_some() && i == 0) => format!("{:.2}×", m / p),
