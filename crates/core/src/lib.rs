@@ -14,7 +14,7 @@
 //! | [`form`] | the Build and Validate forms, their validation into [`BuildRequest`] / [`ValidateRequest`] |
 //! | [`mod@env`] | job environment variable names and the way back from an environment to a request |
 //! | [`jobspec`] | the Hub's job-creation JSON for a run ([`build_job`], [`validate_job`]) |
-//! | [`links`] | web links to jobs, Spaces, buckets, run folders and Space apps |
+//! | [`links`] | web links to jobs, Spaces, buckets, run folders and Space apps; [`RunLinks`], the links of one run |
 //! | [`redact`] | [`Redactor`]: tokens, `Bearer` values, credential keys and registered secrets out of text and JSON |
 //!
 //! Every error's `Display` is a sentence saying what is wrong and how to fix it, and never echoes
@@ -39,7 +39,7 @@ pub use form::{
 pub use hardware::{HardwareFlavor, HardwareInfo};
 pub use ids::{RunId, RunIdError, RunKind, UtcDateTime};
 pub use jobspec::{JobSpecConfig, WorkerSource, build_job, validate_job};
-pub use links::Links;
+pub use links::{Links, RunLinks};
 pub use record::{
     Event, EventsRead, Level, ObservedOutput, OutputType, Phase, RunState, RunStatus, StateRead,
     parse_events,

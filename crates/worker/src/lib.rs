@@ -65,6 +65,36 @@
 //! recorded, 1 when the run failed before one (the state says why), 2 when no record could be
 //! started, 101 on a crash, 128 + n on signal n.
 
+/// Whether a run goes on after one of its steps: `build` and `validate` are each a list of steps
+/// run by [`steps!`], then `conclude`, which decides the verdict.
+pub(crate) enum Step {
+    Next,
+    /// Decide the verdict from the evidence gathered so far.
+    Conclude,
+    /// The verdict is already recorded.
+    Done,
+}
+
+/// `steps!(self: a, b, c)` awaits `self.a()`, `self.b()`, `self.c()` in turn — each returns a
+/// [`Step`] — and then `self.conclude()`; a step that asks to conclude (or says the verdict is
+/// recorded) ends the flow there, and an error ends it with the error.
+macro_rules! steps {
+    ($flow:ident: $($step:ident),+ $(,)?) => {{
+        $(
+            match $flow.$step().await? {
+                $crate::Step::Next => {}
+                $crate::Step::Conclude => {
+                    $flow.conclude();
+                    return Ok(());
+                }
+                $crate::Step::Done => return Ok(()),
+            }
+        )+
+        $flow.conclude();
+        Ok(())
+    }};
+}
+
 pub mod build;
 pub mod config;
 pub mod files;
@@ -88,7 +118,7 @@ use std::path::PathBuf;
 
 use sf_core::env::{RunRequest, SF_OUTPUT_DIR, SF_RUN_ID};
 use sf_core::record::RunState;
-use sf_core::{RunId, RunKind};
+use sf_core::{RunId, RunKind, RunLinks};
 use sf_hub::{HubClient, HubError, NativeTransport};
 
 use crate::config::{WorkerConfig, job_timeout};
@@ -190,14 +220,17 @@ pub async fn run_job(kind: RunKind, get: impl Fn(&str) -> Option<String>) -> i32
         }
     };
     rec.update(|s| s.job_id = cfg.job_id.clone());
+    let links = RunLinks::of_request(&cfg.settings.hub_url, &request, cfg.job_id.clone());
     let ending = match &request {
         RunRequest::Validate(req) => {
             rec.write_request(req);
-            guard::run_guarded(&rec, cfg.run_limit, validate::run(req, &cfg, &rec)).await
+            let run = validate::run(req, &cfg, &rec, links);
+            guard::run_guarded(&rec, cfg.run_limit, run).await
         }
         RunRequest::Build(req) => {
             rec.write_request(req);
-            guard::run_guarded(&rec, cfg.run_limit, build::run(req, &cfg, &rec)).await
+            let run = build::run(req, &cfg, &rec, links);
+            guard::run_guarded(&rec, cfg.run_limit, run).await
         }
     };
     ending.exit_code()
