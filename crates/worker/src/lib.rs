@@ -59,9 +59,11 @@
 //!
 //! ## Never losing the record
 //!
-//! [`record::Recorder`] writes `state.json` atomically and `events.jsonl` line by line, every
-//! text redacted with the token registered; [`guard::run_guarded`] and the panic hook make sure
-//! every run ends with a final state, whatever stops it. Exit codes: 0 when a verdict was
+//! [`record::Recorder`] writes every file of the record whole (create/truncate, write, close: the
+//! bucket mount uploads on close and refuses appends), debounced to one write per file every ~2 s
+//! and at once at phase changes and at the end, every text redacted with the token registered;
+//! [`guard::run_guarded`] and the panic hook make sure every run ends with a final state,
+//! whatever stops it. The job log ends with `record: N uploads`. Exit codes: 0 when a verdict was
 //! recorded, 1 when the run failed before one (the state says why), 2 when no record could be
 //! started, 101 on a crash, 128 + n on signal n.
 
@@ -194,7 +196,23 @@ pub async fn run_job(kind: RunKind, get: impl Fn(&str) -> Option<String>) -> i32
         }
     };
     guard::install_panic_hook(&rec);
-    let request = match RunRequest::from_env(&get) {
+    let code = run_recorded(kind, &get, &run_id, &rec).await;
+    rec.close(RECORD_CLOSE_PATIENCE);
+    code
+}
+
+/// How long the end of a job keeps trying to write a record the bucket refuses.
+const RECORD_CLOSE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The job once its record is started: reads the request and the configuration, and runs the
+/// flow guarded; returns the exit code.
+async fn run_recorded(
+    kind: RunKind,
+    get: &impl Fn(&str) -> Option<String>,
+    run_id: &RunId,
+    rec: &Recorder,
+) -> i32 {
+    let request = match RunRequest::from_env(get) {
         Ok(r) if r.kind() == kind => r,
         Ok(r) => {
             rec.abort(&format!(
@@ -212,7 +230,7 @@ pub async fn run_job(kind: RunKind, get: impl Fn(&str) -> Option<String>) -> i32
         RunRequest::Validate(v) => v.live_timeout_seconds,
         RunRequest::Build(_) => 0,
     };
-    let cfg = match WorkerConfig::from_env(&get, &run_id, job_timeout(kind, live)) {
+    let cfg = match WorkerConfig::from_env(get, run_id, job_timeout(kind, live)) {
         Ok(c) => c,
         Err(e) => {
             rec.abort(&e.to_string());
@@ -224,13 +242,13 @@ pub async fn run_job(kind: RunKind, get: impl Fn(&str) -> Option<String>) -> i32
     let ending = match &request {
         RunRequest::Validate(req) => {
             rec.write_request(req);
-            let run = validate::run(req, &cfg, &rec, links);
-            guard::run_guarded(&rec, cfg.run_limit, run).await
+            let run = validate::run(req, &cfg, rec, links);
+            guard::run_guarded(rec, cfg.run_limit, run).await
         }
         RunRequest::Build(req) => {
             rec.write_request(req);
-            let run = build::run(req, &cfg, &rec, links);
-            guard::run_guarded(&rec, cfg.run_limit, run).await
+            let run = build::run(req, &cfg, rec, links);
+            guard::run_guarded(rec, cfg.run_limit, run).await
         }
     };
     ending.exit_code()

@@ -118,6 +118,8 @@ pub async fn wait_for_running(
     rec: &Recorder,
     wake: Option<&SpaceApp>,
 ) -> Result<WaitResult, HubError> {
+    // A long wait: everything recorded so far goes to the bucket first.
+    rec.flush();
     let start = Instant::now();
     let mut last_stage: Option<SpaceStage> = None;
     let mut last: Option<SpaceRuntime> = None;
