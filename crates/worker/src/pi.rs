@@ -288,8 +288,8 @@ pub async fn run_round(
     if !stderr_text.trim().is_empty() {
         rec.write_text(&format!("{trace_rel}.stderr.txt"), &stderr_text);
     }
-    // The trace of the round, whole.
-    rec.flush();
+    // The trace of the round, whole; it leaves the worker's memory.
+    rec.end_trace(trace_rel);
     let tail: Vec<&str> = stderr_text.lines().rev().take(10).collect();
     Ok(RoundResult {
         summary,

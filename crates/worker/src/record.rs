@@ -35,7 +35,8 @@
 //!
 //! Memory stays bounded: a trace is kept up to [`WritePolicy::trace_part_bytes`] (4 MiB); the
 //! next lines go to a new part (`agent-round-1.jsonl`, then `agent-round-1.part-2.jsonl`, …)
-//! and the full part, written one last time, leaves memory — nothing is lost. `events.jsonl` is
+//! and the full part, written one last time, leaves memory — nothing is lost. A trace that is
+//! complete ([`Recorder::end_trace`], at the end of an agent round) leaves memory the same way. `events.jsonl` is
 //! capped at [`WritePolicy::events_max_bytes`] (8 MiB, far beyond a run's few hundred events):
 //! beyond it the oldest events but the first are left out, and an event says how many.
 //!
@@ -481,16 +482,24 @@ impl Inner {
             part: 1,
         });
         if !trace.text.is_empty() && trace.text.len() + text.len() > cap {
-            // The part is full: written one last time as a file given whole, it leaves memory.
-            let full = std::mem::take(&mut trace.text).into_bytes();
-            let done = part_name(rel, trace.part);
-            trace.part += 1;
-            self.write_file(&done, full);
+            self.end_part(rel);
         }
         let trace = self.traces.get_mut(rel).expect("the trace just recorded");
         trace.text.push_str(&text);
         let name = part_name(rel, trace.part);
         self.touch(&name, || Body::Trace(rel.to_string()));
+    }
+
+    /// Ends the current part of the trace `rel`: written one last time as a file given whole, it
+    /// leaves memory; the trace's next lines go to its next part.
+    fn end_part(&mut self, rel: &str) {
+        let Some(trace) = self.traces.get_mut(rel).filter(|t| !t.text.is_empty()) else {
+            return;
+        };
+        let full = std::mem::take(&mut trace.text).into_bytes();
+        let done = part_name(rel, trace.part);
+        trace.part += 1;
+        self.write_file(&done, full);
     }
 
     fn finish(&mut self, status: RunStatus, reason: &str) -> bool {
@@ -767,6 +776,14 @@ impl Recorder {
     /// `traces/agent-round-1.jsonl`; the trace is rewritten whole within the policy's delay.
     pub fn trace_line(&self, rel: &str, line: &str) {
         self.lock().trace_line(rel, line);
+    }
+
+    /// The trace `rel` is complete (an agent round ended): it is written whole now and leaves
+    /// memory, with everything else pending. Lines added later would start its next part.
+    pub fn end_trace(&self, rel: &str) {
+        let mut inner = self.lock();
+        inner.end_part(rel);
+        inner.flush(true);
     }
 
     /// Records the verdict: final state (`phase: finished`, `finished_at`) and a last event,
@@ -1291,6 +1308,39 @@ mod tests {
                 .is_file()
         );
         assert_eq!(part_name("traces/stderr", 3), "traces/stderr.part-3");
+    }
+
+    /// A finished trace leaves memory once written; lines after it start its next part.
+    #[test]
+    fn an_ended_trace_is_written_and_leaves_memory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let rec = start(tmp.path());
+        rec.trace_line("traces/agent-round-1.jsonl", r#"{"type":"agent_start"}"#);
+        rec.trace_line("traces/agent-round-1.jsonl", r#"{"type":"agent_end"}"#);
+        rec.end_trace("traces/agent-round-1.jsonl");
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("traces/agent-round-1.jsonl")).unwrap(),
+            "{\"type\":\"agent_start\"}\n{\"type\":\"agent_end\"}\n"
+        );
+        {
+            let inner = rec.lock();
+            assert!(inner.traces["traces/agent-round-1.jsonl"].text.is_empty());
+            assert!(matches!(
+                inner.files["traces/agent-round-1.jsonl"].body,
+                Body::Bytes(None)
+            ));
+        }
+        rec.trace_line("traces/agent-round-1.jsonl", r#"{"type":"late"}"#);
+        rec.flush();
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("traces/agent-round-1.part-2.jsonl")).unwrap(),
+            "{\"type\":\"late\"}\n"
+        );
+        assert!(
+            std::fs::read_to_string(tmp.path().join("traces/agent-round-1.jsonl"))
+                .unwrap()
+                .ends_with("{\"type\":\"agent_end\"}\n")
+        );
     }
 
     /// `events.jsonl` stays under its cap: the oldest events but the first are left out, and
