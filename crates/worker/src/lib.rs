@@ -68,7 +68,7 @@
 //! started, 101 on a crash, 128 + n on signal n.
 
 /// Whether a run goes on after one of its steps: `build` and `validate` are each a list of steps
-/// run by [`steps!`], then `conclude`, which decides the verdict.
+/// run by `steps!`, then `conclude`, which decides the verdict.
 pub(crate) enum Step {
     Next,
     /// Decide the verdict from the evidence gathered so far.
