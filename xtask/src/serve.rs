@@ -9,7 +9,8 @@
 //! - answers the coding agent at `<hub>/v1/chat/completions` with its scripted demo agent, or
 //!   `--inference-url` names a real OpenAI-compatible endpoint instead,
 //! - runs the generated Gradio Spaces for real with the project's Python (gradio installed by the
-//!   set-up), the model libraries replaced by small stand-ins because no weights can be
+//!   set-up), the model libraries replaced by small stand-ins that simulate the weights (their
+//!   download with the Space's token, their memory on its hardware) because no weights can be
 //!   downloaded here (`crates/hubsim/pylibs`).
 //!
 //! `--hub https://huggingface.co` serves the same app pointed at the real Hub instead (sign in

@@ -2,7 +2,8 @@
 //!
 //! # Build rules ([`decide_build_status`]), first match wins
 //!
-//! 1. Gated mode and the agent reported technical blockers → `technical_blocker`.
+//! 1. Gated mode and Space Factory's own checks (before any agent ran) or the agent found
+//!    technical blockers → `technical_blocker`; the reason says who found them.
 //! 2. The agent did not finish → `failed`.
 //! 3. The generated files failed the checks → `failed`.
 //! 4. Gated mode and the app is a placeholder → `failed` (a placeholder app is never a success).
@@ -18,7 +19,8 @@
 //! 12. Not smoke-tested, but the app has a real inference path → `full_inference_candidate_health_passed`.
 //! 13. Otherwise (runs and answers) → `health_only`.
 //!
-//! In non-gated modes blockers do not decide the status; they are named in the reason of a `failed` verdict.
+//! In non-gated modes blockers do not decide the status; they are named, with who found them, in
+//! the reason of a `failed` verdict.
 //!
 //! # Validate rules ([`decide_validate_status`]), first match wins
 //!
@@ -129,6 +131,10 @@ pub enum SmokeOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildEvidence {
     pub mode: ImplementationMode,
+    /// Obstacles Space Factory's own checks found before any agent ran (the model is missing,
+    /// gated without access, too large for any single GPU …).
+    pub early_blockers: Vec<String>,
+    /// Obstacles the agent reported (`BLOCKERS.md`).
     pub blockers: Vec<String>,
     pub agent_ok: bool,
     pub files_ok: bool,
@@ -173,29 +179,54 @@ fn runtime_failure(runtime: RuntimeOutcome) -> Option<&'static str> {
     }
 }
 
+/// Blockers as one clause, without doubled full stops: `a; b`.
+fn clause(blockers: &[String]) -> String {
+    blockers
+        .iter()
+        .map(|b| b.trim().trim_end_matches('.'))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Decides a build's status by the numbered rules in the module documentation.
 pub fn decide_build_status(e: &BuildEvidence) -> Verdict {
     use RunStatus::*;
     let failed = |reason: &str| {
-        if e.blockers.is_empty() {
-            Verdict::new(Failed, reason)
-        } else {
-            Verdict::new(
-                Failed,
-                format!(
-                    "{reason} The agent had reported: {}.",
-                    e.blockers.join("; ")
-                ),
-            )
+        let mut text = reason.to_string();
+        if !e.early_blockers.is_empty() {
+            text.push_str(&format!(
+                " Space Factory's own checks had found: {}.",
+                clause(&e.early_blockers)
+            ));
         }
+        if !e.blockers.is_empty() {
+            text.push_str(&format!(
+                " The agent had reported: {}.",
+                clause(&e.blockers)
+            ));
+        }
+        Verdict::new(Failed, text)
     };
     // 1
+    if e.mode.is_gated() && !e.early_blockers.is_empty() {
+        let mut reason = format!(
+            "Space Factory's own checks found what prevents a working Space, before any agent ran: {}.",
+            clause(&e.early_blockers)
+        );
+        if !e.blockers.is_empty() {
+            reason.push_str(&format!(
+                " The agent also reported: {}.",
+                clause(&e.blockers)
+            ));
+        }
+        return Verdict::new(TechnicalBlocker, reason);
+    }
     if e.mode.is_gated() && !e.blockers.is_empty() {
         return Verdict::new(
             TechnicalBlocker,
             format!(
                 "The agent found what prevents a working Space: {}.",
-                e.blockers.join("; ")
+                clause(&e.blockers)
             ),
         );
     }
@@ -363,6 +394,7 @@ mod tests {
     fn good() -> BuildEvidence {
         BuildEvidence {
             mode: ImplementationMode::FullInferenceGated,
+            early_blockers: vec![],
             blockers: vec![],
             agent_ok: true,
             files_ok: true,
@@ -405,6 +437,57 @@ mod tests {
         });
         assert_eq!(v.status, Failed);
         assert!(v.reason.contains("licence"), "{}", v.reason);
+    }
+
+    /// Who found the obstacle is said: Space Factory's own checks, the agent, or both.
+    #[test]
+    fn rule_1_says_who_found_the_blockers() {
+        let gated_model = "The model is gated and your account has no access to its files";
+        let v = decide_build_status(&BuildEvidence {
+            early_blockers: vec![gated_model.into()],
+            agent_ok: false,
+            ..good()
+        });
+        assert_eq!(v.status, TechnicalBlocker);
+        assert!(
+            v.reason.starts_with("Space Factory's own checks found")
+                && v.reason.contains(gated_model)
+                && !v.reason.contains("agent found"),
+            "{}",
+            v.reason
+        );
+        let v = decide_build_status(&BuildEvidence {
+            early_blockers: vec!["too large.".into()],
+            blockers: vec!["custom kernels".into()],
+            ..good()
+        });
+        assert!(!v.reason.contains(".."), "{}", v.reason);
+        assert!(
+            v.reason.contains("checks found")
+                && v.reason
+                    .contains("The agent also reported: custom kernels."),
+            "{}",
+            v.reason
+        );
+        // Other modes go on; a failure names both sources.
+        let v = decide_build_status(&BuildEvidence {
+            mode: ImplementationMode::FullInferenceAttempt,
+            early_blockers: vec!["too large".into()],
+            blockers: vec!["custom kernels".into()],
+            smoke: SmokeOutcome::Failed {
+                reason: "CUDA out of memory".into(),
+            },
+            ..good()
+        });
+        assert_eq!(v.status, Failed);
+        assert!(
+            v.reason.contains("CUDA out of memory")
+                && v.reason
+                    .contains("Space Factory's own checks had found: too large.")
+                && v.reason.contains("The agent had reported: custom kernels."),
+            "{}",
+            v.reason
+        );
     }
 
     #[test]

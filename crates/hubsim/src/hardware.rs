@@ -404,6 +404,19 @@ pub(crate) fn memory(name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// What a Space on this flavor can load a model into, for the model-library stand-ins:
+/// `(GPUs, GB of memory per GPU, GB of RAM)`; RAM is `None` where the Hub says "dynamic"
+/// (ZeroGPU). `None` for a flavor Spaces do not offer.
+pub(crate) fn space_machine(name: &str) -> Option<(u32, u64, Option<u64>)> {
+    let gb = |s: &str| s.trim_end_matches(" GB").trim().parse::<u64>().ok();
+    let f = FLAVORS.iter().find(|f| f.spaces && f.name == name)?;
+    let (gpus, per_gpu) = match f.accelerator {
+        Some((_, quantity, vram, _)) => (quantity, gb(vram)? / u64::from(quantity.max(1))),
+        None => (0, 0),
+    };
+    Some((gpus, per_gpu, gb(f.ram)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,5 +436,11 @@ mod tests {
         assert_eq!(cpu_cores("a10g-large"), "12");
         assert_eq!(memory("cpu-basic"), "16GB");
         assert_eq!(pretty_name("zero-a10g"), Some("ZeroGPU"));
+        assert_eq!(space_machine("cpu-basic"), Some((0, 0, Some(16))));
+        assert_eq!(space_machine("t4-small"), Some((1, 16, Some(15))));
+        assert_eq!(space_machine("l4x4"), Some((4, 24, Some(186))));
+        assert_eq!(space_machine("zero-a10g"), Some((1, 70, None)));
+        assert_eq!(space_machine("a100-large"), Some((1, 80, Some(142))));
+        assert_eq!(space_machine("h200"), None, "not a Space flavor");
     }
 }

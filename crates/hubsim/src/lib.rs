@@ -82,9 +82,12 @@
 //!    leak in), `LANG=C.UTF-8`, `PYTHONUNBUFFERED=1`, `GRADIO_ANALYTICS_ENABLED=False`,
 //!    `HF_HUB_DISABLE_TELEMETRY=1`, `HF_ENDPOINT` (this simulator), then the Space's variables,
 //!    then its secrets (so `HF_TOKEN` only if it is a secret), then `SYSTEM=spaces`, `SPACE_ID`,
-//!    `SPACE_AUTHOR_NAME`, `SPACE_REPO_NAME`, `SPACE_HOST`, `GRADIO_SERVER_NAME=127.0.0.1` and
-//!    `GRADIO_SERVER_PORT=<a free port>`. `SPACES_ZERO_GPU` is never set: whatever hardware is
-//!    assigned, the app runs on this machine's CPU and `@spaces.GPU` is a no-op. Every
+//!    `SPACE_AUTHOR_NAME`, `SPACE_REPO_NAME`, `SPACE_HOST`, `GRADIO_SERVER_NAME=127.0.0.1`,
+//!    `GRADIO_SERVER_PORT=<a free port>`, and the simulator-only `HUBSIM_SPACE_HARDWARE`,
+//!    `HUBSIM_GPU_COUNT`, `HUBSIM_GPU_MEMORY_GB`, `HUBSIM_RAM_GB` (the requested flavor's machine,
+//!    which the model-library stand-ins load simulated weights against; the Hub sets nothing
+//!    like them). `SPACES_ZERO_GPU` is never set: whatever hardware is assigned, the app runs on
+//!    this machine's CPU and `@spaces.GPU` is a no-op. Every
 //!    stdout/stderr line becomes a run log line, after `===== Application Startup at ... =====`.
 //! 3. **Running**: `RUNNING` once `GET /config` on the app's port answers 200 (polled every
 //!    200 ms); `hardware.current` becomes the requested flavor then. If the process exits first,

@@ -187,6 +187,44 @@ fn gate(sim: &Sim, caller: Option<&Caller>, f: &Fixture) -> ApiResult<()> {
     Ok(())
 }
 
+/// The content served for a file of a fixture: the card, the configuration the model info
+/// carries (`config.json`, a diffusers `model_index.json`), and for any other file the repo
+/// lists (weights, tokenizers) a short stand-in saying the simulator holds no real weights
+/// (the model-library stand-ins of `pylibs/` download them and simulate their size from the
+/// model info). `None` for a file the repo does not list.
+fn file_content(f: &Fixture, file: &str) -> Option<Vec<u8>> {
+    let info = info_of(f);
+    let listed = info
+        .get("siblings")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|e| e["rfilename"] == file));
+    if file == "README.md" {
+        return f.readme.map(|r| r.as_bytes().to_vec());
+    }
+    if !listed {
+        return None;
+    }
+    let config = info.get("config").cloned().unwrap_or(Value::Null);
+    let json = match file {
+        "config.json" => {
+            let mut c = config.as_object().cloned().unwrap_or_default();
+            c.remove("tokenizer_config");
+            c.remove("diffusers");
+            Some(Value::Object(c))
+        }
+        "model_index.json" => Some(config.get("diffusers").cloned().unwrap_or(Value::Null)),
+        _ => None,
+    };
+    Some(match json {
+        Some(v) => serde_json::to_vec_pretty(&v).unwrap_or_default(),
+        None => format!(
+            "hubsim stand-in for {file} of {}: the simulator holds no real weights.\n",
+            f.id
+        )
+        .into_bytes(),
+    })
+}
+
 /// `GET|HEAD /{ns}/{name}/resolve/{rev}/{path}` (and `/raw/`), reached through the fallback
 /// because its first segment is free. `None` when the path is not shaped like a model file URL.
 pub(crate) fn resolve(sim: &Sim, path: &str, headers: &HeaderMap) -> Option<Response> {
@@ -198,28 +236,25 @@ pub(crate) fn resolve(sim: &Sim, path: &str, headers: &HeaderMap) -> Option<Resp
         return None;
     }
     let id = format!("{ns}/{name}");
-    let result = (|| {
+    let result = (|| -> ApiResult<Response> {
         let caller = sim.caller(headers)?;
         let f = fixture(&id).ok_or_else(|| ApiError::repo_not_found("Repository", &id))?;
         let rev = percent_encoding::percent_decode_str(rev).decode_utf8_lossy();
         check_revision(f, &rev)?;
         gate(sim, caller.as_ref(), f)?;
-        match (*file, f.readme) {
-            ("README.md", Some(readme)) => {
-                let sha = info_of(f)
-                    .get("sha")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                Ok(crate::buckets::serve_file(
-                    readme.as_bytes().to_vec(),
-                    "README.md",
-                    headers,
-                    crate::buckets::FileSource::Repo { commit: &sha },
-                ))
-            }
-            _ => Err(ApiError::entry_not_found(file)),
-        }
+        let file = percent_encoding::percent_decode_str(file).decode_utf8_lossy();
+        let bytes = file_content(f, &file).ok_or_else(|| ApiError::entry_not_found(&file))?;
+        let sha = info_of(f)
+            .get("sha")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        Ok(crate::buckets::serve_file(
+            bytes,
+            &file,
+            headers,
+            crate::buckets::FileSource::Repo { commit: &sha },
+        ))
     })();
     Some(result.unwrap_or_else(IntoResponse::into_response))
 }

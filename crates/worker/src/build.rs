@@ -83,6 +83,7 @@ pub async fn run(
         space_id,
         evidence: BuildEvidence {
             mode: req.implementation_mode,
+            early_blockers: Vec::new(),
             blockers: Vec::new(),
             agent_ok: false,
             files_ok: false,
@@ -187,7 +188,7 @@ impl Build<'_> {
         }
         self.rec
             .update(|s| s.blockers.extend(blockers.iter().cloned()));
-        self.evidence.blockers.extend(blockers);
+        self.evidence.early_blockers.extend(blockers);
         if self.req.implementation_mode.is_gated() {
             return Ok(Step::Conclude);
         }
@@ -362,7 +363,7 @@ impl Build<'_> {
             .clone()
             .unwrap_or_else(|| ModelFacts::not_found(&self.model_id));
         let summary = facts.summary();
-        let obstacles = self.evidence.blockers.clone();
+        let obstacles = self.evidence.early_blockers.clone();
         let text = task::build_task(&TaskInput {
             mode: self.req.implementation_mode,
             model_id: &self.model_id,
@@ -821,7 +822,8 @@ impl Build<'_> {
         self.rec.write_json(
             &format!("{TESTS_DIR}/evidence.json"),
             &json!({
-                "mode": self.evidence.mode, "blockers": self.evidence.blockers,
+                "mode": self.evidence.mode, "early_blockers": self.evidence.early_blockers,
+                "blockers": self.evidence.blockers,
                 "agent_ok": self.evidence.agent_ok, "files_ok": self.evidence.files_ok,
                 "placeholder_detected": self.evidence.placeholder_detected,
                 "space_created": self.evidence.space_created,

@@ -175,6 +175,22 @@ fn base_env(sim: &Sim, home: &Path) -> Vec<(String, String)> {
     env
 }
 
+/// Simulator-only variables (the Hub sets nothing like them: a real app sees its hardware by
+/// using it) that tell the model-library stand-ins what the Space's machine holds, so that
+/// loading weights can run out of memory as it would there: the flavor the Space runs on, its
+/// GPUs, each GPU's memory and the RAM (absent where the Hub says "dynamic", i.e. ZeroGPU).
+fn machine_env(flavor: &str) -> Vec<(String, String)> {
+    let mut env = vec![("HUBSIM_SPACE_HARDWARE".to_string(), flavor.to_string())];
+    if let Some((gpus, gpu_gb, ram_gb)) = crate::hardware::space_machine(flavor) {
+        env.push(("HUBSIM_GPU_COUNT".into(), gpus.to_string()));
+        env.push(("HUBSIM_GPU_MEMORY_GB".into(), gpu_gb.to_string()));
+        if let Some(ram) = ram_gb {
+            env.push(("HUBSIM_RAM_GB".into(), ram.to_string()));
+        }
+    }
+    env
+}
+
 enum BuildCheck {
     Passed,
     /// The requirements that are not installed.
@@ -450,7 +466,7 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
     };
 
     // Variables, then secrets, then what the Hub sets itself (which a Space cannot override).
-    let Some((variables, secrets, host)) = if_current(&sim, &id, generation, |s| {
+    let Some((variables, secrets, host, flavor)) = if_current(&sim, &id, generation, |s| {
         let vars: BTreeMap<String, String> = s
             .meta
             .variables
@@ -462,7 +478,12 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
             .iter()
             .map(|(k, v)| (k.clone(), v.value.clone()))
             .collect();
-        (vars, secrets, s.proxy_port)
+        let flavor = s
+            .meta
+            .hardware_requested
+            .clone()
+            .unwrap_or_else(|| "cpu-basic".to_string());
+        (vars, secrets, s.proxy_port, flavor)
     }) else {
         return;
     };
@@ -483,6 +504,7 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
         .env("SPACE_HOST", &space_host)
         .env("GRADIO_SERVER_NAME", "127.0.0.1")
         .env("GRADIO_SERVER_PORT", port.to_string())
+        .envs(machine_env(&flavor))
         .current_dir(&app_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -165,3 +165,58 @@ async fn model_cards_and_gated_access() {
     assert_eq!(r.status(), 200);
     env.shutdown().await;
 }
+
+/// The files the model libraries download: the configuration from the model info, a stand-in
+/// for each listed weight file, gated like the card, and nothing the repo does not list.
+#[tokio::test]
+async fn model_files_are_served_as_the_repo_lists_them() {
+    let env = start().await;
+    let config: Value = env
+        .http
+        .get(env.at("/openai-community/gpt2/resolve/main/config.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["model_type"], "gpt2");
+    assert!(config.get("tokenizer_config").is_none());
+    let index: Value = env
+        .http
+        .get(env.at("/Tongyi-MAI/Z-Image-Turbo/resolve/main/model_index.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(index["_class_name"], "ZImagePipeline");
+    let weights = "/Tongyi-MAI/Z-Image-Turbo/resolve/main/transformer/diffusion_pytorch_model-00001-of-00003.safetensors";
+    let r = env.http.head(env.at(weights)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["x-repo-commit"],
+        "5f2a9c41e0b7d3a8c6e1f4b2a9d0c7e3f1a2b4c6"
+    );
+    let body = env.http.get(env.at(weights)).send().await.unwrap();
+    assert!(body.text().await.unwrap().contains("no real weights"));
+    let r = env
+        .http
+        .get(env.at("/openai-community/gpt2/resolve/main/not-in-the-repo.bin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["x-error-code"], "EntryNotFound");
+    // Weights of a gated model: 401 without a token, 403 without access, as for its card.
+    let gated = "/meta-llama/Llama-3.1-8B-Instruct/resolve/main/model-00001-of-00004.safetensors";
+    assert_eq!(
+        env.http.get(env.at(gated)).send().await.unwrap().status(),
+        401
+    );
+    let r = env.get(gated, TEST_TOKEN).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.headers()["x-error-code"], "GatedRepo");
+    env.shutdown().await;
+}

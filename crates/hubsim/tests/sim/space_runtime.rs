@@ -32,6 +32,8 @@ from starlette.routing import Route
 
 print("env:", os.environ.get("SPACE_ID"), os.environ.get("SYSTEM"), os.environ.get("GREETING"),
       "token" if "HF_TOKEN" in os.environ else "no-token", flush=True)
+print("machine:", *(os.environ.get("HUBSIM_" + k) for k in
+      ("SPACE_HARDWARE", "GPU_COUNT", "GPU_MEMORY_GB", "RAM_GB")), flush=True)
 
 @spaces.GPU(duration=10)
 def generate(prompt: str):
@@ -258,6 +260,7 @@ async fn a_gradio_space_runs_restarts_and_stops_with_the_simulator() {
         "{run}"
     );
     assert!(run.contains("Running on local URL"), "{run}");
+    assert!(run.contains("machine: cpu-basic 0 0 16"), "{run}");
     assert!(!run.contains("hf_secret_for_the_app"));
 
     // A private Space answers its owner only, whichever header carries the token.
@@ -323,6 +326,8 @@ async fn a_gradio_space_runs_restarts_and_stops_with_the_simulator() {
     let (rt, _) = settle(&env, &id, 90).await;
     assert_eq!(rt["stage"], "RUNNING", "{rt}");
     assert_eq!(rt["hardware"]["current"], "t4-small");
+    let run = logs(&env, &id, "run").await;
+    assert!(run.contains("machine: t4-small 1 16 15"), "{run}");
     assert_eq!(rt["host"], host.as_str(), "the host stays across restarts");
     let second = env.sim.space_app(&id).expect("the app runs again");
     assert_ne!(second.pid, app.pid);
@@ -486,4 +491,102 @@ async fn broken_spaces_report_build_and_runtime_errors() {
     .await;
     drop(env);
     wait_gone(app.pid).await;
+}
+
+/// A generated text app as the demo agent writes it, for the gated Llama model in bf16.
+const LLAMA_APP: &str = r#"
+import gradio as gr
+import torch
+from transformers import pipeline
+
+generator = pipeline("text-generation", model="meta-llama/Llama-3.1-8B-Instruct",
+                     torch_dtype=torch.bfloat16, device=0 if torch.cuda.is_available() else -1)
+
+def generate(prompt: str):
+    return generator(prompt, max_new_tokens=4)[0]["generated_text"]
+
+with gr.Blocks() as demo:
+    prompt = gr.Textbox(label="prompt")
+    out = gr.Textbox(label="out")
+    gr.Button("Generate").click(generate, inputs=prompt, outputs=out, api_name="generate")
+
+demo.launch()
+"#;
+
+/// The model stand-ins simulate the weights: they download them with the Space's `HF_TOKEN`
+/// secret (a gated model fails without it, as huggingface_hub words it) and need the memory the
+/// weights would on the Space's hardware (16.1 GB of bf16 fit an L4, not a T4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_stand_ins_load_with_the_spaces_token_on_its_hardware() {
+    let env = start_with(|c: SimConfig| {
+        c.with_space_runtime(python())
+            .with_space_pythonpath(sf_hubsim::model_stand_ins())
+    })
+    .await;
+    let id = format!("{TEST_USER}/llama");
+    create(
+        &env,
+        "llama",
+        vec![file("app.py", LLAMA_APP)],
+        json!({"hardware": "l4x1"}),
+    )
+    .await;
+    let (rt, _) = settle(&env, &id, 90).await;
+    assert_eq!(rt["stage"], "RUNTIME_ERROR", "{rt}");
+    let message = rt["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains("You are trying to access a gated repo.")
+            && message.contains("401 Client Error.")
+            && message.contains("Cannot access gated repo for url"),
+        "{message}"
+    );
+
+    // Granted access and the owner's token as a secret: the app starts and generates.
+    env.control(
+        reqwest::Method::POST,
+        "/gated-access",
+        json!({"user": TEST_USER, "model": "meta-llama/Llama-3.1-8B-Instruct", "granted": true}),
+    )
+    .await;
+    let r = env
+        .post(&format!("/api/spaces/{id}/secrets"), TEST_TOKEN)
+        .json(&json!({"key": "HF_TOKEN", "value": TEST_TOKEN}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (rt, _) = settle(&env, &id, 90).await;
+    assert_eq!(
+        rt["stage"],
+        "RUNNING",
+        "{rt}\n{}",
+        logs(&env, &id, "run").await
+    );
+    let host = rt["host"].as_str().unwrap().to_string();
+    let out = call(&env, &host, "generate", json!(["Hello"])).await;
+    assert!(out[0].as_str().unwrap().starts_with("Hello "), "{out}");
+    let run = logs(&env, &id, "run").await;
+    assert!(
+        run.contains(
+            "hubsim: loading meta-llama/Llama-3.1-8B-Instruct (16.1 GB in bfloat16) on l4x1"
+        ),
+        "{run}"
+    );
+
+    // On a T4's 16 GB (with 30 GB of RAM) the same weights run out of GPU memory at load.
+    let r = env
+        .post(&format!("/api/spaces/{id}/hardware"), TEST_TOKEN)
+        .json(&json!({"flavor": "t4-medium"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (rt, _) = settle(&env, &id, 90).await;
+    assert_eq!(rt["stage"], "RUNTIME_ERROR", "{rt}");
+    let message = rt["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains("torch.OutOfMemoryError: CUDA out of memory. Tried to allocate"),
+        "{message}"
+    );
+    env.sim.shutdown().await;
 }

@@ -5,5 +5,6 @@
 mod support;
 
 mod build;
+mod corpus;
 mod live;
 mod validate;
