@@ -7,11 +7,10 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use sf_core::form::{
     BuildForm, BuildRequest, Field, FieldError, LaunchContext, ValidateForm, ValidateRequest,
 };
-use sf_core::jobspec::{self, JobSpecConfig};
+use sf_core::jobspec::{self, JobSpec, JobSpecConfig};
 use sf_core::{RunId, RunKind};
 
 use crate::auth::{Auth, use_auth};
@@ -31,7 +30,7 @@ pub trait LaunchForm: Clone + Serialize + DeserializeOwned + Send + Sync + 'stat
     fn check(&self, ctx: &LaunchContext<'_>) -> Result<Self::Request, Vec<FieldError>>;
     fn run_id(request: &Self::Request) -> &RunId;
     fn target_space(request: &Self::Request) -> String;
-    fn job(request: &Self::Request, token: &str, config: &JobSpecConfig) -> Value;
+    fn job(request: &Self::Request, token: &str, config: &JobSpecConfig) -> JobSpec;
 }
 
 impl LaunchForm for BuildForm {
@@ -62,7 +61,7 @@ impl LaunchForm for BuildForm {
     fn target_space(request: &BuildRequest) -> String {
         request.target_space.id()
     }
-    fn job(request: &BuildRequest, token: &str, config: &JobSpecConfig) -> Value {
+    fn job(request: &BuildRequest, token: &str, config: &JobSpecConfig) -> JobSpec {
         jobspec::build_job(request, token, config)
     }
 }
@@ -95,7 +94,7 @@ impl LaunchForm for ValidateForm {
     fn target_space(request: &ValidateRequest) -> String {
         request.target_space.id()
     }
-    fn job(request: &ValidateRequest, token: &str, config: &JobSpecConfig) -> Value {
+    fn job(request: &ValidateRequest, token: &str, config: &JobSpecConfig) -> JobSpec {
         jobspec::validate_job(request, token, config)
     }
 }

@@ -12,7 +12,7 @@ pub fn label(name: &str, hub: Option<&[HardwareFlavor]>) -> String {
         let price = match (h.unit_cost_usd, h.unit_label.as_deref()) {
             (Some(c), Some("minute")) if c > 0.0 => format!("${:.2}/h", c * 60.0),
             (Some(c), Some("hour")) if c > 0.0 => format!("${c:.2}/h"),
-            (Some(c), _) if c == 0.0 => "free".to_string(),
+            (Some(0.0), _) => "free".to_string(),
             _ => String::new(),
         };
         let price = if name.starts_with("zero-") {

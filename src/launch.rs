@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sf_core::jobspec::LABEL_RUN_ID;
-use sf_core::{RunId, RunKind};
+use sf_core::jobspec::JobSpec;
+use sf_core::{Namespace, RunId, RunKind};
 use sf_hub::JobFilter;
 
 use crate::auth::Auth;
@@ -48,23 +48,21 @@ pub async fn launch(
     run_id: &RunId,
     kind: RunKind,
     target_space: String,
-    spec: Value,
+    spec: JobSpec,
 ) -> Result<LaunchRecord, LaunchError> {
     let hub = auth
         .hub()
         .ok_or_else(|| LaunchError::Failed("Sign in with Hugging Face first.".into()))?;
+    let owner = Namespace::parse(namespace).map_err(|e| LaunchError::Failed(e.to_string()))?;
     let existing = hub
-        .list_jobs(
-            namespace,
-            &JobFilter::default().label(LABEL_RUN_ID, run_id.as_str()),
-        )
+        .list_jobs(&owner, &JobFilter::run(run_id))
         .await
         .map_err(|e| LaunchError::Failed(auth.explain(&e)))?;
     if !existing.is_empty() {
         return Err(LaunchError::AlreadyLaunched(run_id.to_string()));
     }
     let job = hub
-        .create_job(namespace, &spec)
+        .create_job(&owner, &spec)
         .await
         .map_err(|e| LaunchError::Failed(auth.explain(&e)))?;
     let redactor = auth.redactor();

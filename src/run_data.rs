@@ -3,7 +3,6 @@
 //! sentence and the others still show.
 
 use serde_json::Value;
-use sf_core::jobspec::LABEL_RUN_ID;
 use sf_core::record::{self, EventsRead, StateRead};
 use sf_core::{BucketRef, RunId, RunStatus};
 use sf_hub::JobFilter;
@@ -60,7 +59,6 @@ pub async fn load(auth: Auth, bucket: BucketRef, run_id: RunId) -> Result<RunSna
     let hub = auth
         .hub()
         .ok_or("Sign in with Hugging Face to see this run.")?;
-    let id = bucket.id();
     let file = |name: &str| record::run_file(&run_id, name);
     let explain = |e: sf_hub::HubError| auth.explain(&e);
     let [
@@ -77,14 +75,14 @@ pub async fn load(auth: Auth, bucket: BucketRef, run_id: RunId) -> Result<RunSna
         record::ARTIFACTS_DIR,
     ]
     .map(file);
-    let by_label = JobFilter::default().label(LABEL_RUN_ID, run_id.as_str());
+    let (owner, by_label) = (bucket.namespace(), JobFilter::run(&run_id));
     let (state, events, report, request, job, artifacts) = futures::join!(
-        hub.read_bucket_text(&id, &state_path),
-        hub.read_bucket_text(&id, &events_path),
-        hub.read_bucket_text(&id, &report_path),
-        hub.read_bucket_text(&id, &request_path),
-        hub.list_jobs(bucket.owner(), &by_label),
-        hub.bucket_tree(&id, &artifacts_dir, true),
+        hub.read_bucket_text(&bucket, &state_path),
+        hub.read_bucket_text(&bucket, &events_path),
+        hub.read_bucket_text(&bucket, &report_path),
+        hub.read_bucket_text(&bucket, &request_path),
+        hub.list_jobs(&owner, &by_label),
+        hub.bucket_tree(&bucket, &artifacts_dir, true),
     );
     let mut problems = Vec::new();
     let mut ok = |r: Result<Option<String>, sf_hub::HubError>| match r {

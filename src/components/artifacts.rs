@@ -71,7 +71,7 @@ fn ArtifactView(artifact: Artifact) -> impl IntoView {
     let path = artifact.path.clone();
     if let (Some(hub), Some(bucket)) = (auth.hub(), bucket) {
         leptos::task::spawn_local(async move {
-            let loaded = match hub.read_bucket_file(&bucket.id(), &path).await {
+            let loaded = match hub.read_bucket_file(&bucket, &path).await {
                 Ok(Some(bytes)) => Ok(match shown {
                     Shown::Text => (
                         String::new(),
@@ -91,10 +91,10 @@ fn ArtifactView(artifact: Artifact) -> impl IntoView {
         });
     }
     on_cleanup(move || {
-        if let Some(Ok((url, _))) = content.get_untracked() {
-            if !url.is_empty() {
-                let _ = web_sys::Url::revoke_object_url(&url);
-            }
+        if let Some(Ok((url, _))) = content.get_untracked()
+            && !url.is_empty()
+        {
+            let _ = web_sys::Url::revoke_object_url(&url);
         }
     });
     let title = name.clone();

@@ -68,16 +68,13 @@ pub fn BucketPanel() -> impl IntoView {
                 }
             };
             let result = if create {
-                match hub
-                    .create_private_bucket(bucket.owner(), bucket.name())
-                    .await
-                {
+                match hub.create_private_bucket(&bucket).await {
                     Ok(_) => ready(true, false),
                     Err(e) if e.is_conflict() => ready(false, true),
                     Err(e) => classify(&e),
                 }
             } else {
-                match hub.bucket_info(&id).await {
+                match hub.bucket_info(&bucket).await {
                     Ok(_) => ready(false, false),
                     Err(e) if e.is_not_found() => Outcome::NotFound { bucket: id.clone() },
                     Err(e) => classify(&e),

@@ -24,9 +24,13 @@ pub fn LogTail(namespace: String, job_id: String) -> impl IntoView {
         let alive = alive.clone();
         let redactor = auth.redactor();
         leptos::task::spawn_local(async move {
-            let mut stream = match hub.job_logs(&namespace, &job_id) {
+            let started = match sf_core::Namespace::parse(&namespace) {
+                Ok(owner) => hub.job_logs(&owner, &job_id).map_err(|e| auth.explain(&e)),
+                Err(e) => Err(e.to_string()),
+            };
+            let mut stream = match started {
                 Ok(s) => s,
-                Err(e) => return ended.set(Some(auth.explain(&e))),
+                Err(e) => return ended.set(Some(e)),
             };
             while let Some(item) = stream.next().await {
                 if !alive.load(Ordering::Relaxed) {
@@ -52,10 +56,10 @@ pub fn LogTail(namespace: String, job_id: String) -> impl IntoView {
     // Keep the newest line in view while following.
     Effect::new(move |_| {
         lines.track();
-        if follow.get_untracked() {
-            if let Some(el) = pre.get() {
-                el.set_scroll_top(el.scroll_height());
-            }
+        if follow.get_untracked()
+            && let Some(el) = pre.get()
+        {
+            el.set_scroll_top(el.scroll_height());
         }
     });
     let on_scroll = move |_| {

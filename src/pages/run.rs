@@ -332,8 +332,15 @@ fn RunDetails(
             let Some(hub) = auth.hub() else { return };
             let owner = job_owner(&j, &auth);
             leptos::task::spawn_local(async move {
-                if let Err(e) = hub.cancel_job(&owner, &j.id).await {
-                    let _ = window().alert_with_message(&auth.explain(&e));
+                let cancelled = match sf_core::Namespace::parse(&owner) {
+                    Ok(owner) => hub
+                        .cancel_job(&owner, &j.id)
+                        .await
+                        .map_err(|e| auth.explain(&e)),
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Err(e) = cancelled {
+                    let _ = window().alert_with_message(&e);
                 }
                 tick.update(|t| *t += 1);
             });
@@ -375,7 +382,6 @@ fn RunDetails(
         let target = target_space.clone();
         let validation = state.as_ref().and_then(|s| s.validation.clone());
         let run_id = run_id.clone();
-        let auth = auth.clone();
         move |_| {
             let Some(space) = target.clone() else { return };
             if opening_validate.get_untracked() {
@@ -383,18 +389,14 @@ fn RunDetails(
             }
             opening_validate.set(true);
             let bucket_name = run_bucket.name.get_untracked();
-            let (validation, run_id, auth, navigate) = (
-                validation.clone(),
-                run_id.clone(),
-                auth.clone(),
-                navigate.clone(),
-            );
+            let (validation, run_id, auth, navigate) =
+                (validation.clone(), run_id.clone(), auth, navigate.clone());
             let bucket = run_bucket.bucket(&auth);
             leptos::task::spawn_local(async move {
                 let manifest = match (auth.hub(), bucket, run_id) {
                     (Some(hub), Some(bucket), Some(id)) => hub
                         .read_bucket_text(
-                            &bucket.id(),
+                            &bucket,
                             &record::run_file(&id, &smoke_test::manifest_in_run()),
                         )
                         .await

@@ -33,8 +33,7 @@ pub fn Runs() -> impl IntoView {
             return;
         };
         leptos::task::spawn_local(async move {
-            let id = bucket.id();
-            let listed = match hub.bucket_tree(&id, "runs", false).await {
+            let listed = match hub.bucket_tree(&bucket, "runs", false).await {
                 Ok(entries) => entries,
                 Err(e) if e.is_not_found() => Vec::new(),
                 Err(e) => return rows.set(Some(Err(auth.explain(&e)))),
@@ -50,9 +49,9 @@ pub fn Runs() -> impl IntoView {
                 .collect();
             let states = futures::future::join_all(run_ids.iter().map(|r| {
                 let hub = hub.clone();
-                let id = id.clone();
+                let bucket = bucket.clone();
                 let path = record::run_file(r, record::STATE_FILE);
-                async move { hub.read_bucket_text(&id, &path).await }
+                async move { hub.read_bucket_text(&bucket, &path).await }
             }))
             .await;
             let mut out: Vec<RunRow> = run_ids

@@ -76,7 +76,7 @@ impl StaticServer {
             let page = page.clone();
             async move {
                 (
-                    [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    [(http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
                     page,
                 )
             }

@@ -25,7 +25,8 @@ Commands:
                    build the release folder and run the whole product on 127.0.0.1:N (default
                    8000) against the local Hub simulator; --inference-url: a real OpenAI-compatible
                    model endpoint for the agent; --hub: serve the app against that Hub instead
-  test             set up, build the release app, and run every test (unit, property, browser)
+  test             set up, check formatting and clippy (-D warnings, native and wasm32), build the
+                   release app, and run every test (unit, property, browser)
   build-app        build the release web app into dist/ and print its size
   dist             write target/space/: the release app, the static worker binary and the Space README
   deploy --space owner/name [--public] [--yes]
@@ -139,6 +140,7 @@ fn test(tools: &Tools) -> Result<(), String> {
         .current_dir(&root)
         .run()
         .map_err(|e| format!("{e}\nRun `cargo fmt --all` to format the code."))?;
+    clippy(&root)?;
     let dist = build_app(tools)?;
     // The release folder (app + static worker + Space README): the whole-flow browser test
     // serves it and runs its worker as the jobs.
@@ -153,6 +155,45 @@ fn test(tools: &Tools) -> Result<(), String> {
         .env("SF_CHROMIUM", &tools.chromium)
         .env("SF_CHROMEDRIVER", &tools.chromedriver)
         .run()
+}
+
+/// Clippy with every warning an error, against the `[workspace.lints]` of the root Cargo.toml:
+/// the whole workspace natively (every target, tests included), then the app and the Hub client
+/// for `wasm32-unknown-unknown`, where their browser-only code (`cfg(target_arch = "wasm32")`:
+/// the fetch transport, the app's Hub client) is compiled. Tests are not built for wasm32 (their
+/// dev-dependencies are native).
+fn clippy(root: &std::path::Path) -> Result<(), String> {
+    let hint = "Fix what clippy reports (or, for a deliberate exception, an `#[allow(...)]` with a comment saying why).";
+    Cmd::new("cargo")
+        .args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .current_dir(root)
+        .run()
+        .map_err(|e| format!("{e}\n{hint}"))?;
+    Cmd::new("cargo")
+        .args([
+            "clippy",
+            "--locked",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "space-factory",
+            "-p",
+            "sf-hub",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .current_dir(root)
+        .run()
+        .map_err(|e| format!("{e}\n{hint}"))
 }
 
 /// Size of the release build, then first-load requests and bytes, time to interactive and

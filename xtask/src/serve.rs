@@ -31,6 +31,9 @@ pub struct ServeArgs {
     pub hub: Option<String>,
     pub inference_url: Option<String>,
     pub factory_space: Option<String>,
+    /// Job buckets as plain folders (`hubsim --plain-bucket-mounts`), for a machine that cannot
+    /// mount FUSE: not the Hub's rules, so writes that would fail there succeed.
+    pub plain_bucket_mounts: bool,
 }
 
 pub fn parse_args(args: &[String]) -> Result<ServeArgs, String> {
@@ -39,6 +42,7 @@ pub fn parse_args(args: &[String]) -> Result<ServeArgs, String> {
         hub: None,
         inference_url: None,
         factory_space: None,
+        plain_bucket_mounts: false,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -68,9 +72,10 @@ pub fn parse_args(args: &[String]) -> Result<ServeArgs, String> {
                 sf_core::SpaceRef::parse(&id).map_err(|e| format!("--factory-space {id}: {e}"))?;
                 out.factory_space = Some(id);
             }
+            "--plain-bucket-mounts" => out.plain_bucket_mounts = true,
             other => {
                 return Err(format!(
-                    "serve: unknown option `{other}` (options: --port N, --hub URL, --inference-url URL, --factory-space owner/name)"
+                    "serve: unknown option `{other}` (options: --port N, --hub URL, --inference-url URL, --factory-space owner/name, --plain-bucket-mounts)"
                 ));
             }
         }
@@ -127,6 +132,9 @@ pub fn hubsim_args(a: &ServeArgs, p: &Paths<'_>) -> Vec<String> {
                 p.stand_ins.display().to_string(),
                 "--demo-agent".into(),
             ]);
+            if a.plain_bucket_mounts {
+                out.push("--plain-bucket-mounts".into());
+            }
             var(&mut out, "SF_FACTORY_SPACE", LOCAL_FACTORY_SPACE);
             let inference = a
                 .inference_url
@@ -244,6 +252,13 @@ mod tests {
             "--var",
             "SF_INFERENCE_URL=http://127.0.0.1:8000/v1"
         ));
+    }
+
+    #[test]
+    fn plain_bucket_mounts_are_asked_for_by_name_only() {
+        assert!(!built(&args(&[]).unwrap()).contains(&"--plain-bucket-mounts".to_string()));
+        let a = args(&["--plain-bucket-mounts"]).unwrap();
+        assert!(built(&a).contains(&"--plain-bucket-mounts".to_string()));
     }
 
     #[test]

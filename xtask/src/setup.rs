@@ -60,7 +60,7 @@ pub fn run() -> Result<Tools, String> {
     let wbg = locked_version(&root.join("Cargo.lock"), "wasm-bindgen")?;
     cargo_tool_named("wasm-bindgen-cli", "wasm-bindgen", &wbg, &[])?;
     let npm_bin = npm_tools(&root, &tools)?;
-    let (chromium, chromedriver) = browser()?;
+    let (chromium, chromedriver) = debian_packages()?;
     let python = python_env(&root, &tools)?;
     Ok(Tools {
         npm_bin,
@@ -144,13 +144,16 @@ fn npm_tools(root: &Path, tools: &Path) -> Result<PathBuf, String> {
     Ok(bin)
 }
 
-fn browser() -> Result<(PathBuf, PathBuf), String> {
+/// Debian's packages: the browser of the end-to-end tests and its driver, musl-tools, and fuse3.
+fn debian_packages() -> Result<(PathBuf, PathBuf), String> {
     let chromium = PathBuf::from("/usr/bin/chromium");
     let driver = PathBuf::from("/usr/bin/chromedriver");
     // musl-gcc builds the C parts of the static worker (x86_64-unknown-linux-musl).
     let musl_gcc = Path::new("/usr/bin/musl-gcc");
-    if !(chromium.exists() && driver.exists() && musl_gcc.exists()) {
-        println!("setup: installing Debian's chromium, chromium-driver and musl-tools");
+    // fusermount3 mounts the simulator's job buckets as FUSE filesystems (crates/hubsim/src/mount).
+    let fusermount3 = Path::new("/usr/bin/fusermount3");
+    if !(chromium.exists() && driver.exists() && musl_gcc.exists() && fusermount3.exists()) {
+        println!("setup: installing Debian's chromium, chromium-driver, musl-tools and fuse3");
         Cmd::new("apt-get")
             .args(["update", "-qq"])
             .run()
@@ -163,6 +166,7 @@ fn browser() -> Result<(PathBuf, PathBuf), String> {
                 "chromium",
                 "chromium-driver",
                 "musl-tools",
+                "fuse3",
             ])
             .env("DEBIAN_FRONTEND", "noninteractive")
             .run()
@@ -173,7 +177,7 @@ fn browser() -> Result<(PathBuf, PathBuf), String> {
 
 fn apt_hint(e: String) -> String {
     format!(
-        "{e}\nInstalling Chromium needs root (apt-get). Run `sudo apt-get install chromium chromium-driver musl-tools` and try again."
+        "{e}\nInstalling Debian's packages needs root (apt-get). Run `sudo apt-get install chromium chromium-driver musl-tools fuse3` and try again."
     )
 }
 

@@ -1,4 +1,5 @@
-//! The Hub's job-creation body (`POST /api/jobs/{namespace}`) for a Build or a Validate run.
+//! The Hub's job-creation body (`POST /api/jobs/{namespace}`) for a Build or a Validate run: a
+//! typed [`JobSpec`] (huggingface.js's `CreateJobOptions`), serialized with the Hub's field names.
 //!
 //! * `dockerImage`: [`JobSpecConfig::image`] (default `node:22-bookworm`: Pi is an npm package);
 //! * `command`: `sh -c <script>`; the script copies the worker binary to a fresh temp file, makes it
@@ -16,7 +17,10 @@
 //! * `volumes`: the run bucket read-write at `/output`, and for [`WorkerSource::SpaceVolume`] the
 //!   factory Space read-only at `/factory`.
 
-use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
 
 use crate::env;
 use crate::form::{BuildRequest, ValidateRequest};
@@ -118,14 +122,103 @@ pub fn worker_script(kind: RunKind, cfg: &JobSpecConfig) -> String {
     )
 }
 
-/// The job labels of a run.
-pub fn labels(kind: RunKind, run_id: &RunId) -> Value {
-    json!({ LABEL_KIND: kind.as_str(), LABEL_RUN_ID: run_id.as_str() })
+/// The job labels of a run: `{"space-factory": kind, "run-id": id}`.
+pub fn labels(kind: RunKind, run_id: &RunId) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (LABEL_KIND.to_owned(), kind.as_str().to_owned()),
+        (LABEL_RUN_ID.to_owned(), run_id.as_str().to_owned()),
+    ])
 }
 
 /// The `label` query value that finds a run's job when listing jobs (`run-id=<id>`).
 pub fn run_label_filter(run_id: &RunId) -> String {
     format!("{LABEL_RUN_ID}={run_id}")
+}
+
+/// The body of `POST /api/jobs/{namespace}`: huggingface.js's `CreateJobOptions`, field for
+/// field (`dockerImage`, `command`, `arguments`, `environment`, `secrets`, `flavor`,
+/// `timeoutSeconds`, `labels`, `volumes`). `Debug` shows the secrets' names, never their values.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobSpec {
+    pub docker_image: String,
+    pub command: Vec<String>,
+    pub arguments: Vec<String>,
+    pub environment: BTreeMap<String, String>,
+    /// Values the Hub keeps secret (the token); omitted when there are none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<String, String>,
+    /// A hardware flavor name, e.g. [`JOB_FLAVOR`].
+    pub flavor: String,
+    pub timeout_seconds: u32,
+    pub labels: BTreeMap<String, String>,
+    /// Omitted when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<JobVolume>,
+}
+
+impl JobSpec {
+    /// A job running `command` on `image` ([`JOB_FLAVOR`], no arguments, environment, secrets,
+    /// labels or volumes yet), for `timeout_seconds`.
+    pub fn new(image: &str, command: Vec<String>, timeout_seconds: u32) -> JobSpec {
+        JobSpec {
+            docker_image: image.to_owned(),
+            command,
+            arguments: Vec::new(),
+            environment: BTreeMap::new(),
+            secrets: BTreeMap::new(),
+            flavor: JOB_FLAVOR.to_owned(),
+            timeout_seconds,
+            labels: BTreeMap::new(),
+            volumes: Vec::new(),
+        }
+    }
+
+    /// The value of one label, if the spec has it.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key).map(String::as_str)
+    }
+}
+
+impl fmt::Debug for JobSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secrets: BTreeMap<&str, &str> = self
+            .secrets
+            .keys()
+            .map(|k| (k.as_str(), crate::REDACTED))
+            .collect();
+        f.debug_struct("JobSpec")
+            .field("docker_image", &self.docker_image)
+            .field("command", &self.command)
+            .field("arguments", &self.arguments)
+            .field("environment", &self.environment)
+            .field("secrets", &secrets)
+            .field("flavor", &self.flavor)
+            .field("timeout_seconds", &self.timeout_seconds)
+            .field("labels", &self.labels)
+            .field("volumes", &self.volumes)
+            .finish()
+    }
+}
+
+/// What a job volume mounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VolumeKind {
+    Bucket,
+    Space,
+}
+
+/// One entry of a job's `volumes`: `{"type", "source", "mountPath", "readOnly"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobVolume {
+    #[serde(rename = "type")]
+    pub kind: VolumeKind,
+    /// `owner/name` of the bucket or Space.
+    pub source: String,
+    pub mount_path: String,
+    pub read_only: bool,
 }
 
 fn job_body(
@@ -136,57 +229,54 @@ fn job_body(
     timeout_seconds: u32,
     token: &str,
     cfg: &JobSpecConfig,
-) -> Value {
-    let mut environment = Map::new();
-    for (k, v) in request_env {
-        environment.insert(k.to_string(), Value::String(v));
-    }
+) -> JobSpec {
+    let mut environment: BTreeMap<String, String> = request_env
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
     for (k, v) in [
         (env::SF_HUB_URL, cfg.hub_url.trim_end_matches('/')),
         (env::SF_INFERENCE_URL, cfg.inference_url.as_str()),
         (env::SF_OUTPUT_DIR, OUTPUT_MOUNT),
         (env::SF_PI_VERSION, cfg.pi_version.as_str()),
     ] {
-        environment.insert(k.to_string(), Value::String(v.to_string()));
+        environment.insert(k.to_owned(), v.to_owned());
     }
-    let mut volumes = vec![json!({
-        "type": "bucket",
-        "source": bucket.id(),
-        "mountPath": OUTPUT_MOUNT,
-        "readOnly": false,
-    })];
+    let mut volumes = vec![JobVolume {
+        kind: VolumeKind::Bucket,
+        source: bucket.id(),
+        mount_path: OUTPUT_MOUNT.to_owned(),
+        read_only: false,
+    }];
     match &cfg.worker {
         WorkerSource::SpaceVolume { space, path } => {
-            volumes.push(json!({
-                "type": "space",
-                "source": space.id(),
-                "mountPath": FACTORY_MOUNT,
-                "readOnly": true,
-            }));
+            volumes.push(JobVolume {
+                kind: VolumeKind::Space,
+                source: space.id(),
+                mount_path: FACTORY_MOUNT.to_owned(),
+                read_only: true,
+            });
             environment.insert(
-                env::SF_WORKER_PATH.to_string(),
-                Value::String(format!("{FACTORY_MOUNT}/{}", path.trim_start_matches('/'))),
+                env::SF_WORKER_PATH.to_owned(),
+                format!("{FACTORY_MOUNT}/{}", path.trim_start_matches('/')),
             );
         }
         WorkerSource::Url { url } => {
-            environment.insert(env::SF_WORKER_URL.to_string(), Value::String(url.clone()));
+            environment.insert(env::SF_WORKER_URL.to_owned(), url.clone());
         }
     }
-    json!({
-        "dockerImage": cfg.image,
-        "command": ["sh", "-c", worker_script(kind, cfg)],
-        "arguments": [],
-        "environment": environment,
-        "secrets": { env::HF_TOKEN: token },
-        "flavor": JOB_FLAVOR,
-        "timeoutSeconds": timeout_seconds,
-        "labels": labels(kind, run_id),
-        "volumes": volumes,
-    })
+    let command = vec!["sh".to_owned(), "-c".to_owned(), worker_script(kind, cfg)];
+    JobSpec {
+        environment,
+        secrets: BTreeMap::from([(env::HF_TOKEN.to_owned(), token.to_owned())]),
+        labels: labels(kind, run_id),
+        volumes,
+        ..JobSpec::new(&cfg.image, command, timeout_seconds)
+    }
 }
 
 /// The job-creation body for a build.
-pub fn build_job(req: &BuildRequest, token: &str, cfg: &JobSpecConfig) -> Value {
+pub fn build_job(req: &BuildRequest, token: &str, cfg: &JobSpecConfig) -> JobSpec {
     job_body(
         RunKind::Build,
         &req.run_id,
@@ -199,7 +289,7 @@ pub fn build_job(req: &BuildRequest, token: &str, cfg: &JobSpecConfig) -> Value 
 }
 
 /// The job-creation body for a validation.
-pub fn validate_job(req: &ValidateRequest, token: &str, cfg: &JobSpecConfig) -> Value {
+pub fn validate_job(req: &ValidateRequest, token: &str, cfg: &JobSpecConfig) -> JobSpec {
     let timeout = req.live_timeout_seconds.saturating_add(VALIDATE_MARGIN_S);
     job_body(
         RunKind::Validate,
@@ -216,7 +306,7 @@ pub fn validate_job(req: &ValidateRequest, token: &str, cfg: &JobSpecConfig) -> 
 mod tests {
     use super::*;
     use crate::form::{BuildForm, LaunchContext, ValidateForm};
-    use std::collections::HashMap;
+    use serde_json::{Map, Value, json};
 
     const TOKEN: &str = "hf_GoldenTestToken0123456789abcdefXYZ";
     const CTX: LaunchContext<'static> = LaunchContext {
@@ -250,9 +340,149 @@ mod tests {
         .unwrap()
     }
 
+    fn to_json(value: &impl Serialize) -> Value {
+        serde_json::to_value(value).unwrap()
+    }
+
+    /// The body as it was built before the spec was typed (with `json!`), kept here as the
+    /// reference the typed spec's serialization must equal, field names and casing included.
+    fn json_body_before_typing(
+        kind: RunKind,
+        run_id: &RunId,
+        request_env: Vec<(&'static str, String)>,
+        bucket: &BucketRef,
+        timeout_seconds: u32,
+        token: &str,
+        cfg: &JobSpecConfig,
+    ) -> Value {
+        let mut environment = Map::new();
+        for (k, v) in request_env {
+            environment.insert(k.to_string(), Value::String(v));
+        }
+        for (k, v) in [
+            (env::SF_HUB_URL, cfg.hub_url.trim_end_matches('/')),
+            (env::SF_INFERENCE_URL, cfg.inference_url.as_str()),
+            (env::SF_OUTPUT_DIR, OUTPUT_MOUNT),
+            (env::SF_PI_VERSION, cfg.pi_version.as_str()),
+        ] {
+            environment.insert(k.to_string(), Value::String(v.to_string()));
+        }
+        let mut volumes = vec![json!({
+            "type": "bucket",
+            "source": bucket.id(),
+            "mountPath": OUTPUT_MOUNT,
+            "readOnly": false,
+        })];
+        match &cfg.worker {
+            WorkerSource::SpaceVolume { space, path } => {
+                volumes.push(json!({
+                    "type": "space",
+                    "source": space.id(),
+                    "mountPath": FACTORY_MOUNT,
+                    "readOnly": true,
+                }));
+                environment.insert(
+                    env::SF_WORKER_PATH.to_string(),
+                    Value::String(format!("{FACTORY_MOUNT}/{}", path.trim_start_matches('/'))),
+                );
+            }
+            WorkerSource::Url { url } => {
+                environment.insert(env::SF_WORKER_URL.to_string(), Value::String(url.clone()));
+            }
+        }
+        json!({
+            "dockerImage": cfg.image,
+            "command": ["sh", "-c", worker_script(kind, cfg)],
+            "arguments": [],
+            "environment": environment,
+            "secrets": { env::HF_TOKEN: token },
+            "flavor": JOB_FLAVOR,
+            "timeoutSeconds": timeout_seconds,
+            "labels": { LABEL_KIND: kind.as_str(), LABEL_RUN_ID: run_id.as_str() },
+            "volumes": volumes,
+        })
+    }
+
+    #[test]
+    fn the_typed_spec_serializes_as_the_json_body_did() {
+        let url_cfg = JobSpecConfig {
+            hub_url: "http://127.0.0.1:9000/".into(),
+            image: "debian:12".into(),
+            ..JobSpecConfig::new(WorkerSource::Url {
+                url: "http://127.0.0.1:9000/spaces/sf/app/resolve/main/worker".into(),
+            })
+        };
+        for cfg in [space_cfg(), url_cfg] {
+            let b = build_req();
+            let before = json_body_before_typing(
+                RunKind::Build,
+                &b.run_id,
+                b.to_env(),
+                &b.bucket,
+                BUILD_TIMEOUT_S,
+                TOKEN,
+                &cfg,
+            );
+            assert_eq!(to_json(&build_job(&b, TOKEN, &cfg)), before);
+            let v = validate_req();
+            let before = json_body_before_typing(
+                RunKind::Validate,
+                &v.run_id,
+                v.to_env(),
+                &v.bucket,
+                v.live_timeout_seconds + VALIDATE_MARGIN_S,
+                TOKEN,
+                &cfg,
+            );
+            assert_eq!(to_json(&validate_job(&v, TOKEN, &cfg)), before);
+        }
+        // The wire names, spelled out: the Hub reads exactly these keys.
+        let body = to_json(&build_job(&build_req(), TOKEN, &space_cfg()));
+        let keys: Vec<&str> = body
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected = [
+            "dockerImage",
+            "command",
+            "arguments",
+            "environment",
+            "secrets",
+            "flavor",
+            "timeoutSeconds",
+            "labels",
+            "volumes",
+        ];
+        let mut keys = keys;
+        keys.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+        let volume_keys: Vec<&str> = body["volumes"][0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut volume_keys = volume_keys;
+        volume_keys.sort_unstable();
+        assert_eq!(volume_keys, ["mountPath", "readOnly", "source", "type"]);
+    }
+
+    #[test]
+    fn a_spec_without_secrets_or_volumes_leaves_them_out() {
+        let spec = JobSpec::new("debian:12", vec!["true".into()], 60);
+        assert_eq!(
+            to_json(&spec),
+            json!({"dockerImage": "debian:12", "command": ["true"], "arguments": [],
+                   "environment": {}, "flavor": "cpu-basic", "timeoutSeconds": 60, "labels": {}})
+        );
+    }
+
     #[test]
     fn golden_build_job() {
-        let body = build_job(&build_req(), TOKEN, &space_cfg());
+        let body = to_json(&build_job(&build_req(), TOKEN, &space_cfg()));
         let expected = json!({
             "dockerImage": "node:22-bookworm",
             "command": ["sh", "-c", "set -eu\nbin=\"$(mktemp /tmp/space-factory-worker.XXXXXX)\"\ncp \"$SF_WORKER_PATH\" \"$bin\"\nchmod 0755 \"$bin\"\nexec \"$bin\" build\n"],
@@ -295,7 +525,7 @@ mod tests {
                 url: "http://127.0.0.1:9000/spaces/sf/app/resolve/main/worker".into(),
             })
         };
-        let body = validate_job(&validate_req(), TOKEN, &cfg);
+        let body = to_json(&validate_job(&validate_req(), TOKEN, &cfg));
         let expected = json!({
             "dockerImage": "node:22-bookworm",
             "command": ["sh", "-c", "set -eu\nbin=\"$(mktemp /tmp/space-factory-worker.XXXXXX)\"\ncurl -fsSL --retry 3 -H \"Authorization: Bearer $HF_TOKEN\" -o \"$bin\" \"$SF_WORKER_URL\"\nchmod 0755 \"$bin\"\nexec \"$bin\" validate\n"],
@@ -329,7 +559,7 @@ mod tests {
 
     #[test]
     fn token_occurs_exactly_once_in_secrets() {
-        for body in [
+        for spec in [
             build_job(&build_req(), TOKEN, &space_cfg()),
             validate_job(&validate_req(), TOKEN, &space_cfg()),
             validate_job(
@@ -340,6 +570,11 @@ mod tests {
                 }),
             ),
         ] {
+            assert!(
+                !format!("{spec:?}").contains(TOKEN),
+                "Debug hides the token"
+            );
+            let body = to_json(&spec);
             let text = serde_json::to_string(&body).unwrap();
             assert_eq!(text.matches(TOKEN).count(), 1, "{text}");
             assert_eq!(body["secrets"]["HF_TOKEN"], TOKEN);
@@ -404,34 +639,19 @@ mod tests {
         let script = worker_script(RunKind::Validate, &cfg);
         assert!(!script.contains("here"), "{script}");
         let body = validate_job(&validate_req(), TOKEN, &cfg);
-        assert_eq!(
-            body["environment"]["SF_WORKER_PATH"],
-            "/factory/it's $(here)"
-        );
+        assert_eq!(body.environment["SF_WORKER_PATH"], "/factory/it's $(here)");
     }
 
     #[test]
     fn environment_round_trips_to_the_request() {
         let req = build_req();
-        let body = build_job(&req, TOKEN, &space_cfg());
-        let env: HashMap<String, String> = body["environment"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-            .collect();
+        let env = build_job(&req, TOKEN, &space_cfg()).environment;
         let get = |k: &str| env.get(k).cloned();
         assert_eq!(BuildRequest::from_env(&get).unwrap(), req);
         let settings = env::WorkerSettings::from_env(&get).unwrap();
         assert_eq!(settings.output_dir, OUTPUT_MOUNT);
         let vreq = validate_req();
-        let body = validate_job(&vreq, TOKEN, &space_cfg());
-        let env: HashMap<String, String> = body["environment"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-            .collect();
+        let env = validate_job(&vreq, TOKEN, &space_cfg()).environment;
         assert_eq!(
             ValidateRequest::from_env(&|k: &str| env.get(k).cloned()).unwrap(),
             vreq
@@ -442,7 +662,7 @@ mod tests {
     fn labels_and_filters() {
         let id = RunId::parse("r-1").unwrap();
         assert_eq!(
-            labels(RunKind::Build, &id),
+            to_json(&labels(RunKind::Build, &id)),
             json!({"space-factory": "build", "run-id": "r-1"})
         );
         assert_eq!(run_label_filter(&id), "run-id=r-1");
@@ -451,7 +671,7 @@ mod tests {
             ..validate_req()
         };
         assert_eq!(
-            validate_job(&max, TOKEN, &space_cfg())["timeoutSeconds"],
+            validate_job(&max, TOKEN, &space_cfg()).timeout_seconds,
             22_500
         );
     }

@@ -13,7 +13,7 @@
 //! | [`rules`] | the numbered status rules ([`decide_build_status`], [`decide_validate_status`]) and [`recommend_zerogpu_duration`] |
 //! | [`form`] | the Build and Validate forms, their validation into [`BuildRequest`] / [`ValidateRequest`] |
 //! | [`mod@env`] | job environment variable names and the way back from an environment to a request |
-//! | [`jobspec`] | the Hub's job-creation JSON for a run ([`build_job`], [`validate_job`]) |
+//! | [`jobspec`] | the typed job-creation body [`JobSpec`] for a run ([`build_job`], [`validate_job`]) |
 //! | [`links`] | web links to jobs, Spaces, buckets, run folders and Space apps; [`RunLinks`], the links of one run |
 //! | [`redact`] | [`Redactor`]: tokens, `Bearer` values, credential keys and registered secrets out of text and JSON |
 //!
@@ -38,7 +38,9 @@ pub use form::{
 };
 pub use hardware::{HardwareFlavor, HardwareInfo};
 pub use ids::{RunId, RunIdError, RunKind, UtcDateTime};
-pub use jobspec::{JobSpecConfig, WorkerSource, build_job, validate_job};
+pub use jobspec::{
+    JobSpec, JobSpecConfig, JobVolume, VolumeKind, WorkerSource, build_job, validate_job,
+};
 pub use links::{Links, RunLinks};
 pub use record::{
     Event, EventsRead, Level, ObservedOutput, OutputType, Phase, RunState, RunStatus, StateRead,
@@ -46,7 +48,7 @@ pub use record::{
 };
 pub use redact::{REDACTED, Redactor};
 pub use refs::{
-    BucketName, BucketRef, DEFAULT_BUCKET_NAME, ModelRef, RefError, SpaceName, SpaceRef,
+    BucketName, BucketRef, DEFAULT_BUCKET_NAME, ModelRef, Namespace, RefError, SpaceName, SpaceRef,
 };
 pub use rules::{
     BuildEvidence, CallOutcome, ImplementationMode, RuntimeOutcome, SmokeOutcome, ValidateEvidence,

@@ -1,12 +1,17 @@
 //! Web links to the Hub pages of a run: job, Space, Space settings, bucket, the run's folder,
-//! model, and a Space's app origin. Path segments are percent-encoded where needed; the Hub origin
-//! is taken as configured (trailing `/` removed) — never from a page's URL parameters.
+//! model, and a Space's app origin. The Hub origin is taken as configured (trailing `/` removed) —
+//! never from a page's URL parameters.
+//!
+//! [`encode_segment`] and [`encode_path`] are the project's one path encoder: these links and
+//! every Hub API URL (`sf-hub`) use them.
 
 use crate::env::RunRequest;
 use crate::ids::RunId;
 use crate::refs::{BucketRef, ModelRef, SpaceRef};
 
-/// Percent-encodes one path segment (everything but `A-Za-z0-9-._~`).
+/// Percent-encodes one path segment or query part: everything but RFC 3986's unreserved
+/// characters (`A-Za-z0-9-._~`) is escaped, so `/`, `?`, `#`, `&`, `=`, `+` and `%` never keep
+/// their URL meaning. An empty segment stays empty.
 pub fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
@@ -19,9 +24,12 @@ pub fn encode_segment(s: &str) -> String {
     out
 }
 
-/// Percent-encodes a `/`-separated path, keeping the `/`s.
+/// Percent-encodes a `/`-separated path, keeping the `/`s between segments. Empty segments
+/// (a leading, trailing or doubled `/`) are dropped: `/a//b c/` → `a/b%20c`, and an empty path
+/// stays empty.
 pub fn encode_path(path: &str) -> String {
     path.split('/')
+        .filter(|s| !s.is_empty())
         .map(encode_segment)
         .collect::<Vec<_>>()
         .join("/")
@@ -128,10 +136,16 @@ impl Links {
 
     /// `https://{subdomain}.hf.space` — where the Space's app answers.
     pub fn space_app_origin(&self, space: &SpaceRef) -> String {
+        self.app_origin(&space.subdomain())
+    }
+
+    /// `https://{subdomain}.hf.space` for a host label the Hub gave (`subdomain` in a Space's
+    /// info), which wins over [`SpaceRef::subdomain`] when at hand.
+    pub fn app_origin(&self, subdomain: &str) -> String {
         format!(
             "{}://{}.{}",
             self.app_scheme,
-            space.subdomain(),
+            subdomain.trim().trim_matches('.'),
             self.app_domain
         )
     }
@@ -249,6 +263,10 @@ mod tests {
             "http://alice-my-app-v2.localhost:9001"
         );
         assert_eq!(local.hub(), "http://127.0.0.1:9000");
+        assert_eq!(
+            l.app_origin("alice-app-2f1a"),
+            "https://alice-app-2f1a.hf.space"
+        );
         assert_eq!(Links::default().hub(), "https://huggingface.co");
     }
 
@@ -307,25 +325,65 @@ mod tests {
         }
     }
 
+    /// Reverses [`encode_segment`] (for the properties below).
+    fn decode(e: &str) -> String {
+        let bytes = e.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                out.push(u8::from_str_radix(&e[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn paths_drop_empty_segments_and_segments_escape_everything_else() {
+        assert_eq!(encode_segment(""), "");
+        assert_eq!(
+            encode_segment("a b/c?d#e&f=g+h%"),
+            "a%20b%2Fc%3Fd%23e%26f%3Dg%2Bh%25"
+        );
+        assert_eq!(encode_path(""), "");
+        assert_eq!(encode_path("/"), "");
+        assert_eq!(encode_path("/a//b c/"), "a/b%20c");
+        assert_eq!(
+            encode_path("runs/r 1/état.json"),
+            "runs/r%201/%C3%A9tat.json"
+        );
+    }
+
     proptest! {
         #[test]
         fn encoded_segments_are_safe_and_reversible(s in "\\PC{0,30}") {
             let e = encode_segment(&s);
             prop_assert!(e.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
-            // decode
-            let bytes = e.as_bytes();
-            let mut out = Vec::new();
-            let mut i = 0;
-            while i < bytes.len() {
-                if bytes[i] == b'%' {
-                    out.push(u8::from_str_radix(&e[i + 1..i + 3], 16).unwrap());
-                    i += 3;
-                } else {
-                    out.push(bytes[i]);
-                    i += 1;
-                }
-            }
-            prop_assert_eq!(String::from_utf8(out).unwrap(), s);
+            prop_assert_eq!(decode(&e), s);
+        }
+
+        #[test]
+        fn encoded_paths_keep_exactly_the_non_empty_segments(
+            segments in proptest::collection::vec("[^/]{0,8}", 0..6),
+            leading in any::<bool>(),
+            trailing in any::<bool>(),
+        ) {
+            let mut path = segments.join("/");
+            if leading { path.insert(0, '/'); }
+            if trailing { path.push('/'); }
+            let encoded = encode_path(&path);
+            let kept: Vec<&String> = segments.iter().filter(|s| !s.is_empty()).collect();
+            let back: Vec<String> = if encoded.is_empty() {
+                Vec::new()
+            } else {
+                encoded.split('/').map(decode).collect()
+            };
+            prop_assert!(back.iter().all(|s| !s.is_empty()), "no empty segment: {}", encoded);
+            prop_assert_eq!(back.iter().collect::<Vec<_>>(), kept);
         }
     }
 }

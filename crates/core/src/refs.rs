@@ -9,6 +9,8 @@
 //!   split between owner and name is ambiguous and the person is asked for `owner/name`).
 //! * [`SpaceName`] — the bare name of a Space to create under the signed-in account.
 //! * [`BucketName`] / [`BucketRef`] — a Storage Bucket, `hf://buckets/owner/name`.
+//! * [`Namespace`] — a user or organisation name alone: the owner half of the above, and where
+//!   jobs run (`/api/jobs/{namespace}`).
 //!
 //! **Single-segment model ids** (`gpt2`, `bert-base-uncased`): refused. The Hub moved these legacy
 //! models under organisations (`openai-community/gpt2` …) and only redirects the old names; the run
@@ -114,6 +116,7 @@ pub enum Wanted {
     Model,
     Space,
     Bucket,
+    Account,
 }
 
 impl Wanted {
@@ -122,6 +125,7 @@ impl Wanted {
             Wanted::Model => "model",
             Wanted::Space => "Space",
             Wanted::Bucket => "bucket",
+            Wanted::Account => "account",
         }
     }
     fn paste_hint(self) -> &'static str {
@@ -133,6 +137,7 @@ impl Wanted {
                 "Paste the Space id (`owner/name`) or its `https://huggingface.co/spaces/owner/name` link."
             }
             Wanted::Bucket => "Enter the bucket as `owner/name`.",
+            Wanted::Account => "Enter the Hugging Face user or organisation name alone.",
         }
     }
 }
@@ -243,7 +248,7 @@ impl fmt::Display for RefError {
                     (Wanted::Space, None) => f.write_str(
                         " Add the account that owns it, e.g. `your-username/name`, or paste the Space's link.",
                     ),
-                    (Wanted::Bucket, None) => {
+                    (Wanted::Bucket | Wanted::Account, None) => {
                         f.write_str(" Add the account that owns it, e.g. `your-username/name`.")
                     }
                 }
@@ -518,6 +523,11 @@ impl ModelRef {
         &self.owner
     }
 
+    /// The owner as a [`Namespace`] (checked by the same rule when this reference was made).
+    pub fn namespace(&self) -> Namespace {
+        Namespace(self.owner.clone())
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -653,6 +663,11 @@ impl SpaceRef {
 
     pub fn owner(&self) -> &str {
         &self.owner
+    }
+
+    /// The owner as a [`Namespace`] (checked by the same rule when this reference was made).
+    pub fn namespace(&self) -> Namespace {
+        Namespace(self.owner.clone())
     }
 
     pub fn name(&self) -> &str {
@@ -880,6 +895,11 @@ impl BucketRef {
         &self.owner
     }
 
+    /// The owner as a [`Namespace`] (checked by the same rule when this reference was made).
+    pub fn namespace(&self) -> Namespace {
+        Namespace(self.owner.clone())
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -911,6 +931,49 @@ impl TryFrom<String> for BucketRef {
 impl From<BucketRef> for String {
     fn from(value: BucketRef) -> String {
         value.to_string()
+    }
+}
+
+/// A Hugging Face user or organisation name (the `owner` of `owner/name`), e.g. the namespace a
+/// job runs in. Serialized as that string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Namespace(String);
+
+impl Namespace {
+    /// Reads a user or organisation name; surrounding whitespace is ignored.
+    pub fn parse(input: &str) -> Result<Namespace, RefError> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(RefError::Empty {
+                wanted: Wanted::Account,
+            });
+        }
+        check_part(Wanted::Account, Part::Owner, s)?;
+        Ok(Namespace(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Namespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for Namespace {
+    type Error = RefError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Namespace::parse(&value)
+    }
+}
+
+impl From<Namespace> for String {
+    fn from(value: Namespace) -> String {
+        value.0
     }
 }
 
@@ -1240,6 +1303,32 @@ mod tests {
             RefError::Empty {
                 wanted: Wanted::Space
             }
+        );
+    }
+
+    #[test]
+    fn namespaces_follow_the_owner_rule() {
+        assert_eq!(Namespace::parse(" alice ").unwrap().as_str(), "alice");
+        assert_eq!(
+            BucketRef::parse("alice/runs").unwrap().namespace(),
+            Namespace::parse("alice").unwrap()
+        );
+        assert_eq!(
+            SpaceRef::parse("Org-1/app")
+                .unwrap()
+                .namespace()
+                .to_string(),
+            "Org-1"
+        );
+        for bad in ["", "a/b", "a--b", "-a", "a.", "a b", ".."] {
+            let e = Namespace::parse(bad).unwrap_err().to_string();
+            assert!(e.ends_with('.'), "{bad}: {e}");
+        }
+        assert!(
+            Namespace::parse("al/ice")
+                .unwrap_err()
+                .to_string()
+                .contains("`/`")
         );
     }
 

@@ -8,13 +8,18 @@
 //! let transport = NativeTransport::new().expect("TLS set-up");
 //! let hub = HubClient::new("https://huggingface.co", transport)?.with_token("hf_…");
 //! let me = hub.whoami_v2().await?;
-//! let runs = hub.bucket_tree(&format!("{}/space-factory-runs", me.name), "runs", false).await?;
+//! let bucket = sf_core::BucketRef::new(&me.name, "space-factory-runs").expect("a Hub user name");
+//! let runs = hub.bucket_tree(&bucket, "runs", false).await?;
 //! # Ok(()) }
 //! ```
 //!
 //! Layout: [`transport`] moves bytes; [`HubClient`] (in `client`) owns the one request path
 //! (token-origin rule, retries, error building); `api/` holds one module per Hub area; [`types`]
 //! holds the tolerant wire types; [`sse`] and [`logs`] hold the pure log-stream pieces.
+//!
+//! Calls take `sf-core`'s checked references ([`sf_core::SpaceRef`], [`sf_core::BucketRef`],
+//! [`sf_core::ModelRef`], [`sf_core::Namespace`]) and job specs ([`sf_core::JobSpec`]); names
+//! are never re-checked here, and paths are encoded by `sf_core::links`' one encoder.
 
 mod api;
 mod client;

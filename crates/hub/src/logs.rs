@@ -126,7 +126,10 @@ impl Default for LogStreamOptions {
 #[derive(Debug, Clone)]
 pub(crate) enum LogSource {
     /// Reconnects until the job reaches a final stage.
-    Job { namespace: String, job_id: String },
+    Job {
+        namespace: sf_core::Namespace,
+        job_id: String,
+    },
     /// Ends when the server closes the stream; reconnects only after a dropped connection.
     Space,
 }
@@ -468,6 +471,10 @@ mod tests {
             )
         }
 
+        fn alice() -> sf_core::Namespace {
+            sf_core::Namespace::parse("alice").unwrap()
+        }
+
         fn job(stage: &str) -> Answer {
             Answer::json(200, json!({"id": "j1", "status": {"stage": stage}}))
         }
@@ -509,7 +516,7 @@ mod tests {
                 ]),
                 job("COMPLETED"),
             ]);
-            let (lines, error) = collect(c.job_logs("alice", "j1").unwrap()).await;
+            let (lines, error) = collect(c.job_logs(&alice(), "j1").unwrap()).await;
             assert_eq!(lines, ["a", "b", "c", "d"]);
             assert!(error.is_none());
             let sent = c.transport().requests();
@@ -534,7 +541,7 @@ mod tests {
                 Answer::sse(vec![data("a", "t1"), data("b", "t2")]),
                 job("ERROR"),
             ]);
-            let (lines, error) = collect(c.job_logs("alice", "j1").unwrap()).await;
+            let (lines, error) = collect(c.job_logs(&alice(), "j1").unwrap()).await;
             assert_eq!(lines, ["a", "b"]);
             assert!(error.is_none());
             assert_eq!(c.transport().remaining(), 0);
@@ -547,7 +554,7 @@ mod tests {
                 job("RUNNING"),
                 job("COMPLETED"),
             ]);
-            let (lines, error) = collect(c.job_logs("alice", "j1").unwrap()).await;
+            let (lines, error) = collect(c.job_logs(&alice(), "j1").unwrap()).await;
             assert_eq!(lines, ["a"]);
             assert!(error.is_none());
             assert_eq!(c.transport().remaining(), 0);
@@ -567,7 +574,7 @@ mod tests {
                 job("RUNNING"),
                 job("COMPLETED"),
             ]);
-            let (lines, error) = collect(c.job_logs("alice", "j1").unwrap()).await;
+            let (lines, error) = collect(c.job_logs(&alice(), "j1").unwrap()).await;
             assert_eq!(lines, ["a"]);
             assert!(error.is_none());
             assert_eq!(c.transport().remaining(), 0);
@@ -586,7 +593,7 @@ mod tests {
                 Answer::sse(vec![data("a", "t1")]),
                 job("CANCELED"),
             ]);
-            let (lines, error) = collect(c.job_logs("alice", "j1").unwrap()).await;
+            let (lines, error) = collect(c.job_logs(&alice(), "j1").unwrap()).await;
             assert_eq!(lines, ["a"]);
             assert!(error.is_none());
             assert_eq!(c.transport().sleeps(), [1, 2].map(Duration::from_secs));
@@ -597,7 +604,7 @@ mod tests {
             let c =
                 client([Answer::json(404, json!({"error": "Job not found"}))
                     .header("X-Request-Id", "r1")]);
-            let (lines, error) = collect(c.job_logs("alice", "nope").unwrap()).await;
+            let (lines, error) = collect(c.job_logs(&alice(), "nope").unwrap()).await;
             assert!(lines.is_empty());
             let error = error.unwrap();
             assert!(error.is_not_found());
@@ -612,7 +619,7 @@ mod tests {
                 ..LogStreamOptions::default()
             };
             let c = client((0..3).map(|_| Answer::sse(vec![Chunk::Break])));
-            let logs = c.job_logs_with("alice", "j1", options).unwrap();
+            let logs = c.job_logs_with(&alice(), "j1", options).unwrap();
             let (lines, error) = collect(logs).await;
             assert!(lines.is_empty());
             assert!(error.unwrap().is_network());

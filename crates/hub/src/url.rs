@@ -1,85 +1,40 @@
-//! URL building and reading: path segments, repo ids, origins, `Link` headers, redaction.
+//! URL building and reading: repo and job paths, file paths, origins, `Link` headers, redaction.
+//! Path segments and query parts are encoded by `sf_core::links` (the project's one encoder).
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use sf_core::links::{encode_path, encode_segment};
 
 use crate::error::HubError;
 
-/// Everything but RFC 3986 unreserved characters is escaped inside one path segment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// Query keys/values: like [`SEGMENT`] (so `=`, `&`, `+`, `#` are escaped).
-const QUERY: &AsciiSet = SEGMENT;
-
-/// One path segment, percent-encoded.
-pub fn encode_segment(segment: &str) -> String {
-    utf8_percent_encode(segment, SEGMENT).to_string()
-}
-
-/// A path of several segments (`a/b c/d` → `a/b%20c/d`); empty segments are dropped.
-pub fn encode_path(path: &str) -> String {
-    path.split('/')
-        .filter(|s| !s.is_empty())
-        .map(encode_segment)
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// `key=value&…`, each part percent-encoded.
+/// `key=value&…`, each part encoded by the project's one encoder ([`encode_segment`], so `=`,
+/// `&`, `+` and `#` are escaped).
 pub fn encode_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     pairs
         .into_iter()
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                utf8_percent_encode(k, QUERY),
-                utf8_percent_encode(v, QUERY)
-            )
-        })
+        .map(|(k, v)| format!("{}={}", encode_segment(k), encode_segment(v)))
         .collect::<Vec<_>>()
         .join("&")
 }
 
-fn check_name(what: &str, value: &str) -> Result<(), HubError> {
-    let valid = !value.is_empty()
-        && value != "."
-        && value != ".."
-        && value.len() <= 96
-        && value
+/// `owner/name` of a reference `sf-core` has already checked, encoded for a path.
+pub fn repo_path(owner: &str, name: &str) -> String {
+    format!("{}/{}", encode_segment(owner), encode_segment(name))
+}
+
+/// A job id as the Hub gives it (24 hex digits), encoded for a path. Refused when empty or when
+/// it holds anything but letters, digits, `-` and `_` (so never `..` or a `/`).
+pub fn job_id_segment(job_id: &str) -> Result<String, HubError> {
+    let valid = !job_id.is_empty()
+        && job_id.len() <= 96
+        && job_id
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
     if valid {
-        Ok(())
+        Ok(encode_segment(job_id))
     } else {
         Err(HubError::InvalidInput(format!(
-            "\"{value}\" is not a valid {what}; use letters, digits, '-', '_' or '.' (at most 96)."
+            "\"{job_id}\" is not a job id; a job id is the letters and digits the Hub gave when the job was created."
         )))
     }
-}
-
-/// A namespace (user or organisation name), encoded for a path.
-pub fn namespace_path(namespace: &str) -> Result<String, HubError> {
-    check_name("Hugging Face user or organisation name", namespace)?;
-    Ok(encode_segment(namespace))
-}
-
-/// An `owner/name` id (model, Space, bucket), encoded for a path as `owner/name`.
-pub fn repo_id_path(id: &str) -> Result<String, HubError> {
-    let (owner, name) = id.split_once('/').ok_or_else(|| {
-        HubError::InvalidInput(format!(
-            "\"{id}\" is not a Hugging Face id; write it as owner/name."
-        ))
-    })?;
-    check_name("owner in a Hugging Face id", owner)?;
-    check_name("name in a Hugging Face id", name)?;
-    Ok(format!(
-        "{}/{}",
-        encode_segment(owner),
-        encode_segment(name)
-    ))
 }
 
 /// A path inside a bucket or repo (`runs/x/state.json`), refusing `..` and empty input.
@@ -214,33 +169,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn segments_and_paths_are_percent_encoded() {
-        assert_eq!(encode_segment("a b/c?d#e"), "a%20b%2Fc%3Fd%23e");
-        assert_eq!(
-            encode_path("runs/r 1/état.json"),
-            "runs/r%201/%C3%A9tat.json"
-        );
-        assert_eq!(encode_path("/a//b/"), "a/b");
+    fn queries_paths_and_ids_are_encoded() {
         assert_eq!(
             encode_query([("label", "run-id=x&y")]),
             "label=run-id%3Dx%26y"
         );
-    }
-
-    #[test]
-    fn repo_ids_are_checked() {
-        assert_eq!(
-            repo_id_path("alice/my-model.v2").unwrap(),
-            "alice/my-model.v2"
-        );
-        for bad in ["alice", "alice/", "/x", "a/b/c", "a/..", "a/b c", "a/b?x"] {
-            assert!(repo_id_path(bad).is_err(), "{bad} should be refused");
+        assert_eq!(repo_path("alice", "my-model.v2"), "alice/my-model.v2");
+        assert_eq!(job_id_segment("6759a1b2c3d4").unwrap(), "6759a1b2c3d4");
+        for bad in ["", "..", "../x", "a/b", "a b", "a?b"] {
+            assert!(job_id_segment(bad).is_err(), "{bad} should be refused");
         }
-        assert!(namespace_path("alice").is_ok());
-        assert!(namespace_path("al/ice").is_err());
         assert!(file_path("runs/../x").is_err());
         assert!(file_path("").is_err());
+        assert!(file_path("/").is_err());
         assert_eq!(file_path("/runs/a b.json").unwrap(), "runs/a%20b.json");
+        assert_eq!(file_path("runs//a").unwrap(), "runs/a");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use serde_json::json;
+use sf_core::{BucketRef, JobSpec, ModelRef, Namespace, RunId, SpaceRef};
 use sf_hub::transport::{
     Headers, HttpRequest, HttpResponse, Method, StreamingResponse, Transport, TransportError,
 };
@@ -114,21 +115,23 @@ impl Harness {
     }
 }
 
-fn script_job(script: &str, run_id: &str) -> serde_json::Value {
-    json!({
-        "dockerImage": "debian:12",
-        "command": ["sh", "-c", script],
-        "arguments": [],
-        "environment": {},
-        "flavor": "cpu-basic",
-        "timeoutSeconds": 60,
-        "labels": {"space-factory": "build", "run-id": run_id},
-    })
+fn script_job(script: &str, run_id: &str) -> JobSpec {
+    let mut spec = JobSpec::new(
+        "debian:12",
+        vec!["sh".into(), "-c".into(), script.into()],
+        60,
+    );
+    spec.labels = sf_core::jobspec::labels(sf_core::RunKind::Build, &RunId::parse(run_id).unwrap());
+    spec
+}
+
+fn me() -> Namespace {
+    Namespace::parse(TEST_USER).unwrap()
 }
 
 async fn wait_for_final(hub: &Client, id: &str) -> JobStage {
     for _ in 0..100 {
-        let job = hub.inspect_job(TEST_USER, id).await.unwrap();
+        let job = hub.inspect_job(&me(), id).await.unwrap();
         if job.status.stage.is_final() {
             return job.status.stage;
         }
@@ -138,7 +141,7 @@ async fn wait_for_final(hub: &Client, id: &str) -> JobStage {
 }
 
 async fn all_lines(hub: &Client, id: &str) -> Vec<String> {
-    let mut logs = hub.job_logs_with(TEST_USER, id, fast_logs()).unwrap();
+    let mut logs = hub.job_logs_with(&me(), id, fast_logs()).unwrap();
     let mut lines = Vec::new();
     let collect = async {
         while let Some(line) = logs.next().await {
@@ -177,19 +180,12 @@ async fn whoami_and_sign_in_discovery() {
 #[tokio::test]
 async fn buckets_create_conflict_info_tree_and_read() {
     let h = start().await;
-    let bucket = format!("{TEST_USER}/runs-test");
+    let bucket = BucketRef::new(TEST_USER, "runs-test").unwrap();
     let missing = h.hub.bucket_info(&bucket).await.unwrap_err();
     assert!(missing.is_not_found(), "{missing}");
 
-    h.hub
-        .create_private_bucket(TEST_USER, "runs-test")
-        .await
-        .unwrap();
-    let again = h
-        .hub
-        .create_private_bucket(TEST_USER, "runs-test")
-        .await
-        .unwrap_err();
+    h.hub.create_private_bucket(&bucket).await.unwrap();
+    let again = h.hub.create_private_bucket(&bucket).await.unwrap_err();
     assert!(again.is_conflict(), "{again}");
     assert_eq!(
         h.hub.bucket_info(&bucket).await.unwrap().private,
@@ -199,13 +195,13 @@ async fn buckets_create_conflict_info_tree_and_read() {
     // More files than one page (the test simulator pages by 3).
     for i in 0..5 {
         h.write_bucket_file(
-            &bucket,
+            &bucket.id(),
             &format!("runs/r{i}/state.json"),
             &format!("{{\"n\":{i}}}"),
         )
         .await;
     }
-    h.write_bucket_file(&bucket, "runs/r 5/report.md", "# Report é")
+    h.write_bucket_file(&bucket.id(), "runs/r 5/report.md", "# Report é")
         .await;
     let entries = h.hub.bucket_tree(&bucket, "runs", true).await.unwrap();
     let mut files: Vec<&str> = entries
@@ -248,7 +244,7 @@ async fn buckets_create_conflict_info_tree_and_read() {
     );
     let no_bucket = h
         .hub
-        .read_bucket_file(&format!("{TEST_USER}/no-such-bucket"), "x")
+        .read_bucket_file(&BucketRef::new(TEST_USER, "no-such-bucket").unwrap(), "x")
         .await
         .unwrap_err();
     assert!(no_bucket.is_not_found());
@@ -261,7 +257,7 @@ async fn jobs_create_inspect_list_logs_and_cancel() {
     let job = h
         .hub
         .create_job(
-            TEST_USER,
+            &me(),
             &script_job("for i in 1 2 3 4 5; do echo line $i; done", "run-a"),
         )
         .await
@@ -271,7 +267,7 @@ async fn jobs_create_inspect_list_logs_and_cancel() {
 
     let mine = h
         .hub
-        .list_jobs(TEST_USER, &JobFilter::default().label("run-id", "run-a"))
+        .list_jobs(&me(), &JobFilter::run(&RunId::parse("run-a").unwrap()))
         .await
         .unwrap();
     assert_eq!(
@@ -280,7 +276,7 @@ async fn jobs_create_inspect_list_logs_and_cancel() {
     );
     let none = h
         .hub
-        .list_jobs(TEST_USER, &JobFilter::default().label("run-id", "run-b"))
+        .list_jobs(&me(), &JobFilter::run(&RunId::parse("run-b").unwrap()))
         .await
         .unwrap();
     assert!(none.is_empty());
@@ -295,14 +291,14 @@ async fn jobs_create_inspect_list_logs_and_cancel() {
 
     let long = h
         .hub
-        .create_job(TEST_USER, &script_job("sleep 30", "run-c"))
+        .create_job(&me(), &script_job("sleep 30", "run-c"))
         .await
         .unwrap();
-    h.hub.cancel_job(TEST_USER, &long.id).await.unwrap();
+    h.hub.cancel_job(&me(), &long.id).await.unwrap();
     assert_eq!(wait_for_final(&h.hub, &long.id).await, JobStage::Canceled);
     let canceled = h
         .hub
-        .list_jobs(TEST_USER, &JobFilter::default().stage(JobStage::Canceled))
+        .list_jobs(&me(), &JobFilter::default().stage(JobStage::Canceled))
         .await
         .unwrap();
     assert_eq!(canceled.len(), 1);
@@ -315,7 +311,7 @@ async fn job_logs_follow_a_running_job_across_a_dropped_connection() {
     let job = h
         .hub
         .create_job(
-            TEST_USER,
+            &me(),
             &script_job(
                 "for i in 1 2 3 4 5 6; do echo step $i; sleep 0.2; done",
                 "run-d",
@@ -333,7 +329,7 @@ async fn job_logs_follow_a_running_job_across_a_dropped_connection() {
     .await;
     // Let some lines exist first, so the cut connection has delivered history to replay.
     for _ in 0..50 {
-        let job = h.hub.inspect_job(TEST_USER, &job.id).await.unwrap();
+        let job = h.hub.inspect_job(&me(), &job.id).await.unwrap();
         if job.status.stage == JobStage::Running {
             break;
         }
@@ -375,7 +371,7 @@ async fn a_500_is_retried_for_get_and_not_for_job_creation() {
         .await;
     let e = h
         .hub
-        .create_job(TEST_USER, &script_job("true", "run-e"))
+        .create_job(&me(), &script_job("true", "run-e"))
         .await
         .unwrap_err();
     assert_eq!(e.status(), Some(500));
@@ -428,23 +424,24 @@ async fn the_token_stays_on_the_hub() {
 #[tokio::test]
 async fn models_info_and_card() {
     let h = start().await;
-    let gpt2 = h
-        .hub
-        .model_info("openai-community/gpt2", &[])
-        .await
-        .unwrap();
+    let gpt2_ref = ModelRef::parse("openai-community/gpt2").unwrap();
+    let gpt2 = h.hub.model_info(&gpt2_ref, &[]).await.unwrap();
     assert_eq!(gpt2.model_id(), Some("openai-community/gpt2"));
     assert!(gpt2.pipeline_tag.is_some());
-    let card = h.hub.model_readme("openai-community/gpt2").await.unwrap();
+    let card = h.hub.model_readme(&gpt2_ref).await.unwrap();
     assert!(card.unwrap().len() > 10);
     assert_eq!(
         h.hub
-            .model_readme("sim-fixtures/model-without-card")
+            .model_readme(&ModelRef::parse("sim-fixtures/model-without-card").unwrap())
             .await
             .unwrap(),
         None
     );
-    let missing = h.hub.model_info("nobody/nothing", &[]).await.unwrap_err();
+    let missing = h
+        .hub
+        .model_info(&ModelRef::parse("nobody/nothing").unwrap(), &[])
+        .await
+        .unwrap_err();
     assert!(missing.is_not_found(), "{missing}");
     h.stop().await;
 }
@@ -452,14 +449,14 @@ async fn models_info_and_card() {
 #[tokio::test]
 async fn spaces_create_commit_runtime_and_hardware() {
     let h = start().await;
-    let id = format!("{TEST_USER}/demo-space");
+    let id = SpaceRef::new(TEST_USER, "demo-space").unwrap();
     h.hub
-        .create_space(&NewSpace::private_gradio(&id))
+        .create_space(&NewSpace::private_gradio(id.clone()))
         .await
         .unwrap();
     let again = h
         .hub
-        .create_space(&NewSpace::private_gradio(&id))
+        .create_space(&NewSpace::private_gradio(id.clone()))
         .await
         .unwrap_err();
     assert!(again.is_conflict(), "{again}");
@@ -539,7 +536,7 @@ async fn replayed_history_is_not_repeated_after_a_reconnect() {
     let job = h
         .hub
         .create_job(
-            TEST_USER,
+            &me(),
             &script_job(
                 "for i in 1 2 3 4 5 6; do echo tick $i; sleep 0.2; done",
                 "run-f",
@@ -558,7 +555,7 @@ async fn replayed_history_is_not_repeated_after_a_reconnect() {
         .unwrap()
         .with_token(TEST_TOKEN)
         .with_retry_policy(fast_retries());
-    let mut logs = hub.job_logs_with(TEST_USER, &job.id, fast_logs()).unwrap();
+    let mut logs = hub.job_logs_with(&me(), &job.id, fast_logs()).unwrap();
     let mut lines = Vec::new();
     tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(line) = logs.next().await {

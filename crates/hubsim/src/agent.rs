@@ -22,7 +22,6 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -30,6 +29,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
+use crate::json::Json;
 use crate::state::Sim;
 
 /// One assistant turn: an optional text, then tool calls (`name`, arguments).
@@ -161,7 +161,7 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
 async fn completions(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
-    body: Bytes,
+    Json(request): Json<Value>,
 ) -> ApiResult<Response> {
     if !sim.cfg.demo_agent {
         return Err(ApiError::not_found(
@@ -170,8 +170,6 @@ async fn completions(
     }
     let caller = sim.require_caller(&headers)?;
     caller.require_any(&["inference-api"], "call Inference Providers")?;
-    let request: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))?;
     if !request.get("messages").is_some_and(Value::is_array) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
+use crate::json::{Json, OptionalJson};
 use crate::state::{Caller, READ_SCOPES, Sim, WRITE_SCOPES, lock};
 use crate::util::{MetaDir, iso, now_iso, safe_relative_path, sha256_hex, valid_repo_name};
 
@@ -100,7 +100,7 @@ impl BucketStore {
         self.save_meta(ns, name, &meta)
     }
 
-    /// Writes a file into a bucket atomically (temp file + rename), creating folders.
+    /// Writes a file into a bucket at once (see [`publish`]).
     pub fn write_file(&self, ns: &str, name: &str, path: &str, bytes: &[u8]) -> ApiResult<()> {
         if self.get(&format!("{ns}/{name}")).is_none() {
             return Err(ApiError::repo_not_found("Bucket", &format!("{ns}/{name}")));
@@ -114,19 +114,7 @@ impl BucketStore {
                 format!("Could not write {rel}: {e}"),
             )
         };
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        let tmp = target.with_file_name(format!(
-            ".{}.hubsim-tmp-{}",
-            target
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("file"),
-            crate::util::random_hex(8)
-        ));
-        std::fs::write(&tmp, bytes).map_err(io)?;
-        std::fs::rename(&tmp, &target).map_err(io)
+        publish(&target, bytes).map_err(io)
     }
 
     pub fn delete_file(&self, ns: &str, name: &str, path: &str) -> ApiResult<()> {
@@ -199,7 +187,29 @@ fn stat(full: PathBuf, rel: String) -> Option<FileStat> {
     })
 }
 
-fn is_temp(name: &str) -> bool {
+/// Replaces a bucket file with `bytes` in one step (a temporary file renamed over it, creating
+/// folders), so a reader of the bucket API sees the old content or the new, never a part: what
+/// the Hub shows once an upload is committed. The temporary file is never listed ([`is_temp`]).
+pub(crate) fn publish(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = target.with_file_name(format!(
+        ".{}.hubsim-tmp-{}",
+        target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("file"),
+        crate::util::random_hex(8)
+    ));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, target).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// A file [`publish`] is writing, not a bucket file.
+pub(crate) fn is_temp(name: &str) -> bool {
     name.contains(".hubsim-tmp-")
 }
 
@@ -330,7 +340,7 @@ async fn create(
     State(sim): State<Arc<Sim>>,
     UrlPath((ns, name)): UrlPath<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    OptionalJson(body): OptionalJson<CreateBody>,
 ) -> ApiResult<Response> {
     let caller = sim.require_caller(&headers)?;
     let ns = resolve_ns(&ns, Some(&caller))?;
@@ -340,12 +350,7 @@ async fn create(
         )));
     }
     caller.require_any(WRITE_SCOPES, "create buckets")?;
-    let body: CreateBody = if body.iter().all(u8::is_ascii_whitespace) {
-        CreateBody::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))?
-    };
+    let body = body.unwrap_or_default();
     let private = match (body.visibility.as_deref(), body.private) {
         (Some("private"), _) => true,
         (Some("public"), _) => false,
@@ -416,12 +421,10 @@ async fn settings(
     State(sim): State<Arc<Sim>>,
     UrlPath((ns, name)): UrlPath<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    Json(body): Json<SettingsBody>,
 ) -> ApiResult<Response> {
     let caller = sim.require_caller(&headers)?;
     owned(&sim, &caller, &ns, &name)?;
-    let body: SettingsBody = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("Invalid settings body: {e}")))?;
     sim.buckets
         .set_private(&ns, &name, body.private)
         .map_err(|e| {
@@ -496,12 +499,10 @@ async fn paths_info(
     State(sim): State<Arc<Sim>>,
     UrlPath((ns, name)): UrlPath<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    Json(body): Json<PathsInfoBody>,
 ) -> ApiResult<Response> {
     let caller = sim.caller(&headers)?;
     readable(&sim, caller.as_ref(), &ns, &name)?;
-    let body: PathsInfoBody = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("Invalid paths-info body: {e}")))?;
     if body.paths.len() > 1000 {
         return Err(ApiError::bad_request(
             "At most 1000 paths can be asked for in one paths-info call.",

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::mount::BucketMounts;
+
 /// What the OAuth authorize page does when a browser arrives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -78,6 +80,9 @@ pub struct SimConfig {
     pub seed_spaces: Vec<(String, PathBuf)>,
     /// Answer `POST /v1/chat/completions` with the demo coding agent (see [`crate::agent`]).
     pub demo_agent: bool,
+    /// How a job's bucket volumes behave: [`BucketMounts::Strict`] (the default, hf-mount's
+    /// semantics through FUSE) or the [`BucketMounts::Plain`] opt-out.
+    pub bucket_mounts: BucketMounts,
 }
 
 impl SimConfig {
@@ -104,6 +109,7 @@ impl SimConfig {
             space_pythonpath: None,
             seed_spaces: Vec::new(),
             demo_agent: false,
+            bucket_mounts: BucketMounts::Strict,
         }
     }
 
@@ -196,6 +202,14 @@ impl SimConfig {
     /// Creates (or refreshes) the public static Space `id` from the files in `dir` at start-up.
     pub fn with_seed_space(mut self, id: impl Into<String>, dir: impl Into<PathBuf>) -> Self {
         self.seed_spaces.push((id.into(), dir.into()));
+        self
+    }
+
+    /// Mounts job buckets as plain folders instead of hf-mount's strict semantics: for a
+    /// machine that cannot mount FUSE. Writes that would fail on the Hub (appending, a file held
+    /// open) then succeed here, so tests must not use it.
+    pub fn with_plain_bucket_mounts(mut self) -> Self {
+        self.bucket_mounts = BucketMounts::Plain;
         self
     }
 

@@ -37,6 +37,8 @@ use serde_json::{Value, json};
 
 use crate::config::{ConsentMode, HardwareRefusal};
 use crate::error::{ApiError, ApiResult};
+use crate::json::{Json, OptionalJson};
+use crate::spaces::Stage;
 use crate::state::{ALL_SCOPES, Fault, Sim, TokenKind, lock};
 use crate::util::iso;
 
@@ -67,11 +69,6 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
         .route("/gated-access", post(set_gated_access))
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("Invalid control request body: {e}")))
-}
-
 async fn health(State(sim): State<Arc<Sim>>) -> Response {
     axum::Json(json!({ "ok": true, "url": sim.public_url })).into_response()
 }
@@ -85,8 +82,7 @@ struct MintBody {
     expires_in: Option<i64>,
 }
 
-async fn mint_token(State(sim): State<Arc<Sim>>, body: Bytes) -> ApiResult<Response> {
-    let b: MintBody = parse(&body)?;
+async fn mint_token(State(sim): State<Arc<Sim>>, Json(b): Json<MintBody>) -> ApiResult<Response> {
     if sim.user(&b.user).is_none() {
         return Err(ApiError::bad_request(format!(
             "Unknown user '{}': the simulator knows {}.",
@@ -131,8 +127,10 @@ struct TokenBody {
     token: String,
 }
 
-async fn expire_token(State(sim): State<Arc<Sim>>, body: Bytes) -> ApiResult<Response> {
-    let b: TokenBody = parse(&body)?;
+async fn expire_token(
+    State(sim): State<Arc<Sim>>,
+    Json(b): Json<TokenBody>,
+) -> ApiResult<Response> {
     let mut tokens = lock(&sim.tokens);
     let record = tokens
         .get_mut(&b.token)
@@ -141,8 +139,10 @@ async fn expire_token(State(sim): State<Arc<Sim>>, body: Bytes) -> ApiResult<Res
     Ok(axum::Json(json!({ "ok": true })).into_response())
 }
 
-async fn revoke_token(State(sim): State<Arc<Sim>>, body: Bytes) -> ApiResult<Response> {
-    let b: TokenBody = parse(&body)?;
+async fn revoke_token(
+    State(sim): State<Arc<Sim>>,
+    Json(b): Json<TokenBody>,
+) -> ApiResult<Response> {
     lock(&sim.tokens)
         .remove(&b.token)
         .ok_or_else(|| ApiError::not_found("No such token."))?;
@@ -153,8 +153,7 @@ async fn list_faults(State(sim): State<Arc<Sim>>) -> Response {
     axum::Json(lock(&sim.faults).clone()).into_response()
 }
 
-async fn add_fault(State(sim): State<Arc<Sim>>, body: Bytes) -> ApiResult<Response> {
-    let fault: Fault = parse(&body)?;
+async fn add_fault(State(sim): State<Arc<Sim>>, Json(fault): Json<Fault>) -> ApiResult<Response> {
     if fault.status.is_none() && fault.delay_ms.is_none() && !fault.drop_connection {
         return Err(ApiError::bad_request(
             "A fault needs at least one of 'status', 'delay_ms' or 'drop_connection'.",
@@ -194,13 +193,9 @@ struct BucketBody {
 async fn create_bucket(
     State(sim): State<Arc<Sim>>,
     UrlPath((ns, name)): UrlPath<(String, String)>,
-    body: Bytes,
+    OptionalJson(body): OptionalJson<BucketBody>,
 ) -> ApiResult<Response> {
-    let b: BucketBody = if body.is_empty() {
-        BucketBody::default()
-    } else {
-        parse(&body)?
-    };
+    let b = body.unwrap_or_default();
     if !crate::util::valid_repo_name(&name) {
         return Err(ApiError::bad_request(format!(
             "Invalid bucket name '{name}'."
@@ -242,8 +237,10 @@ struct ConsentBody {
     user: Option<String>,
 }
 
-async fn set_consent(State(sim): State<Arc<Sim>>, body: Bytes) -> ApiResult<Response> {
-    let b: ConsentBody = parse(&body)?;
+async fn set_consent(
+    State(sim): State<Arc<Sim>>,
+    Json(b): Json<ConsentBody>,
+) -> ApiResult<Response> {
     if let Some(user) = &b.user
         && sim.user(user).is_none()
     {
@@ -262,8 +259,7 @@ struct TtlBody {
     seconds: u64,
 }
 
-async fn set_oauth_ttl(State(sim): State<Arc<Sim>>, body: Bytes) -> ApiResult<Response> {
-    let b: TtlBody = parse(&body)?;
+async fn set_oauth_ttl(State(sim): State<Arc<Sim>>, Json(b): Json<TtlBody>) -> ApiResult<Response> {
     *lock(&sim.oauth_ttl_secs) = b.seconds;
     Ok(axum::Json(json!({ "ok": true })).into_response())
 }
@@ -273,8 +269,10 @@ struct PolicyBody {
     refusals: BTreeMap<String, HardwareRefusal>,
 }
 
-async fn set_hardware_policy(State(sim): State<Arc<Sim>>, body: Bytes) -> ApiResult<Response> {
-    let b: PolicyBody = parse(&body)?;
+async fn set_hardware_policy(
+    State(sim): State<Arc<Sim>>,
+    Json(b): Json<PolicyBody>,
+) -> ApiResult<Response> {
     *lock(&sim.hardware_refusals) = b.refusals;
     Ok(axum::Json(json!({ "ok": true })).into_response())
 }
@@ -282,7 +280,7 @@ async fn set_hardware_policy(State(sim): State<Arc<Sim>>, body: Bytes) -> ApiRes
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct StageBody {
-    stage: String,
+    stage: Stage,
     #[serde(default)]
     error_message: Option<String>,
 }
@@ -290,10 +288,9 @@ struct StageBody {
 async fn set_space_stage(
     State(sim): State<Arc<Sim>>,
     UrlPath((ns, name)): UrlPath<(String, String)>,
-    body: Bytes,
+    Json(b): Json<StageBody>,
 ) -> ApiResult<Response> {
-    let b: StageBody = parse(&body)?;
-    if !crate::spaces::force_stage(&sim, &format!("{ns}/{name}"), &b.stage, b.error_message) {
+    if !crate::spaces::force_stage(&sim, &format!("{ns}/{name}"), b.stage, b.error_message) {
         return Err(ApiError::repo_not_found(
             "Repository",
             &format!("{ns}/{name}"),
@@ -311,9 +308,8 @@ struct LogBody {
 async fn add_space_log(
     State(sim): State<Arc<Sim>>,
     UrlPath((ns, name)): UrlPath<(String, String)>,
-    body: Bytes,
+    Json(b): Json<LogBody>,
 ) -> ApiResult<Response> {
-    let b: LogBody = parse(&body)?;
     let build = match b.kind.as_str() {
         "build" => true,
         "run" => false,
@@ -339,8 +335,10 @@ struct GatedBody {
     granted: bool,
 }
 
-async fn set_gated_access(State(sim): State<Arc<Sim>>, body: Bytes) -> ApiResult<Response> {
-    let b: GatedBody = parse(&body)?;
+async fn set_gated_access(
+    State(sim): State<Arc<Sim>>,
+    Json(b): Json<GatedBody>,
+) -> ApiResult<Response> {
     let mut access = lock(&sim.gated_access);
     if b.granted {
         access.insert((b.user, b.model));

@@ -9,17 +9,20 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::watch;
 
 use crate::error::{ApiError, ApiResult};
+use crate::json::Json;
+use crate::mount::namespace::{JobRoot, VolumeBind};
+use crate::mount::{BucketMount, BucketMounts};
 use crate::state::{Caller, LogLine, Sim, lock};
 use crate::util::{iso, now_iso, random_hex, safe_relative_path, valid_label_part};
 
@@ -143,6 +146,7 @@ pub(crate) fn kill_all(sim: &Sim) {
     }
 }
 
+#[allow(unsafe_code)] // kill(2): see the SAFETY comment
 pub(crate) fn signal_group(pgid: i32, signal: i32) {
     if pgid > 1 {
         // SAFETY: kill(2) with a negative pid signals a process group; it has no memory effects.
@@ -219,6 +223,7 @@ struct Plan {
     program: String,
     args: Vec<String>,
     env: BTreeMap<String, String>,
+    mounts: Vec<Mount>,
     secrets: BTreeMap<String, String>,
     flavor: String,
     timeout: u64,
@@ -226,76 +231,114 @@ struct Plan {
     labels: BTreeMap<String, String>,
 }
 
-fn string_list(body: &Map<String, Value>, key: &str) -> ApiResult<Option<Vec<String>>> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| {
-                i.as_str().map(str::to_string).ok_or_else(|| {
-                    ApiError::bad_request(format!("'{key}' must be a list of strings."))
-                })
-            })
-            .collect::<ApiResult<Vec<_>>>()
-            .map(Some),
-        Some(_) => Err(ApiError::bad_request(format!(
-            "'{key}' must be a list of strings."
-        ))),
-    }
+/// The job-creation body (`POST /api/jobs/{ns}`), as `huggingface_hub.run_job` sends it. The
+/// raw body is kept as well: it is echoed back in every JobInfo and recorded for tests.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JobSpec {
+    #[serde(default)]
+    docker_image: Option<String>,
+    #[serde(default)]
+    space_id: Option<String>,
+    #[serde(default)]
+    command: Option<Vec<String>>,
+    #[serde(default)]
+    arguments: Option<Vec<String>>,
+    #[serde(default)]
+    environment: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    secrets: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    flavor: Option<String>,
+    #[serde(default)]
+    timeout_seconds: Option<u64>,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    volumes: Option<Vec<Volume>>,
 }
 
-fn string_map(body: &Map<String, Value>, key: &str) -> ApiResult<BTreeMap<String, String>> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(BTreeMap::new()),
-        Some(Value::Object(m)) => m
-            .iter()
-            .map(|(k, v)| {
-                v.as_str()
-                    .map(|s| (k.clone(), s.to_string()))
-                    .ok_or_else(|| ApiError::bad_request(format!("'{key}.{k}' must be a string.")))
-            })
-            .collect(),
-        Some(_) => Err(ApiError::bad_request(format!(
-            "'{key}' must be an object of strings."
-        ))),
-    }
+/// One entry of a job's `volumes`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Volume {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    mount_path: String,
+    #[serde(default)]
+    read_only: Option<bool>,
+    #[serde(default)]
+    path: Option<String>,
 }
 
-/// Maps each volume's mount path to a local folder.
-fn mounts(sim: &Sim, caller: &Caller, volumes: &[Value]) -> ApiResult<Vec<(String, PathBuf)>> {
-    let mut out: Vec<(String, PathBuf)> = Vec::new();
+/// `PUT /api/jobs/{ns}/{id}/labels`.
+#[derive(Deserialize)]
+struct LabelsBody {
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+}
+
+fn check_labels(labels: &BTreeMap<String, String>) -> ApiResult<()> {
+    for (k, v) in labels {
+        if !valid_label_part(k, false) || !valid_label_part(v, true) {
+            return Err(ApiError::bad_request(format!(
+                "Invalid label '{k}={v}': keys and values use letters, digits, '-' and '_', at most 100 characters."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A job volume, checked: the literal path it appears at in the job, and what is behind it.
+#[derive(Debug, Clone)]
+pub(crate) struct Mount {
+    /// Absolute, without a trailing `/` (`/output`).
+    pub path: String,
+    /// The local folder behind it: the bucket's folder (plus the volume's `path`), or the
+    /// Space's files.
+    pub folder: PathBuf,
+    pub read_only: bool,
+    /// A bucket volume (else a repository, always read-only).
+    pub bucket: bool,
+}
+
+/// Checks each volume of a job spec and finds the local folder behind it.
+fn mounts(sim: &Sim, caller: &Caller, volumes: &[Volume]) -> ApiResult<Vec<Mount>> {
+    let mut out: Vec<Mount> = Vec::new();
     for (i, v) in volumes.iter().enumerate() {
-        let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("");
-        let mount_path = field("mountPath").trim_end_matches('/').to_string();
-        if !field("mountPath").starts_with('/') || mount_path.is_empty() {
+        let mount_path = v.mount_path.trim_end_matches('/').to_string();
+        if !v.mount_path.starts_with('/') || mount_path.is_empty() {
             return Err(ApiError::bad_request(format!(
                 "volumes[{i}].mountPath must be an absolute path other than '/'."
             )));
         }
-        if out.iter().any(|(m, _)| *m == mount_path) {
+        if out.iter().any(|m| m.path == mount_path) {
             return Err(ApiError::bad_request(format!(
                 "volumes[{i}].mountPath '{mount_path}' is used twice."
             )));
         }
-        let source = field("source");
+        let source = v.source.as_str();
         let Some((ns, name)) = source.split_once('/') else {
             return Err(ApiError::bad_request(format!(
                 "volumes[{i}].source must be 'namespace/name', got '{source}'."
             )));
         };
-        let mut local = match field("type") {
+        let (mut folder, read_only, bucket) = match v.kind.as_str() {
             "bucket" => {
                 let meta = sim.buckets.get(source).ok_or_else(|| {
                     ApiError::bad_request(format!("volumes[{i}]: bucket '{source}' not found."))
                 })?;
-                let read_only = v.get("readOnly").and_then(Value::as_bool).unwrap_or(false);
+                let read_only = v.read_only.unwrap_or(false);
                 if (meta.private || !read_only) && caller.user != ns {
                     return Err(ApiError::bad_request(format!(
                         "volumes[{i}]: you cannot mount the bucket '{source}'{}.",
                         if read_only { "" } else { " with write access" }
                     )));
                 }
-                sim.buckets.folder(ns, name)
+                (sim.buckets.folder(ns, name), read_only, true)
             }
             "space" => {
                 if !sim.spaces.readable_by(source, Some(&caller.user)) {
@@ -303,7 +346,8 @@ fn mounts(sim: &Sim, caller: &Caller, volumes: &[Value]) -> ApiResult<Vec<(Strin
                         "volumes[{i}]: Space '{source}' not found."
                     )));
                 }
-                sim.spaces.folder(ns, name)
+                // Repositories are always mounted read-only on the Hub.
+                (sim.spaces.folder(ns, name), true, false)
             }
             "model" | "dataset" => {
                 return Err(ApiError::bad_request(format!(
@@ -316,95 +360,65 @@ fn mounts(sim: &Sim, caller: &Caller, volumes: &[Value]) -> ApiResult<Vec<(Strin
                 )));
             }
         };
-        if let Some(sub) = v
-            .get("path")
-            .and_then(Value::as_str)
-            .filter(|p| !p.is_empty())
-        {
+        if let Some(sub) = v.path.as_deref().filter(|p| !p.is_empty()) {
             let rel = safe_relative_path(sub).ok_or_else(|| {
                 ApiError::bad_request(format!("volumes[{i}].path '{sub}' is not a valid path."))
             })?;
-            local = local.join(rel);
-            let _ = std::fs::create_dir_all(&local);
+            folder = folder.join(rel);
+            let _ = std::fs::create_dir_all(&folder);
         }
-        out.push((mount_path, local));
+        out.push(Mount {
+            path: mount_path,
+            folder,
+            read_only,
+            bucket,
+        });
     }
-    // Longest mount path first, so nested mounts win.
-    out.sort_by_key(|(mount, _)| std::cmp::Reverse(mount.len()));
     Ok(out)
-}
-
-/// Rewrites a value that starts with a mount path to the mounted local folder.
-pub(crate) fn rewrite(value: &str, mounts: &[(String, PathBuf)]) -> String {
-    for (mount, local) in mounts {
-        if value == mount {
-            return local.to_string_lossy().into_owned();
-        }
-        if let Some(rest) = value.strip_prefix(mount.as_str())
-            && rest.starts_with('/')
-        {
-            return format!("{}{rest}", local.to_string_lossy());
-        }
-    }
-    value.to_string()
 }
 
 fn plan(sim: &Sim, caller: &Caller, body: &Value) -> ApiResult<Plan> {
     let Some(body) = body.as_object() else {
         return Err(ApiError::bad_request("The job spec must be a JSON object."));
     };
-    let image = body
-        .get("dockerImage")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty());
-    let space = body
-        .get("spaceId")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty());
-    if image.is_some() == space.is_some() {
+    let spec: JobSpec = serde_json::from_value(Value::Object(body.clone()))
+        .map_err(|e| ApiError::bad_request(format!("Invalid job spec: {e}.")))?;
+    let given = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
+    if given(&spec.docker_image) == given(&spec.space_id) {
         return Err(ApiError::bad_request(
             "Exactly one of 'dockerImage' and 'spaceId' is required.",
         ));
     }
-    let command = string_list(body, "command")?.unwrap_or_default();
+    let command = spec.command.unwrap_or_default();
     if command.is_empty() {
         return Err(ApiError::bad_request(
             "'command' must be a non-empty list of strings: the Hub simulator runs it as a local process.",
         ));
     }
-    let arguments = string_list(body, "arguments")?.unwrap_or_default();
-    let env = string_map(body, "environment")?;
-    let secrets = string_map(body, "secrets")?;
-    let flavor = match body.get("flavor") {
-        Some(Value::String(f)) if crate::hardware::is_job_flavor(f) => f.clone(),
-        Some(Value::String(f)) => {
+    let arguments = spec.arguments.unwrap_or_default();
+    let env = spec.environment.unwrap_or_default();
+    let secrets = spec.secrets.unwrap_or_default();
+    let flavor = match spec.flavor {
+        Some(f) if crate::hardware::is_job_flavor(&f) => f,
+        Some(f) => {
             return Err(ApiError::bad_request(format!(
                 "Unknown flavor '{f}': see GET /api/jobs/hardware."
             )));
         }
-        _ => return Err(ApiError::bad_request("'flavor' is required.")),
+        None => return Err(ApiError::bad_request("'flavor' is required.")),
     };
-    let timeout = match body.get("timeoutSeconds") {
-        None | Some(Value::Null) => DEFAULT_TIMEOUT_SECS,
-        Some(v) => v
-            .as_u64()
-            .filter(|t| *t > 0)
-            .ok_or_else(|| ApiError::bad_request("'timeoutSeconds' must be a positive integer."))?,
-    };
-    let labels = string_map(body, "labels")?;
-    for (k, v) in &labels {
-        if !valid_label_part(k, false) || !valid_label_part(v, true) {
-            return Err(ApiError::bad_request(format!(
-                "Invalid label '{k}={v}': keys and values use letters, digits, '-' and '_', at most 100 characters."
-            )));
+    let timeout = match spec.timeout_seconds {
+        None => DEFAULT_TIMEOUT_SECS,
+        Some(0) => {
+            return Err(ApiError::bad_request(
+                "'timeoutSeconds' must be a positive integer.",
+            ));
         }
-    }
-    let volumes = match body.get("volumes") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(v)) => v.clone(),
-        Some(_) => return Err(ApiError::bad_request("'volumes' must be a list.")),
+        Some(t) => t,
     };
-    let mounts = mounts(sim, caller, &volumes)?;
+    let labels = spec.labels.unwrap_or_default();
+    check_labels(&labels)?;
+    let mounts = mounts(sim, caller, &spec.volumes.unwrap_or_default())?;
 
     let mut echo = Map::new();
     for key in [
@@ -431,18 +445,13 @@ fn plan(sim: &Sim, caller: &Caller, body: &Value) -> ApiResult<Plan> {
     echo.insert("timeoutSeconds".into(), json!(timeout));
     echo.insert("secrets".into(), json!(secrets.keys().collect::<Vec<_>>()));
 
-    let mut argv = command
-        .into_iter()
-        .chain(arguments)
-        .map(|a| rewrite(&a, &mounts));
+    let mut argv = command.into_iter().chain(arguments);
     let program = argv.next().unwrap_or_default();
     Ok(Plan {
         program,
         args: argv.collect(),
-        env: env
-            .into_iter()
-            .map(|(k, v)| (k, rewrite(&v, &mounts)))
-            .collect(),
+        env,
+        mounts,
         secrets,
         flavor,
         timeout,
@@ -455,11 +464,9 @@ async fn create(
     State(sim): State<Arc<Sim>>,
     UrlPath(ns): UrlPath<String>,
     headers: HeaderMap,
-    body: Bytes,
+    Json(parsed): Json<Value>,
 ) -> ApiResult<Response> {
     let caller = job_caller(&sim, &headers, &ns)?;
-    let parsed: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))?;
     let outcome = plan(&sim, &caller, &parsed);
     let job_id = outcome.as_ref().ok().map(|_| random_hex(24));
     lock(&sim.jobs.requests).push(json!({
@@ -516,14 +523,27 @@ async fn run(sim: Arc<Sim>, cell: Arc<JobCell>, plan: Plan) {
         cell.finish(Stage::Error, Some("The Hub simulator stopped.".into()));
         return;
     }
-    let workdir = sim.cfg.data_dir.join("jobs").join(&cell.id);
-    if let Err(e) = std::fs::create_dir_all(&workdir) {
+    let mut workdir = sim.cfg.data_dir.join("jobs").join(&cell.id);
+    // Absolute: the job's process changes its root before it changes into it.
+    if let Err(e) = std::fs::create_dir_all(&workdir)
+        .and_then(|()| std::fs::canonicalize(&workdir))
+        .map(|abs| workdir = abs)
+    {
         cell.finish(
             Stage::Error,
             Some(format!("Could not prepare the job folder: {e}")),
         );
         return;
     }
+    // Held until the job's processes are gone: dropping them unmounts the buckets.
+    let volumes = match prepare_volumes(&sim, &cell.id, &workdir, &plan.mounts) {
+        Ok(v) => v,
+        Err(e) => {
+            cell.log(e.clone());
+            cell.finish(Stage::Error, Some(e));
+            return;
+        }
+    };
     let mut command = tokio::process::Command::new(&plan.program);
     command
         .args(&plan.args)
@@ -548,6 +568,13 @@ async fn run(sim: Arc<Sim>, cell: Arc<JobCell>, plan: Plan) {
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
+    if let Some(root) = volumes.root {
+        // SAFETY: `enter` only makes system calls (see `mount::namespace`).
+        #[allow(unsafe_code)]
+        unsafe {
+            command.pre_exec(move || root.enter());
+        }
+    }
     cell.update(|s| {
         s.stage = Stage::Running;
         s.started_at = Some(Utc::now());
@@ -606,6 +633,7 @@ async fn run(sim: Arc<Sim>, cell: Arc<JobCell>, plan: Plan) {
     }
     // Forget the group so a later `kill_all` cannot hit a reused process group id.
     cell.update(|s| s.pgid = None);
+    drop(volumes.buckets);
     for reader in readers.into_iter().flatten() {
         let _ = tokio::time::timeout(Duration::from_secs(2), reader).await;
     }
@@ -631,6 +659,60 @@ async fn run(sim: Arc<Sim>, cell: Arc<JobCell>, plan: Plan) {
     };
     tracing::info!(job = %cell.id, stage = stage.as_str(), "job finished");
     cell.finish(stage, message);
+}
+
+/// What a job with volumes runs in: its own root with each volume at its `mountPath`, and the
+/// FUSE mounts of its buckets.
+struct JobVolumes {
+    root: Option<JobRoot>,
+    buckets: Vec<BucketMount>,
+}
+
+/// Mounts a job's buckets (strictly, unless the configuration opted out) and prepares its
+/// mount namespace. `Err` is the sentence the job ends with.
+fn prepare_volumes(
+    sim: &Sim,
+    id: &str,
+    workdir: &std::path::Path,
+    mounts: &[Mount],
+) -> Result<JobVolumes, String> {
+    if mounts.is_empty() {
+        return Ok(JobVolumes {
+            root: None,
+            buckets: Vec::new(),
+        });
+    }
+    sim.mount_support.clone()?;
+    // Absolute paths only: the job's process changes its working directory before it mounts.
+    let absolute = |p: &std::path::Path| {
+        std::path::absolute(p).map_err(|e| format!("Could not find {}: {e}.", p.display()))
+    };
+    let place = absolute(&sim.cfg.data_dir.join("job-mounts").join(id))?;
+    let mut buckets = Vec::new();
+    let mut binds = Vec::new();
+    for (i, m) in mounts.iter().enumerate() {
+        let source = if m.bucket && sim.cfg.bucket_mounts == BucketMounts::Strict {
+            let at = place.join(format!("volume-{i}"));
+            let mount = BucketMount::mount(&absolute(&m.folder)?, &at, m.read_only)
+                .map_err(|e| format!("Could not mount the bucket volume at {}: {e}.", m.path))?;
+            let at = mount.path().to_path_buf();
+            buckets.push(mount);
+            at
+        } else {
+            absolute(&m.folder)?
+        };
+        binds.push(VolumeBind {
+            source,
+            mount_path: m.path.clone(),
+            read_only: m.read_only,
+        });
+    }
+    let root = JobRoot::new(&place.join("root"), workdir, &binds)
+        .map_err(|e| format!("Could not prepare the job's volumes: {e}."))?;
+    Ok(JobVolumes {
+        root: Some(root),
+        buckets,
+    })
 }
 
 /// Turns a process output stream into log lines.
@@ -723,26 +805,15 @@ async fn set_labels(
     State(sim): State<Arc<Sim>>,
     UrlPath((ns, id)): UrlPath<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    Json(body): Json<LabelsBody>,
 ) -> ApiResult<Response> {
     job_caller(&sim, &headers, &ns)?;
     let cell = sim
         .jobs
         .find(&ns, &id)
         .ok_or_else(|| ApiError::not_found(format!("Job {id} not found")))?;
-    let body: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))?;
-    let labels = string_map(
-        body.as_object()
-            .ok_or_else(|| ApiError::bad_request("Expected {\"labels\": {...}}."))?,
-        "labels",
-    )?;
-    for (k, v) in &labels {
-        if !valid_label_part(k, false) || !valid_label_part(v, true) {
-            return Err(ApiError::bad_request(format!("Invalid label '{k}={v}'.")));
-        }
-    }
-    cell.update(|s| s.labels = labels);
+    check_labels(&body.labels)?;
+    cell.update(|s| s.labels = body.labels);
     Ok(axum::Json(job_json(&sim, &cell)).into_response())
 }
 
@@ -777,21 +848,6 @@ async fn logs(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mount_paths_are_rewritten_only_at_the_start() {
-        let mounts = vec![
-            ("/output/deep".to_string(), PathBuf::from("/d/deep")),
-            ("/output".to_string(), PathBuf::from("/d/bucket")),
-            ("/app".to_string(), PathBuf::from("/d/space")),
-        ];
-        assert_eq!(rewrite("/output", &mounts), "/d/bucket");
-        assert_eq!(rewrite("/output/runs/x", &mounts), "/d/bucket/runs/x");
-        assert_eq!(rewrite("/output/deep/y", &mounts), "/d/deep/y");
-        assert_eq!(rewrite("/outputs/x", &mounts), "/outputs/x");
-        assert_eq!(rewrite("cat /output/x", &mounts), "cat /output/x");
-        assert_eq!(rewrite("/app/sf-worker", &mounts), "/d/space/sf-worker");
-    }
 
     #[test]
     fn stages() {

@@ -38,17 +38,24 @@
 //! `POST /api/jobs/{ns}` validates the body, records it (see the control API) and answers with
 //! the job in stage `SCHEDULING`. After `job_step_ms` the job turns `RUNNING` and its `command`
 //! followed by `arguments` is spawned as a local process (`dockerImage` / `spaceId` are ignored:
-//! the process runs on this machine, in its own process group, with working directory
-//! `data_dir/jobs/{id}/`). Its environment is only `PATH`, `HOME` (the working directory), the
+//! the process runs on this machine, as the simulator's user, in its own process group, with
+//! working directory `data_dir/jobs/{id}/`). Its environment is only `PATH`, `HOME` (the working directory), the
 //! job's `environment`, its `secrets`, `JOB_ID`, `ACCELERATOR` (empty), `CPU_CORES` and `MEMORY`.
 //!
-//! **Volumes** are mapped to local folders: a `bucket` volume to the bucket's folder (plus its
-//! `path` subfolder), a `space` volume to that Space's folder (read-only by convention, not
-//! enforced). Any command element, argument or environment value that **starts with** a volume's
-//! `mountPath` (equal to it, or followed by `/`) is rewritten to the local folder: with
-//! `{"mountPath": "/output"}` the argument `/output/runs/x` becomes `<data_dir>/buckets/u/b/runs/x`.
-//! Paths inside longer strings (e.g. inside `sh -c "..."`) are not rewritten. Secret values are
-//! never rewritten. Model and dataset volumes are refused with 400.
+//! **Volumes** appear at their literal `mountPath`, as in HF Jobs: a job with volumes runs in a
+//! private mount namespace whose root is a fresh tmpfs holding the host's top-level folders plus
+//! each volume (see [`mount`]), so `/output` and `/factory` exist for that job alone and the
+//! job spec needs nothing simulator-specific. A `space` volume is the Space's files, read-only
+//! (as every repository volume on the Hub); a `bucket` volume (plus its `path` sub-folder) is a
+//! FUSE filesystem with hf-mount's default streaming rules: an existing file can only be
+//! replaced (opened with `O_TRUNC`; appending fails with `EPERM`), writes are sequential, and
+//! the bucket API (tree, resolve) sees a file's new content only once it is closed.
+//! `readOnly: true` makes a bucket volume read-only. Model and dataset volumes are refused with
+//! 400. Where the machine cannot mount (no `/dev/fuse`, no `fusermount3`, not root), the
+//! simulator says so in one sentence at start-up ([`HubSim::mount_support`]) and jobs with
+//! volumes end in `ERROR` with it; [`SimConfig::with_plain_bucket_mounts`] (`hubsim
+//! --plain-bucket-mounts`) is the explicit opt-out to plain folders. [`HubSim::mount_bucket`]
+//! mounts a bucket the same way for a test that runs a job's program itself.
 //!
 //! Each stdout/stderr line becomes a log line (after a first `===== Job started at ... =====`
 //! line, as on the Hub). Exit code 0 → `COMPLETED`; any other → `ERROR` with a message;
@@ -105,7 +112,7 @@
 //! the owner that can read repositories (else `404`, as the Hub hides private Spaces); both
 //! headers are always removed before the request reaches Gradio. It sets `X-Forwarded-Host` and
 //! `X-Forwarded-Proto`, so Gradio's file URLs point at the proxy. [`HubSim::space_app`] tells
-//! tests the app's pid, port and host.
+//! tests the app's pid, port and host ([`SpaceProcess`]).
 //!
 //! **No process outlives the simulator**: [`HubSim::shutdown`] kills every Space app's process
 //! group and waits (up to 5 s) until they are reaped; dropping a [`HubSim`] kills them too.
@@ -120,8 +127,10 @@ mod error;
 mod frontmatter;
 mod hardware;
 mod jobs;
+mod json;
 mod middleware;
 mod models;
+pub mod mount;
 mod oauth;
 mod pagination;
 mod spaces;
@@ -141,7 +150,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::{ConsentMode, HardwareRefusal, SimConfig};
-pub use spaces::SpaceApp;
+pub use mount::{BucketMount, BucketMounts};
+pub use spaces::SpaceProcess;
 pub use static_app::inject as inject_space_variables;
 
 /// The simulator's stand-ins for model libraries (`diffusers`, `transformers`, `torch`): put on
@@ -232,8 +242,26 @@ impl HubSim {
 
     /// The app process of a Space (`owner/name`) while one runs (only with
     /// [`SimConfig::with_space_runtime`]); `None` otherwise.
-    pub fn space_app(&self, id: &str) -> Option<SpaceApp> {
-        spaces::space_app(&self.sim, id)
+    pub fn space_app(&self, id: &str) -> Option<SpaceProcess> {
+        spaces::space_process(&self.sim, id)
+    }
+
+    /// Whether jobs get their volumes as on the Hub (see [`BucketMounts`]): `Err` holds the one
+    /// sentence the simulator printed at start-up saying why this machine cannot.
+    pub fn mount_support(&self) -> Result<(), String> {
+        self.sim.mount_support.clone()
+    }
+
+    /// Mounts the bucket `id` (`owner/name`) at the folder `at` of this machine with the strict
+    /// semantics jobs get (see [`BucketMounts::Strict`]), for a test that runs a job's program
+    /// itself. It stays mounted until the [`BucketMount`] is dropped.
+    pub fn mount_bucket(&self, id: &str, at: &std::path::Path) -> Result<BucketMount, String> {
+        self.sim.mount_support.clone()?;
+        let (ns, name) = id
+            .split_once('/')
+            .filter(|_| self.sim.buckets.get(id).is_some())
+            .ok_or_else(|| format!("there is no bucket '{id}' to mount"))?;
+        BucketMount::mount(&self.sim.buckets.folder(ns, name), at, false)
     }
 
     /// Stops running jobs and Space apps (SIGKILL to their process groups), ends open log

@@ -171,6 +171,8 @@ pub(crate) struct Sim {
     pub buckets: crate::buckets::BucketStore,
     pub spaces: crate::spaces::SpaceStore,
     pub jobs: crate::jobs::JobStore,
+    /// Whether job volumes can be mounted as the Hub does (`Err`: the sentence saying why not).
+    pub mount_support: Result<(), String>,
     /// Becomes `true` when the simulator shuts down; long-lived streams end then.
     pub shutdown: watch::Sender<bool>,
 }
@@ -196,6 +198,11 @@ impl Sim {
         }
         let buckets = crate::buckets::BucketStore::load(&cfg.data_dir)?;
         let spaces = crate::spaces::SpaceStore::load(&cfg.data_dir)?;
+        let mount_support =
+            crate::mount::check(cfg.bucket_mounts, &cfg.data_dir.join(".mount-check"));
+        if let Err(sentence) = &mount_support {
+            tracing::warn!("{sentence}");
+        }
         let (shutdown, _) = watch::channel(false);
         Ok(Arc::new(Sim {
             consent: Mutex::new(ConsentSettings {
@@ -213,6 +220,7 @@ impl Sim {
             spaces,
             jobs: crate::jobs::JobStore::default(),
             shutdown,
+            mount_support,
             public_url,
             cfg,
         }))

@@ -191,6 +191,16 @@ impl MetaDir {
     }
 }
 
+/// The first executable file called `name` in a folder of `PATH`.
+pub(crate) fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
 /// Text made safe for HTML content and attribute values.
 pub(crate) fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")

@@ -106,7 +106,7 @@ async fn space(
              <h2>Container logs</h2>{logs}",
             vis = if s.private { "private" } else { "public" },
             sdk = html_escape(&s.sdk),
-            stage = html_escape(&s.stage),
+            stage = s.stage,
             req = opt(&s.hardware_requested),
             cur = opt(&s.hardware_current),
             err = s

@@ -128,9 +128,9 @@ impl Build<'_> {
     async fn read_model(&mut self) -> Result<Step, WorkerError> {
         self.rec
             .phase(Phase::ReadingModel, &format!("Reading {}", self.model_id));
-        let facts = match self.hub.model_info(&self.model_id, &[]).await {
+        let facts = match self.hub.model_info(&self.req.model, &[]).await {
             Ok(info) => {
-                let card = match self.hub.model_readme(&self.model_id).await {
+                let card = match self.hub.model_readme(&self.req.model).await {
                     Ok(c) => Ok(c),
                     Err(e) if e.is_forbidden() || e.is_unauthorized() => Err(e
                         .server_message()
@@ -202,7 +202,7 @@ impl Build<'_> {
     // ----- 2. the target Space -----
 
     async fn check_target(&mut self) -> Result<Step, WorkerError> {
-        match self.hub.space_info(&self.space_id).await {
+        match self.hub.space_info(&self.req.target_space).await {
             Err(e) if e.is_not_found() => {
                 self.checks.push(Check::pass(
                     "Target Space is new",
@@ -287,7 +287,7 @@ impl Build<'_> {
                 "The coding model's endpoint {} is not Hugging Face's: your token is not sent to it.",
                 settings.inference_url
             ));
-            crate::pi::NO_TOKEN_KEY.to_string()
+            pi::NO_TOKEN_KEY.to_string()
         };
         self.agent = Some(Agent {
             bin,
@@ -573,7 +573,7 @@ impl Build<'_> {
         };
         match hardware::create_space(
             &self.hub,
-            &self.space_id,
+            &self.req.target_space,
             &self.req.preferred_hardware,
             fallback,
             self.rec,
@@ -629,7 +629,11 @@ impl Build<'_> {
             description: format!("Written by the Pi coding agent in run {}.", self.req.run_id),
             files: self.upload.clone(),
         };
-        match self.hub.commit_space_files(&self.space_id, &commit).await {
+        match self
+            .hub
+            .commit_space_files(&self.req.target_space, &commit)
+            .await
+        {
             Ok(info) => {
                 self.rec.event(
                     Level::Info,
@@ -663,7 +667,7 @@ impl Build<'_> {
             );
             let wait = space::wait_for_running(
                 &self.hub,
-                &self.space_id,
+                &self.req.target_space,
                 &WaitOptions {
                     timeout: limit,
                     poll: self.cfg.poll_interval,
@@ -704,7 +708,7 @@ impl Build<'_> {
                 .map(|r| r.stage.clone())
                 .unwrap_or(SpaceStage::BuildError);
             let round = repairs + 1;
-            let logs = space::save_logs(&self.hub, &self.space_id, self.rec, |log| {
+            let logs = space::save_logs(&self.hub, &self.req.target_space, self.rec, |log| {
                 format!("space-{log}-log-round-{round}.txt")
             })
             .await;
@@ -761,8 +765,8 @@ impl Build<'_> {
 
     async fn check_live(&mut self) -> Result<Step, WorkerError> {
         self.rec.phase(Phase::CheckingLive, "");
-        let info = self.hub.space_info(&self.space_id).await?;
-        let host = space_host(&info, &self.cfg.settings.hub_url);
+        let info = self.hub.space_info(&self.req.target_space).await?;
+        let host = space_host(&info, &self.req.target_space, &self.links.links);
         let app = SpaceApp::new(&host, Some(&self.cfg.token))?;
         let live = smoke::live_checks(&app, self.rec).await;
         self.checks.extend(live.checks.iter().cloned());

@@ -187,7 +187,7 @@ mod tests {
         let no_token: Vec<_> = BASE
             .iter()
             .filter(|(k, _)| *k != HF_TOKEN)
-            .cloned()
+            .copied()
             .collect();
         assert_eq!(
             WorkerConfig::from_env(&getter(&no_token), &id, Duration::from_secs(600)).unwrap_err(),

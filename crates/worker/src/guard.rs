@@ -201,7 +201,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_time_limit_ends_the_run() {
-        let _serial = crate::process::tests::SERIAL.lock().await;
+        let _serial = process::tests::SERIAL.lock().await;
         let tmp = tempfile::tempdir().unwrap();
         let r = rec(tmp.path());
         r.phase(Phase::WaitingForSpace, "");

@@ -3,8 +3,8 @@
 //! is recorded.
 
 use serde_json::json;
-use sf_core::HardwareFlavor;
 use sf_core::record::{HardwareAttempt, Level};
+use sf_core::{HardwareFlavor, SpaceRef};
 use sf_hub::{HubError, NewSpace};
 
 use crate::Hub;
@@ -50,7 +50,7 @@ pub enum Created {
 /// is added to the run's hardware record and becomes an event.
 pub async fn create_space(
     hub: &Hub,
-    space_id: &str,
+    space_id: &SpaceRef,
     preferred: &HardwareFlavor,
     fallback: Option<&HardwareFlavor>,
     rec: &Recorder,
@@ -67,7 +67,7 @@ pub async fn create_space(
                 &format!("Trying the Space with {flavor} hardware"),
             );
         }
-        let mut new = NewSpace::private_gradio(space_id);
+        let mut new = NewSpace::private_gradio(space_id.clone());
         new.hardware = candidate.clone();
         match hub.create_space(&new).await {
             Ok(_) => {

@@ -120,7 +120,7 @@ use std::path::PathBuf;
 
 use sf_core::env::{RunRequest, SF_OUTPUT_DIR, SF_RUN_ID};
 use sf_core::record::RunState;
-use sf_core::{RunId, RunKind, RunLinks};
+use sf_core::{Links, RunId, RunKind, RunLinks, SpaceRef};
 use sf_hub::{HubClient, HubError, NativeTransport};
 
 use crate::config::{WorkerConfig, job_timeout};
@@ -152,16 +152,16 @@ pub fn hub_client(cfg: &WorkerConfig) -> Result<Hub, WorkerError> {
     Ok(HubClient::new(&cfg.settings.hub_url, transport)?.with_token(cfg.token.clone()))
 }
 
-/// Where a Space's app answers: the `host` the Hub gives, else `https://<subdomain>.hf.space`.
-pub fn space_host(info: &sf_hub::types::SpaceInfo, _hub_url: &str) -> String {
+/// Where a Space's app answers: the `host` the Hub gives; else the app origin `links` derive
+/// from the Hub's `subdomain`, or from the Space's own name (`https://owner-name.hf.space`).
+pub fn space_host(info: &sf_hub::types::SpaceInfo, space: &SpaceRef, links: &Links) -> String {
     if let Some(h) = info.host.as_deref().filter(|h| !h.trim().is_empty()) {
         return h.trim().trim_end_matches('/').to_string();
     }
-    let sub = info
-        .subdomain
-        .clone()
-        .unwrap_or_else(|| info.id.replace(['/', '.', '_'], "-").to_lowercase());
-    format!("https://{sub}.hf.space")
+    match info.subdomain.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(sub) => links.app_origin(sub),
+        None => links.space_app_origin(space),
+    }
 }
 
 /// Runs the job `kind` with the environment `get`; returns the process exit code.
@@ -252,4 +252,41 @@ async fn run_recorded(
         }
     };
     ending.exit_code()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(json: serde_json::Value) -> sf_hub::types::SpaceInfo {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn the_space_host_comes_from_the_hub_then_from_cores_links() {
+        let space = SpaceRef::parse("Alice/My_App.v2").unwrap();
+        let links = Links::new("https://huggingface.co");
+        // The host the Hub (or the simulator) gives wins.
+        let given =
+            info(serde_json::json!({"id": "Alice/My_App.v2", "host": "http://127.0.0.1:9/"}));
+        assert_eq!(space_host(&given, &space, &links), "http://127.0.0.1:9");
+        // Then the Hub's subdomain, on the app domain of `links`.
+        let sub =
+            info(serde_json::json!({"id": "Alice/My_App.v2", "subdomain": "alice-my-app-v2-x1"}));
+        assert_eq!(
+            space_host(&sub, &space, &links),
+            "https://alice-my-app-v2-x1.hf.space"
+        );
+        // Then core's rule for the Space's name.
+        let bare = info(serde_json::json!({"id": "Alice/My_App.v2", "host": " "}));
+        assert_eq!(
+            space_host(&bare, &space, &links),
+            "https://alice-my-app-v2.hf.space"
+        );
+        let local = Links::new("http://127.0.0.1:8000").with_space_apps("http", "localhost:8001");
+        assert_eq!(
+            space_host(&bare, &space, &local),
+            "http://alice-my-app-v2.localhost:8001"
+        );
+    }
 }

@@ -15,6 +15,7 @@ fn groups() -> std::sync::MutexGuard<'static, Vec<i32>> {
     GROUPS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+#[allow(unsafe_code)] // kill(2): see the SAFETY comment
 fn signal_group(pgid: i32, signal: i32) {
     if pgid > 0 {
         // SAFETY: kill(2) with a negative pid signals a process group; no memory is touched.

@@ -117,7 +117,9 @@ impl Default for WritePolicy {
 }
 
 /// Writes `bytes` as the whole content of `path`: create or truncate, write, close — the one way
-/// the record touches the bucket. The close is checked, since hf-mount uploads on close.
+/// the record touches the bucket. The close is checked, since hf-mount uploads on close (and
+/// `File`'s drop ignores what close(2) says).
+#[allow(unsafe_code)] // close(2): see the SAFETY comment
 pub fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::os::fd::IntoRawFd;
     if let Some(dir) = path.parent() {

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use sf_core::SpaceRef;
 use sf_core::record::Level;
 use sf_core::rules::RuntimeOutcome;
 use sf_hub::types::{SpaceRuntime, SpaceStage};
@@ -113,7 +114,7 @@ fn stage_sentence(rt: &SpaceRuntime) -> String {
 /// reads in a row are tolerated.
 pub async fn wait_for_running(
     hub: &Hub,
-    space_id: &str,
+    space_id: &SpaceRef,
     opts: &WaitOptions,
     rec: &Recorder,
     wake: Option<&SpaceApp>,
@@ -201,7 +202,7 @@ pub struct SpaceLogs {
 /// the run's `traces/`, as the file `file_name("build")` or `file_name("run")`.
 pub async fn save_logs(
     hub: &Hub,
-    space_id: &str,
+    space_id: &SpaceRef,
     rec: &Recorder,
     file_name: impl Fn(&str) -> String,
 ) -> SpaceLogs {
@@ -233,7 +234,7 @@ pub async fn save_logs(
 /// came for `quiet`, or `limit` passed.
 pub async fn collect_logs(
     hub: &Hub,
-    space_id: &str,
+    space_id: &SpaceRef,
     kind: SpaceLogKind,
     quiet: Duration,
     limit: Duration,

@@ -100,7 +100,7 @@ impl Validate<'_> {
                 crate::guard::describe_duration(wait_limit)
             ),
         );
-        let info = match self.hub.space_info(space_id).await {
+        let info = match self.hub.space_info(&self.req.target_space).await {
             Ok(info) => info,
             Err(e) if e.is_not_found() => {
                 self.checks.push(Check::fail(
@@ -122,11 +122,11 @@ impl Validate<'_> {
                 info.sdk.as_deref().unwrap_or("unknown")
             ),
         ));
-        let host = space_host(&info, &self.cfg.settings.hub_url);
+        let host = space_host(&info, &self.req.target_space, &self.links.links);
         let app = SpaceApp::new(&host, Some(&self.cfg.token))?;
         let wait = wait_for_running(
             &self.hub,
-            space_id,
+            &self.req.target_space,
             &WaitOptions {
                 timeout: wait_limit,
                 poll: self.cfg.poll_interval,
@@ -158,7 +158,7 @@ impl Validate<'_> {
             wait.outcome,
             RuntimeOutcome::BuildError | RuntimeOutcome::RuntimeError
         ) {
-            space::save_logs(&self.hub, &self.space_id, self.rec, |log| {
+            space::save_logs(&self.hub, &self.req.target_space, self.rec, |log| {
                 format!("space-{log}.log")
             })
             .await;

@@ -1,25 +1,19 @@
 //! Storage Buckets: create (private), info, tree listing, file reads. Writing goes through the
 //! job's bucket mount, not through this client.
 
+use sf_core::BucketRef;
+
 use crate::client::{Auth, Call, HubClient};
 use crate::error::{HubError, Operation};
 use crate::transport::{Method, Transport};
 use crate::types::{BucketEntry, BucketInfo, RepoUrl};
-use crate::url::{encode_path, file_path, namespace_path, repo_id_path};
+use crate::url::{file_path, repo_path};
 
 impl<T: Transport> HubClient<T> {
     /// `POST /api/buckets/{namespace}/{name}` with `{"visibility":"private"}`. A bucket that
     /// already exists is a 409 ([`HubError::is_conflict`]). Not retried.
-    pub async fn create_private_bucket(
-        &self,
-        namespace: &str,
-        name: &str,
-    ) -> Result<RepoUrl, HubError> {
-        let url = self.url(&format!(
-            "/api/buckets/{}/{}",
-            namespace_path(namespace)?,
-            namespace_path(name)?
-        ));
+    pub async fn create_private_bucket(&self, bucket: &BucketRef) -> Result<RepoUrl, HubError> {
+        let url = self.url(&format!("/api/buckets/{}", bucket_path(bucket)));
         let call = Call::post(Operation::CreateBucket, url)
             .auth(Auth::Required)
             .json_body(&serde_json::json!({ "visibility": "private" }));
@@ -27,28 +21,22 @@ impl<T: Transport> HubClient<T> {
     }
 
     /// `GET /api/buckets/{id}`; a missing bucket (or one you cannot see) is a 404.
-    pub async fn bucket_info(&self, bucket_id: &str) -> Result<BucketInfo, HubError> {
-        let url = self.url(&format!("/api/buckets/{}", repo_id_path(bucket_id)?));
+    pub async fn bucket_info(&self, bucket: &BucketRef) -> Result<BucketInfo, HubError> {
+        let url = self.url(&format!("/api/buckets/{}", bucket_path(bucket)));
         self.json(&Call::get(Operation::BucketInfo, url)).await
     }
 
     /// `GET /api/buckets/{id}/tree/{prefix}?recursive=…`, following every page. An empty
-    /// prefix lists from the root.
+    /// prefix (or `/`) lists from the root.
     pub async fn bucket_tree(
         &self,
-        bucket_id: &str,
+        bucket: &BucketRef,
         prefix: &str,
         recursive: bool,
     ) -> Result<Vec<BucketEntry>, HubError> {
-        let mut path = format!("/api/buckets/{}/tree", repo_id_path(bucket_id)?);
-        let prefix = encode_path(prefix);
-        if !prefix.is_empty() {
-            if prefix.split('/').any(|s| s == "..") {
-                return Err(HubError::InvalidInput(
-                    "A bucket folder cannot contain '..'.".into(),
-                ));
-            }
-            path = format!("{path}/{prefix}");
+        let mut path = format!("/api/buckets/{}/tree", bucket_path(bucket));
+        if !prefix.trim_matches('/').is_empty() {
+            path = format!("{path}/{}", file_path(prefix)?);
         }
         let url = self.url(&format!("{path}?recursive={recursive}"));
         self.paginated(Call::get(Operation::ListBucketFiles, url))
@@ -59,12 +47,12 @@ impl<T: Transport> HubClient<T> {
     /// bucket (`X-Error-Code: RepoNotFound`) stays an error.
     pub async fn read_bucket_file(
         &self,
-        bucket_id: &str,
+        bucket: &BucketRef,
         path: &str,
     ) -> Result<Option<Vec<u8>>, HubError> {
         let url = self.url(&format!(
             "/buckets/{}/resolve/{}",
-            repo_id_path(bucket_id)?,
+            bucket_path(bucket),
             file_path(path)?
         ));
         let call = Call::new(Operation::ReadBucketFile, Method::Get, url);
@@ -74,20 +62,24 @@ impl<T: Transport> HubClient<T> {
     /// [`read_bucket_file`](Self::read_bucket_file) as UTF-8 text.
     pub async fn read_bucket_text(
         &self,
-        bucket_id: &str,
+        bucket: &BucketRef,
         path: &str,
     ) -> Result<Option<String>, HubError> {
-        let Some(bytes) = self.read_bucket_file(bucket_id, path).await? else {
+        let Some(bytes) = self.read_bucket_file(bucket, path).await? else {
             return Ok(None);
         };
         String::from_utf8(bytes).map(Some).map_err(|_| {
             HubError::decode(
                 Operation::ReadBucketFile,
-                &self.url(&format!("/buckets/{bucket_id}/resolve/{path}")),
+                &self.url(&format!("/buckets/{bucket}/resolve/{path}")),
                 "the file is not UTF-8 text",
             )
         })
     }
+}
+
+fn bucket_path(bucket: &BucketRef) -> String {
+    repo_path(bucket.owner(), bucket.name())
 }
 
 /// 404 → `None`, except when the Hub says the repository itself is missing.
@@ -105,6 +97,11 @@ mod tests {
     use crate::transport::Method;
     use crate::types::BucketEntry;
     use serde_json::json;
+    use sf_core::BucketRef;
+
+    fn runs() -> BucketRef {
+        BucketRef::parse("alice/runs").unwrap()
+    }
 
     #[tokio::test]
     async fn create_asks_for_a_private_bucket_and_409_means_it_exists() {
@@ -115,9 +112,9 @@ mod tests {
             ),
             Answer::json(409, json!({"error": "You already created this bucket"})),
         ]);
-        let created = c.create_private_bucket("alice", "runs").await.unwrap();
+        let created = c.create_private_bucket(&runs()).await.unwrap();
         assert_eq!(created.url.unwrap(), format!("{HUB}/buckets/alice/runs"));
-        let e = c.create_private_bucket("alice", "runs").await.unwrap_err();
+        let e = c.create_private_bucket(&runs()).await.unwrap_err();
         assert!(e.is_conflict());
         let sent = c.transport().requests();
         assert_eq!(sent[0].method, Method::Post);
@@ -137,9 +134,9 @@ mod tests {
             Answer::json(404, json!({"error": "Bucket not found"}))
                 .header("X-Error-Code", "RepoNotFound"),
         ]);
-        let info = c.bucket_info("alice/runs").await.unwrap();
+        let info = c.bucket_info(&runs()).await.unwrap();
         assert_eq!((info.private, info.total_files), (Some(true), Some(2)));
-        let e = c.bucket_info("alice/runs").await.unwrap_err();
+        let e = c.bucket_info(&runs()).await.unwrap_err();
         assert!(e.is_not_found());
         assert_eq!(e.error_code(), Some("RepoNotFound"));
         assert_eq!(
@@ -163,13 +160,13 @@ mod tests {
             ),
             Answer::json(200, json!([])),
         ]);
-        let entries = c.bucket_tree("alice/runs", "runs", true).await.unwrap();
+        let entries = c.bucket_tree(&runs(), "runs", true).await.unwrap();
         assert_eq!(entries.len(), 2);
         assert!(matches!(
             &entries[1],
             BucketEntry::File { size: Some(3), .. }
         ));
-        c.bucket_tree("alice/runs", "", false).await.unwrap();
+        c.bucket_tree(&runs(), "", false).await.unwrap();
         let sent = c.transport().requests();
         assert_eq!(
             sent[0].url,
@@ -196,21 +193,18 @@ mod tests {
             Answer::bytes(200, &[0xff, 0xfe]),
         ]);
         let text = c
-            .read_bucket_text("alice/runs", "runs/r 1/state.json")
+            .read_bucket_text(&runs(), "runs/r 1/state.json")
             .await
             .unwrap();
         assert_eq!(text.as_deref(), Some("{\"schema\":1}"));
-        assert_eq!(
-            c.read_bucket_file("alice/runs", "runs/x").await.unwrap(),
-            None
-        );
+        assert_eq!(c.read_bucket_file(&runs(), "runs/x").await.unwrap(), None);
         assert!(
-            c.read_bucket_file("alice/runs", "runs/x")
+            c.read_bucket_file(&runs(), "runs/x")
                 .await
                 .unwrap_err()
                 .is_not_found()
         );
-        assert!(c.read_bucket_text("alice/runs", "bin").await.is_err());
+        assert!(c.read_bucket_text(&runs(), "bin").await.is_err());
         let sent = c.transport().requests();
         assert_eq!(
             sent[0].url,
@@ -222,13 +216,8 @@ mod tests {
     #[tokio::test]
     async fn bad_paths_are_refused_before_sending() {
         let c = client([]);
-        assert!(
-            c.read_bucket_file("alice/runs", "../etc/passwd")
-                .await
-                .is_err()
-        );
-        assert!(c.bucket_info("alice").await.is_err());
-        assert!(c.create_private_bucket("alice", "a/b").await.is_err());
+        assert!(c.read_bucket_file(&runs(), "../etc/passwd").await.is_err());
+        assert!(c.bucket_tree(&runs(), "runs/../..", false).await.is_err());
         assert!(c.transport().requests().is_empty());
     }
 }

@@ -1,22 +1,35 @@
 //! Hugging Face Jobs: create, inspect, list, cancel, hardware, logs.
 
+use sf_core::jobspec::{JobSpec, run_label_filter};
+use sf_core::links::encode_segment;
+use sf_core::{Namespace, RunId};
+
 use crate::client::{Auth, Call, HubClient};
 use crate::error::{HubError, Operation};
 use crate::logs::{LogSource, LogStream, LogStreamOptions};
 use crate::transport::{Method, Transport};
 use crate::types::{HardwareFlavor, JobInfo, JobStage};
-use crate::url::{encode_query, namespace_path};
+use crate::url::{encode_query, job_id_segment};
 
 /// Which jobs to list. Every label and every stage given must match (the Hub's semantics).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobFilter {
-    pub labels: Vec<(String, String)>,
-    pub stages: Vec<JobStage>,
+    /// `label` query values, `key=value`.
+    labels: Vec<String>,
+    stages: Vec<JobStage>,
 }
 
 impl JobFilter {
-    pub fn label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.labels.push((key.into(), value.into()));
+    /// The jobs of one run (labelled `run-id=<id>` by `sf_core::jobspec`).
+    pub fn run(run_id: &RunId) -> Self {
+        JobFilter {
+            labels: vec![run_label_filter(run_id)],
+            stages: Vec::new(),
+        }
+    }
+
+    pub fn label(mut self, key: &str, value: &str) -> Self {
+        self.labels.push(format!("{key}={value}"));
         self
     }
 
@@ -27,12 +40,8 @@ impl JobFilter {
 
     /// `label=k=v&…&stage=RUNNING&…`, encoded.
     fn query(&self) -> String {
-        let labels: Vec<String> = self
+        let pairs = self
             .labels
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let pairs = labels
             .iter()
             .map(|l| ("label", l.as_str()))
             .chain(self.stages.iter().map(|s| ("stage", s.as_str())));
@@ -41,22 +50,26 @@ impl JobFilter {
 }
 
 impl<T: Transport> HubClient<T> {
-    fn job_url(&self, namespace: &str, job_id: &str, tail: &str) -> Result<String, HubError> {
-        Ok(self.url(&format!(
-            "/api/jobs/{}/{}{tail}",
-            namespace_path(namespace)?,
-            namespace_path(job_id)?
-        )))
+    fn jobs_url(&self, namespace: &Namespace) -> String {
+        self.url(&format!("/api/jobs/{}", encode_segment(namespace.as_str())))
     }
 
-    /// `POST /api/jobs/{namespace}` with a job spec built elsewhere (`sf-core`). Never retried:
+    fn job_url(&self, namespace: &Namespace, job_id: &str, tail: &str) -> Result<String, HubError> {
+        Ok(format!(
+            "{}/{}{tail}",
+            self.jobs_url(namespace),
+            job_id_segment(job_id)?
+        ))
+    }
+
+    /// `POST /api/jobs/{namespace}` with a job spec built by `sf_core::jobspec`. Never retried:
     /// a retry could start the job twice.
     pub async fn create_job(
         &self,
-        namespace: &str,
-        spec: &serde_json::Value,
+        namespace: &Namespace,
+        spec: &JobSpec,
     ) -> Result<JobInfo, HubError> {
-        let url = self.url(&format!("/api/jobs/{}", namespace_path(namespace)?));
+        let url = self.jobs_url(namespace);
         let call = Call::post(Operation::CreateJob, url)
             .auth(Auth::Required)
             .json_body(spec);
@@ -64,7 +77,11 @@ impl<T: Transport> HubClient<T> {
     }
 
     /// `GET /api/jobs/{namespace}/{id}`.
-    pub async fn inspect_job(&self, namespace: &str, job_id: &str) -> Result<JobInfo, HubError> {
+    pub async fn inspect_job(
+        &self,
+        namespace: &Namespace,
+        job_id: &str,
+    ) -> Result<JobInfo, HubError> {
         let call = Call::get(Operation::InspectJob, self.job_url(namespace, job_id, "")?)
             .auth(Auth::Required);
         self.json(&call).await
@@ -73,10 +90,10 @@ impl<T: Transport> HubClient<T> {
     /// `GET /api/jobs/{namespace}?label=k=v&stage=…`, following every page.
     pub async fn list_jobs(
         &self,
-        namespace: &str,
+        namespace: &Namespace,
         filter: &JobFilter,
     ) -> Result<Vec<JobInfo>, HubError> {
-        let mut url = self.url(&format!("/api/jobs/{}", namespace_path(namespace)?));
+        let mut url = self.jobs_url(namespace);
         let query = filter.query();
         if !query.is_empty() {
             url = format!("{url}?{query}");
@@ -86,7 +103,7 @@ impl<T: Transport> HubClient<T> {
     }
 
     /// `POST /api/jobs/{namespace}/{id}/cancel`. Retried like a GET: cancelling twice is harmless.
-    pub async fn cancel_job(&self, namespace: &str, job_id: &str) -> Result<(), HubError> {
+    pub async fn cancel_job(&self, namespace: &Namespace, job_id: &str) -> Result<(), HubError> {
         let url = self.job_url(namespace, job_id, "/cancel")?;
         let call = Call::new(Operation::CancelJob, Method::Post, url)
             .auth(Auth::Required)
@@ -103,14 +120,14 @@ impl<T: Transport> HubClient<T> {
 
     /// The job's log as new lines, reconnecting (and skipping the replayed history) until the
     /// job has finished. Nothing is sent until the stream is first polled.
-    pub fn job_logs(&self, namespace: &str, job_id: &str) -> Result<LogStream, HubError> {
+    pub fn job_logs(&self, namespace: &Namespace, job_id: &str) -> Result<LogStream, HubError> {
         self.job_logs_with(namespace, job_id, LogStreamOptions::default())
     }
 
     /// [`job_logs`](Self::job_logs) with other reconnect and polling settings.
     pub fn job_logs_with(
         &self,
-        namespace: &str,
+        namespace: &Namespace,
         job_id: &str,
         options: LogStreamOptions,
     ) -> Result<LogStream, HubError> {
@@ -119,7 +136,7 @@ impl<T: Transport> HubClient<T> {
             .auth(Auth::Required)
             .header("Accept", "text/event-stream");
         let source = LogSource::Job {
-            namespace: namespace.to_owned(),
+            namespace: namespace.clone(),
             job_id: job_id.to_owned(),
         };
         Ok(LogStream::new(self.clone(), call, source, options))
@@ -132,16 +149,20 @@ mod tests {
     use crate::mock::{Answer, HUB, TOKEN, authorization, client, json_body};
     use serde_json::json;
 
+    fn alice() -> Namespace {
+        Namespace::parse("alice").unwrap()
+    }
+
     fn job(id: &str, stage: &str) -> serde_json::Value {
         json!({"id": id, "status": {"stage": stage}, "owner": {"name": "alice"}})
     }
 
     #[tokio::test]
     async fn create_posts_the_spec_as_json() {
-        let spec = json!({"dockerImage": "debian:12", "command": ["true"], "flavor": "cpu-basic",
-                          "environment": {}, "secrets": {"HF_TOKEN": "x"}});
+        let mut spec = JobSpec::new("debian:12", vec!["true".into()], 60);
+        spec.secrets.insert("HF_TOKEN".into(), "x".into());
         let c = client([Answer::json(200, job("j1", "SCHEDULING"))]);
-        let created = c.create_job("alice", &spec).await.unwrap();
+        let created = c.create_job(&alice(), &spec).await.unwrap();
         assert_eq!(created.id, "j1");
         let sent = &c.transport().requests()[0];
         assert_eq!(sent.method, Method::Post);
@@ -151,7 +172,12 @@ mod tests {
             authorization(sent),
             Some(format!("Bearer {TOKEN}").as_str())
         );
-        assert_eq!(json_body(sent), spec);
+        assert_eq!(
+            json_body(sent),
+            json!({"dockerImage": "debian:12", "command": ["true"], "arguments": [],
+                   "environment": {}, "secrets": {"HF_TOKEN": "x"}, "flavor": "cpu-basic",
+                   "timeoutSeconds": 60, "labels": {}})
+        );
     }
 
     #[tokio::test]
@@ -162,7 +188,11 @@ mod tests {
             Answer::bytes(500, b""),
         ] {
             let c = client([answer]);
-            assert!(c.create_job("alice", &json!({})).await.is_err());
+            assert!(
+                c.create_job(&alice(), &JobSpec::new("debian:12", Vec::new(), 60))
+                    .await
+                    .is_err()
+            );
             assert_eq!(c.transport().requests().len(), 1);
             assert!(c.transport().sleeps().is_empty());
         }
@@ -171,7 +201,10 @@ mod tests {
     #[tokio::test]
     async fn a_token_without_the_jobs_scope_is_told_so() {
         let c = client([Answer::json(403, json!({"error": "Missing scope: jobs"}))]);
-        let e = c.create_job("alice", &json!({})).await.unwrap_err();
+        let e = c
+            .create_job(&alice(), &JobSpec::new("debian:12", Vec::new(), 60))
+            .await
+            .unwrap_err();
         assert!(e.is_forbidden());
         assert!(e.user_message().contains("`jobs` permission"));
     }
@@ -184,10 +217,10 @@ mod tests {
             Answer::bytes(200, b""),
         ]);
         assert_eq!(
-            c.inspect_job("alice", "j1").await.unwrap().status.stage,
+            c.inspect_job(&alice(), "j1").await.unwrap().status.stage,
             JobStage::Running
         );
-        c.cancel_job("alice", "j1").await.unwrap();
+        c.cancel_job(&alice(), "j1").await.unwrap();
         let sent = c.transport().requests();
         assert_eq!(sent[0].url, format!("{HUB}/api/jobs/alice/j1"));
         assert_eq!(sent[1].method, Method::Post);
@@ -204,11 +237,10 @@ mod tests {
             ),
             Answer::json(200, json!([job("b", "RUNNING")])),
         ]);
-        let filter = JobFilter::default()
+        let filter = JobFilter::run(&RunId::parse("build-1").unwrap())
             .label("space-factory", "build")
-            .label("run-id", "build-1")
             .stage(JobStage::Running);
-        let jobs = c.list_jobs("alice", &filter).await.unwrap();
+        let jobs = c.list_jobs(&alice(), &filter).await.unwrap();
         assert_eq!(
             jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(),
             ["a", "b"]
@@ -217,7 +249,7 @@ mod tests {
         assert_eq!(
             sent[0].url,
             format!(
-                "{HUB}/api/jobs/alice?label=space-factory%3Dbuild&label=run-id%3Dbuild-1&stage=RUNNING"
+                "{HUB}/api/jobs/alice?label=run-id%3Dbuild-1&label=space-factory%3Dbuild&stage=RUNNING"
             )
         );
         let pairs: Vec<(String, String)> = url::Url::parse(&sent[0].url)
@@ -225,7 +257,7 @@ mod tests {
             .query_pairs()
             .into_owned()
             .collect();
-        assert_eq!(pairs[0], ("label".into(), "space-factory=build".into()));
+        assert_eq!(pairs[0], ("label".into(), "run-id=build-1".into()));
         assert_eq!(sent[1].url, format!("{HUB}/api/jobs/alice?cursor=x"));
     }
 
@@ -253,7 +285,7 @@ mod tests {
     fn ids_with_slashes_are_refused_before_sending() {
         let c = client([]);
         assert!(matches!(
-            c.job_logs("alice", "../x"),
+            c.job_logs(&alice(), "../x"),
             Err(HubError::InvalidInput(_))
         ));
     }

@@ -1,16 +1,22 @@
 //! Models: info and model card.
 
+use sf_core::ModelRef;
+
 use crate::api::buckets::missing_file_is_none;
 use crate::client::{Call, HubClient};
 use crate::error::{HubError, Operation};
 use crate::transport::{Method, Transport};
 use crate::types::ModelInfo;
-use crate::url::{encode_query, repo_id_path};
+use crate::url::{encode_query, repo_path};
 
 impl<T: Transport> HubClient<T> {
     /// `GET /api/models/{id}[?expand=…&expand=…]`. With `expand`, only those fields come back.
-    pub async fn model_info(&self, model_id: &str, expand: &[&str]) -> Result<ModelInfo, HubError> {
-        let mut url = self.url(&format!("/api/models/{}", repo_id_path(model_id)?));
+    pub async fn model_info(
+        &self,
+        model: &ModelRef,
+        expand: &[&str],
+    ) -> Result<ModelInfo, HubError> {
+        let mut url = self.url(&format!("/api/models/{}", model_path(model)));
         if !expand.is_empty() {
             url = format!(
                 "{url}?{}",
@@ -21,11 +27,8 @@ impl<T: Transport> HubClient<T> {
     }
 
     /// `GET /{id}/resolve/main/README.md`; `Ok(None)` when the model has no card.
-    pub async fn model_readme(&self, model_id: &str) -> Result<Option<String>, HubError> {
-        let url = self.url(&format!(
-            "/{}/resolve/main/README.md",
-            repo_id_path(model_id)?
-        ));
+    pub async fn model_readme(&self, model: &ModelRef) -> Result<Option<String>, HubError> {
+        let url = self.url(&format!("/{}/resolve/main/README.md", model_path(model)));
         let call = Call::new(Operation::ModelReadme, Method::Get, url);
         let Some(response) = missing_file_is_none(self.execute(&call).await)? else {
             return Ok(None);
@@ -40,10 +43,19 @@ impl<T: Transport> HubClient<T> {
     }
 }
 
+fn model_path(model: &ModelRef) -> String {
+    repo_path(model.owner(), model.name())
+}
+
 #[cfg(test)]
 mod tests {
     use crate::mock::{Answer, HUB, client};
     use serde_json::json;
+    use sf_core::ModelRef;
+
+    fn m() -> ModelRef {
+        ModelRef::parse("org/m").unwrap()
+    }
 
     #[tokio::test]
     async fn info_repeats_expand() {
@@ -52,7 +64,7 @@ mod tests {
             json!({"id": "org/m", "pipeline_tag": "text-to-image"}),
         )]);
         let m = c
-            .model_info("org/m", &["pipeline_tag", "cardData"])
+            .model_info(&m(), &["pipeline_tag", "cardData"])
             .await
             .unwrap();
         assert_eq!(m.pipeline_tag.as_deref(), Some("text-to-image"));
@@ -70,14 +82,14 @@ mod tests {
             Answer::bytes(404, b"").header("X-Error-Code", "RepoNotFound"),
         ]);
         assert!(
-            c.model_readme("org/m")
+            c.model_readme(&m())
                 .await
                 .unwrap()
                 .unwrap()
                 .starts_with("---")
         );
-        assert_eq!(c.model_readme("org/m").await.unwrap(), None);
-        assert!(c.model_readme("org/m").await.unwrap_err().is_not_found());
+        assert_eq!(c.model_readme(&m()).await.unwrap(), None);
+        assert!(c.model_readme(&m()).await.unwrap_err().is_not_found());
         assert_eq!(
             c.transport().requests()[0].url,
             format!("{HUB}/org/m/resolve/main/README.md")

@@ -2,19 +2,19 @@
 
 use base64::Engine;
 use serde::Serialize;
+use sf_core::SpaceRef;
 
 use crate::client::{Auth, Call, HubClient};
 use crate::error::{HubError, Operation};
 use crate::logs::{LogSource, LogStream, LogStreamOptions};
 use crate::transport::{Method, Transport};
 use crate::types::{CommitInfo, HardwareFlavor, RepoUrl, SpaceInfo, SpaceRuntime};
-use crate::url::{file_path, repo_id_path};
+use crate::url::{file_path, repo_path};
 
 /// A Space to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSpace {
-    /// `owner/name`.
-    pub id: String,
+    pub id: SpaceRef,
     /// `gradio`, `static`, `docker` or `streamlit`.
     pub sdk: String,
     pub private: bool,
@@ -24,9 +24,9 @@ pub struct NewSpace {
 
 impl NewSpace {
     /// A private Gradio Space on the default hardware.
-    pub fn private_gradio(id: impl Into<String>) -> Self {
+    pub fn private_gradio(id: SpaceRef) -> Self {
         Self {
-            id: id.into(),
+            id,
             sdk: "gradio".into(),
             private: true,
             hardware: None,
@@ -97,33 +97,31 @@ pub enum SpaceLogKind {
 }
 
 impl<T: Transport> HubClient<T> {
-    fn space_url(&self, space_id: &str, tail: &str) -> Result<String, HubError> {
-        Ok(self.url(&format!("/api/spaces/{}{tail}", repo_id_path(space_id)?)))
+    fn space_url(&self, space: &SpaceRef, tail: &str) -> String {
+        self.url(&format!(
+            "/api/spaces/{}{tail}",
+            repo_path(space.owner(), space.name())
+        ))
     }
 
     /// `GET /api/spaces/{id}`.
-    pub async fn space_info(&self, space_id: &str) -> Result<SpaceInfo, HubError> {
-        let call = Call::get(Operation::SpaceInfo, self.space_url(space_id, "")?);
+    pub async fn space_info(&self, space: &SpaceRef) -> Result<SpaceInfo, HubError> {
+        let call = Call::get(Operation::SpaceInfo, self.space_url(space, ""));
         self.json(&call).await
     }
 
     /// `GET /api/spaces/{id}/runtime`.
-    pub async fn space_runtime(&self, space_id: &str) -> Result<SpaceRuntime, HubError> {
-        let call = Call::get(
-            Operation::SpaceRuntime,
-            self.space_url(space_id, "/runtime")?,
-        );
+    pub async fn space_runtime(&self, space: &SpaceRef) -> Result<SpaceRuntime, HubError> {
+        let call = Call::get(Operation::SpaceRuntime, self.space_url(space, "/runtime"));
         self.json(&call).await
     }
 
     /// `POST /api/repos/create` for a Space. 409 if it exists, 402 if the plan does not allow
     /// it. Not retried.
     pub async fn create_space(&self, space: &NewSpace) -> Result<RepoUrl, HubError> {
-        repo_id_path(&space.id)?;
-        let (owner, name) = space.id.split_once('/').expect("checked by repo_id_path");
         let body = CreateRepoBody {
-            name,
-            organization: owner,
+            name: space.id.name(),
+            organization: space.id.owner(),
             kind: "space",
             sdk: &space.sdk,
             visibility: if space.private { "private" } else { "public" },
@@ -138,12 +136,12 @@ impl<T: Transport> HubClient<T> {
     /// `POST /api/spaces/{id}/commit/main` (NDJSON, files inline as base64). Not retried.
     pub async fn commit_space_files(
         &self,
-        space_id: &str,
+        space: &SpaceRef,
         commit: &NewCommit,
     ) -> Result<CommitInfo, HubError> {
         let call = Call::post(
             Operation::CommitSpaceFiles,
-            self.space_url(space_id, "/commit/main")?,
+            self.space_url(space, "/commit/main"),
         )
         .auth(Auth::Required)
         .body("application/x-ndjson", commit.ndjson()?);
@@ -154,7 +152,7 @@ impl<T: Transport> HubClient<T> {
     /// flavor twice is harmless.
     pub async fn request_space_hardware(
         &self,
-        space_id: &str,
+        space: &SpaceRef,
         flavor: &str,
         sleep_time_seconds: Option<u64>,
     ) -> Result<SpaceRuntime, HubError> {
@@ -164,7 +162,7 @@ impl<T: Transport> HubClient<T> {
         }
         let call = Call::post(
             Operation::RequestSpaceHardware,
-            self.space_url(space_id, "/hardware")?,
+            self.space_url(space, "/hardware"),
         )
         .auth(Auth::Required)
         .idempotent()
@@ -181,14 +179,14 @@ impl<T: Transport> HubClient<T> {
 
     /// `GET /api/spaces/{id}/logs/build|run` as new lines. Ends when the Hub closes the stream;
     /// a dropped connection is reopened and the replayed history skipped.
-    pub fn space_logs(&self, space_id: &str, kind: SpaceLogKind) -> Result<LogStream, HubError> {
-        self.space_logs_with(space_id, kind, LogStreamOptions::default())
+    pub fn space_logs(&self, space: &SpaceRef, kind: SpaceLogKind) -> Result<LogStream, HubError> {
+        self.space_logs_with(space, kind, LogStreamOptions::default())
     }
 
     /// [`space_logs`](Self::space_logs) with other reconnect settings.
     pub fn space_logs_with(
         &self,
-        space_id: &str,
+        space: &SpaceRef,
         kind: SpaceLogKind,
         options: LogStreamOptions,
     ) -> Result<LogStream, HubError> {
@@ -199,7 +197,7 @@ impl<T: Transport> HubClient<T> {
         let call = Call::new(
             Operation::SpaceLogs,
             Method::Get,
-            self.space_url(space_id, tail)?,
+            self.space_url(space, tail),
         )
         .header("Accept", "text/event-stream");
         Ok(LogStream::new(
@@ -218,13 +216,17 @@ mod tests {
     use crate::types::SpaceStage;
     use serde_json::json;
 
+    fn demo() -> SpaceRef {
+        SpaceRef::parse("alice/demo").unwrap()
+    }
+
     #[tokio::test]
     async fn create_sends_a_private_gradio_space() {
         let c = client([Answer::json(
             200,
             json!({"url": format!("{HUB}/spaces/alice/demo")}),
         )]);
-        let mut space = NewSpace::private_gradio("alice/demo");
+        let mut space = NewSpace::private_gradio(demo());
         space.hardware = Some("cpu-basic".into());
         c.create_space(&space).await.unwrap();
         let sent = &c.transport().requests()[0];
@@ -240,7 +242,7 @@ mod tests {
     async fn create_on_a_free_plan_mentions_billing_and_is_not_retried() {
         let c = client([Answer::json(402, json!({"error": "Payment required"}))]);
         let e = c
-            .create_space(&NewSpace::private_gradio("alice/demo"))
+            .create_space(&NewSpace::private_gradio(demo()))
             .await
             .unwrap_err();
         assert_eq!(e.status(), Some(402));
@@ -262,7 +264,7 @@ mod tests {
                 content: b"print('hi')\n".to_vec(),
             }],
         };
-        let info = c.commit_space_files("alice/demo", &commit).await.unwrap();
+        let info = c.commit_space_files(&demo(), &commit).await.unwrap();
         assert_eq!(info.commit_oid.as_deref(), Some("abc"));
         let sent = &c.transport().requests()[0];
         assert_eq!(sent.url, format!("{HUB}/api/spaces/alice/demo/commit/main"));
@@ -301,15 +303,15 @@ mod tests {
             ),
         ]);
         let rt = c
-            .request_space_hardware("alice/demo", "zero-a10g", Some(3600))
+            .request_space_hardware(&demo(), "zero-a10g", Some(3600))
             .await
             .unwrap();
         assert_eq!(rt.hardware.requested.as_deref(), Some("zero-a10g"));
         assert_eq!(
-            c.space_runtime("alice/demo").await.unwrap().stage,
+            c.space_runtime(&demo()).await.unwrap().stage,
             SpaceStage::Building
         );
-        let info = c.space_info("alice/demo").await.unwrap();
+        let info = c.space_info(&demo()).await.unwrap();
         assert_eq!(info.subdomain.as_deref(), Some("alice-demo"));
         let sent = c.transport().requests();
         assert_eq!(sent[0].url, format!("{HUB}/api/spaces/alice/demo/hardware"));
@@ -327,7 +329,7 @@ mod tests {
         let c = client([Answer::sse(vec![crate::mock::Chunk::Bytes(
             b"data: {\"data\":\"Building\",\"timestamp\":\"t1\"}\n\n".to_vec(),
         )])]);
-        let mut logs = c.space_logs("alice/demo", SpaceLogKind::Build).unwrap();
+        let mut logs = c.space_logs(&demo(), SpaceLogKind::Build).unwrap();
         assert_eq!(logs.next().await.unwrap().unwrap().text, "Building");
         assert!(logs.next().await.is_none());
         let sent = &c.transport().requests()[0];

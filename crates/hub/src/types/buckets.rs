@@ -1,3 +1,6 @@
+//! Storage Buckets: the answer of a create call ([`RepoUrl`], also used for Spaces),
+//! `GET /api/buckets/{id}` ([`BucketInfo`]) and one entry of a tree listing ([`BucketEntry`]).
+
 use serde::{Deserialize, Serialize};
 
 /// The answer of a create call: `{url, id?}`.

@@ -1,3 +1,6 @@
+//! One hardware flavor of `/api/jobs/hardware` or `/api/spaces/hardware` ([`HardwareFlavor`]),
+//! with its [`Accelerator`]; numbers the Hub sends as strings or numbers are read as text.
+
 use serde::{Deserialize, Serialize};
 
 /// One entry of `/api/jobs/hardware` or `/api/spaces/hardware`.

@@ -1,3 +1,7 @@
+//! Hugging Face Jobs as the Hub describes them: [`JobInfo`] (create, inspect and list answers),
+//! its [`JobStatus`] / [`JobStage`], [`JobOwner`] and mounted [`Volume`]s. What is *sent* to
+//! create a job is `sf_core::JobSpec`, not a type of this module.
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

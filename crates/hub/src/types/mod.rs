@@ -1,6 +1,14 @@
 //! Wire types: what the Hub sends, as serde structs. Tolerant by design: unknown fields are
 //! ignored, anything the Hub may leave out is an `Option` or defaults to empty, and enums keep
 //! values they do not know (`Other(..)`) instead of failing.
+//!
+//! One module per Hub area, matching `api/`: `buckets`, `hardware`, `jobs`, `models`, `oauth`,
+//! `spaces`, `whoami`; everything is re-exported here. Only answers live here: what is sent is
+//! either a small body private to its `api/` module or, for a job, `sf_core::JobSpec`.
+//!
+//! A new field the app or the worker needs: add it to the struct as an `Option` (or with
+//! `#[serde(default)]`), with the Hub's own name in `#[serde(rename…)]`, and a test in the
+//! `api/` module that reads it from a recorded answer.
 
 mod buckets;
 mod hardware;

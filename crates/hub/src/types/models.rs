@@ -1,3 +1,6 @@
+//! `GET /api/models/{id}`: [`ModelInfo`] with its files ([`Sibling`]), gating ([`Gated`]),
+//! `transformersInfo` and `safetensors` summaries.
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

@@ -1,3 +1,7 @@
+//! OpenID Connect sign-in: the discovery document ([`OpenIdConfiguration`]), the token
+//! endpoint's answer ([`TokenResponse`], whose `Debug` hides the tokens) and `userinfo`
+//! ([`UserInfo`], [`UserInfoOrg`]).
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};

@@ -1,3 +1,6 @@
+//! Spaces: `GET /api/spaces/{id}` ([`SpaceInfo`]), its runtime ([`SpaceRuntime`],
+//! [`SpaceStage`], [`SpaceHardwareState`]) and the answer of a commit ([`CommitInfo`]).
+
 use serde::{Deserialize, Serialize};
 
 use super::models::Sibling;

@@ -1,3 +1,7 @@
+//! `GET /api/whoami-v2`: the account ([`WhoAmI`], [`AccountKind`]), its organisations
+//! ([`WhoAmIOrg`]) and what the token may do ([`WhoAmIAuth`], [`TokenInfo`]: role and
+//! fine-grained scopes).
+
 use serde::{Deserialize, Serialize};
 
 /// Whether the token belongs to a user, an organisation or an app.

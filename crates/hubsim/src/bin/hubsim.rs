@@ -5,13 +5,17 @@
 //!        [--oauth-client-id ID] [--oauth-scopes "openid profile jobs ..."]
 //!        [--public-url URL] [--var KEY=VALUE]... [--consent ask|approve|deny]
 //!        [--space-python PATH] [--space-pythonpath DIR] [--space-start-timeout SECS]
-//!        [--seed-space owner/name=DIR]... [--demo-agent] [--fast] [--print-tokens]
+//!        [--seed-space owner/name=DIR]... [--demo-agent] [--plain-bucket-mounts] [--fast]
+//!        [--print-tokens]
 //! ```
 //! `--space-pythonpath` puts a folder first on the Spaces' `PYTHONPATH` (e.g. the model-library
 //! stand-ins, `crates/hubsim/pylibs`); `--seed-space` creates a public static Space from a
 //! folder at start-up (the release folder, worker included); `--demo-agent` answers
 //! `POST /v1/chat/completions` with the scripted demo coding agent.
 //! With `--space-python`, Gradio Spaces run for real as `PATH app.py` (see the crate docs).
+//! Jobs get their bucket volumes through FUSE with hf-mount's rules; on a machine that cannot
+//! mount FUSE, hubsim says so at start-up, and `--plain-bucket-mounts` gives them plain folders
+//! instead (not the Hub's rules: appending and files held open then work, as they would not there).
 //! Logs go to stderr; set `HUBSIM_LOG=debug` for request logs (tokens are never logged).
 
 use std::net::SocketAddr;
@@ -23,7 +27,8 @@ use sf_hubsim::{ConsentMode, HubSim, OTHER_TOKEN, OTHER_USER, SimConfig, TEST_TO
 const USAGE: &str = "usage: hubsim [--port N] [--host ADDR] [--data-dir DIR] [--app-dir DIR] \
 [--oauth-client-id ID] [--oauth-scopes SCOPES] [--public-url URL] [--var KEY=VALUE]... \
 [--consent ask|approve|deny] [--space-python PATH] [--space-pythonpath DIR] \
-[--space-start-timeout SECS] [--seed-space owner/name=DIR]... [--demo-agent] [--fast] [--print-tokens]";
+[--space-start-timeout SECS] [--seed-space owner/name=DIR]... [--demo-agent] [--plain-bucket-mounts] \
+[--fast] [--print-tokens]";
 
 struct Args {
     port: u16,
@@ -39,6 +44,7 @@ struct Args {
     space_pythonpath: Option<PathBuf>,
     seed_spaces: Vec<(String, PathBuf)>,
     demo_agent: bool,
+    plain_bucket_mounts: bool,
     space_start_timeout: Option<u64>,
     fast: bool,
     print_tokens: bool,
@@ -59,6 +65,7 @@ fn parse_args() -> Result<Args, String> {
         space_pythonpath: None,
         seed_spaces: Vec::new(),
         demo_agent: false,
+        plain_bucket_mounts: false,
         space_start_timeout: None,
         fast: false,
         print_tokens: false,
@@ -116,6 +123,7 @@ fn parse_args() -> Result<Args, String> {
                 args.seed_spaces.push((id.to_string(), dir.into()));
             }
             "--demo-agent" => args.demo_agent = true,
+            "--plain-bucket-mounts" => args.plain_bucket_mounts = true,
             "--space-start-timeout" => {
                 args.space_start_timeout = Some(
                     value("--space-start-timeout")?
@@ -179,6 +187,9 @@ async fn main() -> ExitCode {
         cfg = cfg.with_seed_space(id, dir);
     }
     cfg.demo_agent = args.demo_agent;
+    if args.plain_bucket_mounts {
+        cfg = cfg.with_plain_bucket_mounts();
+    }
     if let Some(secs) = args.space_start_timeout {
         cfg = cfg.with_space_start_timeout(std::time::Duration::from_secs(secs));
     }
@@ -214,12 +225,10 @@ async fn main() -> ExitCode {
 
 /// Ctrl-C or SIGTERM (a background process started by a script ignores SIGINT).
 async fn wait_for_stop_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
     };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

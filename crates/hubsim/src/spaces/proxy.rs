@@ -80,13 +80,9 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
     let owner = proxy.id.split('/').next().unwrap_or("");
     let target = {
         let spaces = lock(&proxy.sim.spaces.spaces);
-        spaces.get(&proxy.id).map(|s| {
-            (
-                s.meta.private,
-                s.stage.clone(),
-                s.app.as_ref().map(|a| a.port),
-            )
-        })
+        spaces
+            .get(&proxy.id)
+            .map(|s| (s.meta.private, s.stage, s.app.as_ref().map(|a| a.port)))
     };
     let Some((private, stage, port)) = target else {
         return ApiError::repo_not_found("Repository", &proxy.id).into_response();
@@ -98,7 +94,7 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
         ))
         .into_response();
     }
-    let Some(port) = port.filter(|_| stage == "RUNNING") else {
+    let Some(port) = port.filter(|_| stage == super::Stage::Running) else {
         return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             format!(

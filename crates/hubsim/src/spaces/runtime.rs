@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
-use super::{AppProcess, Lifecycle, SpaceRecord, app_file, log_line};
+use super::Stage;
+use super::lifecycle::{Lifecycle, app_file, log_line};
+use super::store::{AppProcess, SpaceRecord};
 use crate::jobs::signal_group;
 use crate::state::{Sim, lock};
 use crate::util::now_iso;
@@ -303,9 +305,9 @@ fn if_current<R>(
     Some(r)
 }
 
-fn fail(sim: &Sim, id: &str, generation: u64, stage: &str, message: String) {
+fn fail(sim: &Sim, id: &str, generation: u64, stage: Stage, message: String) {
     if_current(sim, id, generation, |s| {
-        s.stage = stage.to_string();
+        s.stage = stage;
         s.error_message = Some(message);
         s.app = None;
     });
@@ -390,7 +392,7 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
     let app = app_file(&folder, "gradio");
     if !folder.join(&app).is_file() {
         if_current(&sim, &id, generation, |s| {
-            s.stage = "NO_APP_FILE".to_string();
+            s.stage = Stage::NoAppFile;
             s.error_message = Some(format!("The app file '{app}' is missing."));
             s.build_logs.push(log_line(format!(
                 "No application file: add '{app}' to the Space."
@@ -403,7 +405,7 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
             &sim,
             &id,
             generation,
-            "BUILD_ERROR",
+            Stage::BuildError,
             format!("The simulator could not prepare the Space's home folder: {e}"),
         );
         return;
@@ -429,13 +431,13 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
             match &message {
                 Some(m) => {
                     s.build_logs.push(log_line(m.clone()));
-                    s.stage = "BUILD_ERROR".to_string();
+                    s.stage = Stage::BuildError;
                     s.error_message = message.clone();
                 }
                 None => {
                     s.build_logs
                         .push(log_line("Successfully built the Space image."));
-                    s.stage = "APP_STARTING".to_string();
+                    s.stage = Stage::AppStarting;
                 }
             }
         });
@@ -458,7 +460,7 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
                 &sim,
                 &id,
                 generation,
-                "RUNTIME_ERROR",
+                Stage::RuntimeError,
                 format!("The simulator could not prepare the Space's files: {e}"),
             );
             return;
@@ -529,7 +531,7 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
                 &sim,
                 &id,
                 generation,
-                "RUNTIME_ERROR",
+                Stage::RuntimeError,
                 format!("Could not start '{} {app}': {e}", python.display()),
             );
             return;
@@ -584,7 +586,7 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
                 s.hardware_current = Some(
                     s.meta.hardware_requested.clone().unwrap_or_else(|| "cpu-basic".to_string()),
                 );
-                s.stage = "RUNNING".to_string();
+                s.stage = Stage::Running;
                 s.error_message = None;
             };
             if if_current(&sim, &id, generation, hardware).is_none() {
@@ -596,14 +598,14 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
         status = child.wait() => {
             drain(readers).await;
             let exit = describe_exit(status);
-            fail(&sim, &id, generation, "RUNTIME_ERROR", format!("{exit}. Reason: {}", output_tail(&sim, &id, log_start)));
+            fail(&sim, &id, generation, Stage::RuntimeError, format!("{exit}. Reason: {}", output_tail(&sim, &id, log_start)));
             return;
         }
         _ = tokio::time::sleep(timeout) => {
             signal_group(pgid, libc::SIGKILL);
             let _ = child.wait().await;
             drain(readers).await;
-            fail(&sim, &id, generation, "RUNTIME_ERROR", format!(
+            fail(&sim, &id, generation, Stage::RuntimeError, format!(
                 "Launch timed out: the app did not answer GET /config on port {port} within {} s.",
                 timeout.as_secs()
             ));
@@ -620,7 +622,7 @@ pub(crate) async fn run(sim: Arc<Sim>, id: String, generation: u64, kind: Lifecy
         status = child.wait() => {
             drain(readers).await;
             let exit = describe_exit(status);
-            fail(&sim, &id, generation, "RUNTIME_ERROR", format!("{exit}. Reason: {}", output_tail(&sim, &id, log_start)));
+            fail(&sim, &id, generation, Stage::RuntimeError, format!("{exit}. Reason: {}", output_tail(&sim, &id, log_start)));
         }
         _ = stopped(&mut shutdown) => {
             signal_group(pgid, libc::SIGKILL);

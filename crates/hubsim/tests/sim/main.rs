@@ -8,6 +8,7 @@ mod faults;
 mod jobs;
 mod local_run;
 mod models;
+mod mounts;
 mod oauth;
 mod space_runtime;
 mod spaces;

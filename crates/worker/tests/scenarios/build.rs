@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use sf_core::SpaceRef;
 use sf_core::record::{ObservedOutput, Phase, RunStatus};
 use sf_hubsim::{TEST_TOKEN, TEST_USER};
 
@@ -135,7 +136,7 @@ async fn build_success_with_an_image_output() {
     // The Space is private and holds the completed README.
     let info = world
         .hub()
-        .space_info(&format!("{TEST_USER}/fox-maker"))
+        .space_info(&space_id("fox-maker"))
         .await
         .unwrap();
     assert_eq!(info.private, Some(true));
@@ -143,8 +144,8 @@ async fn build_success_with_an_image_output() {
     world.sim.shutdown().await;
 }
 
-fn space_id(name: &str) -> String {
-    format!("{TEST_USER}/{name}")
+fn space_id(name: &str) -> SpaceRef {
+    SpaceRef::new(TEST_USER, name).unwrap()
 }
 
 async fn space_exists(world: &World, name: &str) -> bool {
@@ -426,6 +427,7 @@ async fn an_existing_target_space_is_never_touched() {
     let id = world
         .create_space("taken", &[("app.py", "print('mine')\n")])
         .await;
+    let id = SpaceRef::parse(&id).unwrap();
     let before = world.hub().space_info(&id).await.unwrap().sha;
     let llm = ScriptedLlm::start(writes_app(&app_source("image_app.py"), IMAGE_REQUIREMENTS)).await;
     let env = build_env(&world, "build-taken", "taken", &llm);
@@ -511,6 +513,7 @@ async fn signal_while_the_agent_works(world: &World, run_id: &str, signal: i32) 
     }
     let pid = child.id().unwrap() as i32;
     // SAFETY: kill(2) on the worker this test started.
+    #[allow(unsafe_code)]
     unsafe {
         libc::kill(pid, signal);
     }
