@@ -14,7 +14,7 @@
 //! | [`form`] | the Build and Validate forms, their validation into [`BuildRequest`] / [`ValidateRequest`], reading `request.json` back, and the forms the run page pre-fills (Run again, Validate this Space) |
 //! | [`mod@env`] | job environment variable names and the way back from an environment to a request |
 //! | [`jobspec`] | the typed job-creation body [`JobSpec`] for a run ([`build_job`], [`validate_job`]) |
-//! | [`links`] | web links to jobs, Spaces, buckets, run folders and Space apps |
+//! | [`links`] | web links to jobs, Spaces, buckets, run folders and Space apps; [`RunLinks`], the links of one run |
 //! | [`progress`] | where a run stands now: the newer of `state.json` and the last event |
 //! | [`redact`] | [`Redactor`]: tokens, `Bearer` values, credential keys and registered secrets out of text and JSON |
 //!
@@ -43,7 +43,7 @@ pub use ids::{RunId, RunIdError, RunKind, UtcDateTime};
 pub use jobspec::{
     JobSpec, JobSpecConfig, JobVolume, VolumeKind, WorkerSource, build_job, validate_job,
 };
-pub use links::Links;
+pub use links::{Links, RunLinks};
 pub use record::{
     Event, EventsRead, Level, ObservedOutput, OutputType, Phase, RunState, RunStatus, StateRead,
     parse_events,
