@@ -576,6 +576,7 @@ impl Build<'_> {
             &self.req.target_space,
             &self.req.preferred_hardware,
             fallback,
+            self.req.space_sleep_seconds,
             self.rec,
         )
         .await
