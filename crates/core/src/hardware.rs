@@ -102,9 +102,9 @@ pub const FREE_CPU_SLEEP_S: u32 = 172_800;
 
 /// `900` → `15 min`, `3600` → `1 h`, `36000` → `10 h`.
 pub fn duration_label(seconds: u64) -> String {
-    if seconds >= 3600 && seconds % 3600 == 0 {
+    if seconds >= 3600 && seconds.is_multiple_of(3600) {
         format!("{} h", seconds / 3600)
-    } else if seconds >= 60 && seconds % 60 == 0 {
+    } else if seconds >= 60 && seconds.is_multiple_of(60) {
         format!("{} min", seconds / 60)
     } else {
         format!("{seconds} s")
