@@ -177,6 +177,15 @@ impl<T: Transport> HubClient<T> {
         self.json(&call).await
     }
 
+    /// `POST /api/spaces/{id}/pause`: stops the Space, and its billing, until someone restarts
+    /// it. Retried on transient errors: pausing twice is harmless.
+    pub async fn pause_space(&self, space: &SpaceRef) -> Result<SpaceRuntime, HubError> {
+        let call = Call::post(Operation::PauseSpace, self.space_url(space, "/pause"))
+            .auth(Auth::Required)
+            .idempotent();
+        self.json(&call).await
+    }
+
     /// `GET /api/spaces/hardware` (public; sent without the token).
     pub async fn space_hardware(&self) -> Result<Vec<HardwareFlavor>, HubError> {
         let call =
@@ -346,6 +355,19 @@ mod tests {
         assert_eq!(sent.len(), 4, "the hardware request was retried once");
         assert_eq!(sent[2].url, format!("{HUB}/api/spaces/alice/demo/runtime"));
         assert_eq!(sent[3].url, format!("{HUB}/api/spaces/alice/demo"));
+    }
+
+    #[tokio::test]
+    async fn pause_posts_and_reads_the_runtime() {
+        let c = client([Answer::json(
+            200,
+            json!({"stage": "PAUSED", "hardware": {"current": null, "requested": "l40sx1"}}),
+        )]);
+        let rt = c.pause_space(&demo()).await.unwrap();
+        assert_eq!(rt.stage, SpaceStage::Paused);
+        let sent = &c.transport().requests()[0];
+        assert_eq!(sent.url, format!("{HUB}/api/spaces/alice/demo/pause"));
+        assert_eq!(sent.method, Method::Post);
     }
 
     #[tokio::test]

@@ -250,6 +250,12 @@ async fn preferred_hardware_refused_falls_back_to_the_fixed_gpu() {
         .await
         .unwrap();
     assert_eq!(rt.gc_timeout, Some(1800), "{rt:?}");
+    // A success is never paused: the Space stays up and sleeps by itself.
+    assert_eq!(rt.stage, sf_hub::types::SpaceStage::Running);
+    let cost = out.state.cost.clone().expect("a cost record");
+    assert!(!cost.paused);
+    assert_eq!(cost.standing, "$1.80/h until it sleeps after 30 min idle");
+    assert!(out.report.contains("## Cost"), "{}", out.report);
     world.sim.shutdown().await;
 }
 
