@@ -96,6 +96,7 @@ pub async fn run(
             placeholder_detected: false,
             space_created: false,
             hardware_assigned: false,
+            hardware_unfilled: None,
             needs_gpu: false,
             runtime: RuntimeOutcome::NotStarted,
             health_ok: false,
@@ -698,6 +699,12 @@ impl Build<'_> {
                 let current = current.clone();
                 self.rec.update(|s| s.hardware.assigned = Some(current));
             }
+            if matches!(
+                wait.outcome,
+                RuntimeOutcome::Running | RuntimeOutcome::TimedOut
+            ) {
+                self.note_unfilled_hardware(wait.runtime.as_ref());
+            }
             let failed_start = matches!(
                 wait.outcome,
                 RuntimeOutcome::BuildError | RuntimeOutcome::RuntimeError
@@ -774,6 +781,31 @@ impl Build<'_> {
         }
     }
 
+    /// The Hub can accept a create yet not fill the hardware request: when the runtime's
+    /// `hardware.current` is not the `requested` flavor, that is recorded (an event, a check
+    /// note, the evidence for rule 7b). Not read after a build or runtime error, when no
+    /// hardware is assigned anyway.
+    fn note_unfilled_hardware(&mut self, rt: Option<&sf_hub::types::SpaceRuntime>) {
+        let unfilled = rt.and_then(|rt| {
+            let requested = rt.hardware.requested.clone()?;
+            (rt.hardware.current.as_deref() != Some(requested.as_str()))
+                .then(|| (requested, rt.hardware.current.clone()))
+        });
+        self.evidence.hardware_unfilled = unfilled.as_ref().map(|(r, _)| r.clone());
+        if let Some((requested, current)) = unfilled {
+            let current = current.unwrap_or_else(|| "none yet".to_string());
+            let text = format!(
+                "The Space asked for {requested} hardware; the Hub has assigned {current}."
+            );
+            self.rec.event(
+                Level::Warn,
+                &text,
+                json!({"requested": requested, "current": current}),
+            );
+            self.checks.push(Check::note("Hardware", text));
+        }
+    }
+
     // ----- 7. live checks and the smoke test -----
 
     async fn check_live(&mut self) -> Result<Step, WorkerError> {
@@ -846,6 +878,7 @@ impl Build<'_> {
                 "placeholder_detected": self.evidence.placeholder_detected,
                 "space_created": self.evidence.space_created,
                 "hardware_assigned": self.evidence.hardware_assigned,
+                "hardware_unfilled": self.evidence.hardware_unfilled,
                 "needs_gpu": self.evidence.needs_gpu, "runtime": self.evidence.runtime,
                 "health_ok": self.evidence.health_ok,
                 "inference_path_present": self.evidence.inference_path_present,

@@ -100,6 +100,14 @@ pub(super) fn start_lifecycle(sim: &Arc<Sim>, id: &str, kind: Lifecycle) {
         s.touch();
         (s.generation, local)
     };
+    let unfilled = lock(&sim.spaces.spaces)
+        .get(id)
+        .and_then(|s| s.meta.hardware_requested.clone())
+        .is_some_and(|f| sim.cfg.unfilled_hardware.contains(&f));
+    if unfilled {
+        // Waits for hardware that never comes: the stage stays transitional, nothing runs.
+        return;
+    }
     let sim = sim.clone();
     let id = id.to_string();
     if local {

@@ -118,3 +118,41 @@ async fn a_failed_run_on_zerogpu_is_not_paused_and_costs_no_hosting() {
     assert!(out.report.contains("## Cost"));
     world.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hardware_request_never_filled_ends_manual_hardware_required() {
+    let world = World::start_with(|c| zerogpu_refused(c).with_unfilled_hardware("l40sx1")).await;
+    let llm = ScriptedLlm::start(writes_app(
+        &app_source("image_app.py"),
+        crate::support::IMAGE_REQUIREMENTS,
+    ))
+    .await;
+    let mut env = build_env(&world, "build-unfilled", "fox-unfilled", &llm);
+    crate::support::set(&mut env, "SF_SPACE_WAIT_S", "6");
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(
+        out.state.status,
+        RunStatus::ManualHardwareRequired,
+        "{}\n{}",
+        out.state.message,
+        out.messages()
+    );
+    assert!(
+        out.state.message.contains("never assigned that hardware"),
+        "{}",
+        out.state.message
+    );
+    assert!(
+        out.has_event("The Space asked for l40sx1 hardware; the Hub has assigned none yet."),
+        "{}",
+        out.messages()
+    );
+    assert!(
+        out.report
+            .contains("**Verdict:** `manual_hardware_required`")
+    );
+    assert!(out.report.contains(&settings_link("fox-unfilled")));
+    // Not a success on paid hardware: paused, so the request cannot start billing unseen.
+    assert_eq!(stage(&world, "fox-unfilled").await, SpaceStage::Paused);
+    world.sim.shutdown().await;
+}
