@@ -12,9 +12,10 @@
 //!    health check, otherwise `failed` (a placeholder is capped at `health_only`).
 //! 7. The model needs a GPU and none (nor the requested hardware) could be assigned →
 //!    `manual_hardware_required` (whatever the Space did on the wrong hardware proves nothing).
-//! 7b. The Hub accepted a hardware request but never filled it: the Space was still waiting for
-//!    that hardware when the wait ended (current ≠ requested) → `manual_hardware_required`, not
-//!    `failed` by time-out: the app may be fine, the hardware is what is missing.
+//!
+//!    7b. The Hub accepted a hardware request but never filled it: the Space was still waiting
+//!    for that hardware when the wait ended (current ≠ requested) → `manual_hardware_required`,
+//!    not `failed` by time-out: the app may be fine, the hardware is what is missing.
 //! 8. The Space never reached running (build error, runtime error, time-out, not started) → `failed`.
 //! 9. The Space runs but its health check failed → `failed`.
 //! 10. The smoke test returned the expected output type → `full_inference_success`.
