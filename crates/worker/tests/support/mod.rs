@@ -146,6 +146,9 @@ use sf_hubsim::{HubSim, SimConfig, TEST_TOKEN, TEST_USER};
 pub struct World {
     pub sim: HubSim,
     pub tmp: tempfile::TempDir,
+    /// The workers' `SF_WORK_DIR`s: apart from `tmp` (closed to other users, and holding the
+    /// simulator's data), open to the coding agent's unprivileged user as `/tmp` is in a job.
+    pub work: tempfile::TempDir,
 }
 
 impl World {
@@ -164,7 +167,13 @@ impl World {
         let sim = HubSim::start(cfg, "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
-        World { sim, tmp }
+        let work = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(
+            work.path(),
+            <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+        )
+        .unwrap();
+        World { sim, tmp, work }
     }
 
     pub fn hub(&self) -> HubClient<NativeTransport> {
@@ -225,12 +234,7 @@ impl World {
             ("JOB_ID", format!("job-{run_id}")),
             (
                 "SF_WORK_DIR",
-                self.tmp
-                    .path()
-                    .join("work")
-                    .join(run_id)
-                    .display()
-                    .to_string(),
+                self.work.path().join(run_id).display().to_string(),
             ),
             ("SF_PYTHON", python().display().to_string()),
             ("SF_POLL_INTERVAL_MS", "100".into()),
