@@ -36,7 +36,12 @@ impl AgentUser {
     /// sentence that says why the agent cannot run: running it as the worker's own user would put
     /// the token within its reach (`/proc/<worker>/environ`), so the build stops instead.
     pub fn for_this_process() -> Result<AgentUser, String> {
-        match effective_uid() {
+        AgentUser::for_worker_uid(effective_uid())
+    }
+
+    /// [`AgentUser::for_this_process`] for a worker running as `euid`.
+    pub fn for_worker_uid(euid: u32) -> Result<AgentUser, String> {
+        match euid {
             0 => Ok(AgentUser {
                 uid: AGENT_UID,
                 gid: AGENT_GID,
@@ -311,13 +316,25 @@ mod tests {
     }
 
     #[test]
+    fn a_worker_that_is_not_root_does_not_run_the_agent() {
+        let e = AgentUser::for_worker_uid(1000).unwrap_err();
+        assert!(
+            e.contains("cannot read your token") && e.contains("uid 1000") && e.contains("root"),
+            "{e}"
+        );
+        assert_eq!(
+            AgentUser::for_worker_uid(0),
+            Ok(AgentUser {
+                uid: 65534,
+                gid: 65534
+            })
+        );
+    }
+
+    #[test]
     fn the_agent_owns_its_folders() {
         if effective_uid() != 0 {
-            assert!(
-                AgentUser::for_this_process()
-                    .unwrap_err()
-                    .contains("only root can start it")
-            );
+            assert!(AgentUser::for_this_process().is_err());
             return;
         }
         let user = AgentUser::for_this_process().unwrap();
