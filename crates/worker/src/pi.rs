@@ -59,7 +59,8 @@ pub async fn locate_or_install(
         "Installing the Pi coding agent {version} with npm"
     ));
     let mut cmd = Command::new(npm);
-    cmd.args([
+    // npm runs packages' install scripts: they get no token either.
+    cmd.env_remove(sf_core::env::HF_TOKEN).args([
         "install",
         "--prefix",
         &work.join("pi-npm").display().to_string(),
@@ -169,10 +170,11 @@ pub async fn prepare(user: AgentUser, s: Setup<'_>) -> Result<Agent, String> {
     let proxy = ModelProxy::start(s.inference_url, s.token).await?;
     let agent_dir = s.work.join("pi-agent");
     let home = s.work.join("home");
-    prepare_agent_dir(&agent_dir, s.model, &proxy.base_url(), s.settings)
-        .and_then(|()| user.own_dir(&agent_dir))
+    // Pi writes its own files there; the worker's models.json and settings.json stay root's.
+    user.fresh_dir(&agent_dir)
+        .and_then(|()| prepare_agent_dir(&agent_dir, s.model, &proxy.base_url(), s.settings))
         .map_err(|e| format!("Could not write the agent's settings: {e}."))?;
-    user.own_dir(&home)
+    user.fresh_dir(&home)
         .and_then(|()| user.give(s.workspace))
         .map_err(|e| format!("Could not give the agent its workspace: {e}."))?;
     Ok(Agent {
@@ -269,10 +271,6 @@ pub async fn run_round(
     rec: &Recorder,
     trace_rel: &str,
 ) -> Result<RoundResult, String> {
-    agent
-        .user
-        .own_dir(&agent.home)
-        .map_err(|e| format!("Could not prepare the agent's home folder: {e}."))?;
     let mut cmd = command(agent, rules, task);
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut gc = GroupChild::spawn(cmd).map_err(|e| {

@@ -52,7 +52,9 @@ impl AgentUser {
         }
     }
 
-    /// Gives `path` (and everything under it, without following links) to the agent.
+    /// Gives `path` and everything under it to the agent, without following links. Only for a
+    /// tree the worker has just made: the agent has not run in it yet, so it cannot swap an entry
+    /// for a link while the worker walks it.
     pub fn give(&self, path: &Path) -> std::io::Result<()> {
         std::os::unix::fs::lchown(path, Some(self.uid), Some(self.gid))?;
         let meta = std::fs::symlink_metadata(path)?;
@@ -64,11 +66,17 @@ impl AgentUser {
         Ok(())
     }
 
-    /// A folder of the agent's: created (mode 0700) when missing, owned by the agent.
-    pub fn own_dir(&self, path: &Path) -> std::io::Result<()> {
+    /// A fresh, empty folder of the agent's (mode 0700): whatever was at `path` is removed first
+    /// (without following links).
+    pub fn fresh_dir(&self, path: &Path) -> std::io::Result<()> {
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(path)?,
+            Ok(_) => std::fs::remove_file(path)?,
+            Err(_) => {}
+        }
         std::fs::create_dir_all(path)?;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
-        self.give(path)
+        std::os::unix::fs::lchown(path, Some(self.uid), Some(self.gid))
     }
 }
 
@@ -87,12 +95,22 @@ pub fn closed_ancestor(path: &Path) -> Option<PathBuf> {
     None
 }
 
-/// Prepares the worker's folder for an agent that runs as another user: it is created when
-/// missing and opened to others (mode 0755, the worker's), and every folder above it must let
-/// other users pass.
+/// Prepares the worker's folder for an agent that runs as another user: created when missing and
+/// opened to others (mode 0755, the worker's). It must be the worker's own (not a shared folder
+/// such as `/tmp` itself: the agent could then plant links where the worker writes), and every
+/// folder above it must let other users pass.
 pub fn open_work_dir(work: &Path) -> Result<(), String> {
     std::fs::create_dir_all(work)
-        .and_then(|()| std::fs::set_permissions(work, std::fs::Permissions::from_mode(0o755)))
+        .map_err(|e| format!("Could not prepare the work folder {}: {e}.", work.display()))?;
+    let meta = std::fs::symlink_metadata(work)
+        .map_err(|e| format!("Could not prepare the work folder {}: {e}.", work.display()))?;
+    if !meta.is_dir() || meta.uid() != effective_uid() || meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "The work folder {} is shared with other users; set SF_WORK_DIR to a folder of the worker's own (the default is a new folder under /tmp).",
+            work.display()
+        ));
+    }
+    std::fs::set_permissions(work, std::fs::Permissions::from_mode(0o755))
         .map_err(|e| format!("Could not prepare the work folder {}: {e}.", work.display()))?;
     match closed_ancestor(work) {
         Some(closed) => Err(format!(
@@ -269,6 +287,13 @@ mod tests {
         open_work_dir(&inner.join("work")).unwrap();
         let mode = std::fs::metadata(inner.join("work")).unwrap().mode();
         assert_eq!(mode & 0o777, 0o755);
+        // A folder others may write in (like /tmp itself) is refused, and left as it was.
+        let shared = root.join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let e = open_work_dir(&shared).unwrap_err();
+        assert!(e.contains("shared with other users"), "{e}");
+        assert_eq!(std::fs::metadata(&shared).unwrap().mode() & 0o7777, 0o1777);
     }
 
     #[test]
@@ -355,9 +380,16 @@ mod tests {
         }
         // The link was given, not what it points to.
         assert_eq!(std::fs::metadata("/etc/shadow").unwrap().uid(), 0);
+        // A fresh folder replaces what was there, without following a link put in its place.
         let home = tmp.path().join("home");
-        user.own_dir(&home).unwrap();
-        let m = std::fs::metadata(&home).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("ws/input"), &home).unwrap();
+        user.fresh_dir(&home).unwrap();
+        let m = std::fs::symlink_metadata(&home).unwrap();
+        assert!(m.is_dir());
         assert_eq!((m.uid(), m.mode() & 0o777), (AGENT_UID, 0o700));
+        assert!(tmp.path().join("ws/input/card.md").is_file());
+        std::fs::write(home.join("old"), "x").unwrap();
+        user.fresh_dir(&home).unwrap();
+        assert!(!home.join("old").exists());
     }
 }
