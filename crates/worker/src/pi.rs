@@ -58,6 +58,7 @@ pub async fn locate_or_install(
     rec.info(&format!(
         "Installing the Pi coding agent {version} with npm"
     ));
+    rec.flush();
     let mut cmd = Command::new(npm);
     // npm runs packages' install scripts: they get no token either.
     cmd.env_remove(sf_core::env::HF_TOKEN).args([
@@ -263,7 +264,8 @@ pub struct RoundResult {
     pub stderr_tail: String,
 }
 
-/// Runs one round; the kept events go (redacted) to `trace_rel`, stderr to `<trace_rel>.stderr.txt`.
+/// Runs one round; the kept events go (redacted) to the trace `trace_rel` (written whole, during
+/// the round and at its end), stderr to `<trace_rel>.stderr.txt`.
 pub async fn run_round(
     agent: &Agent,
     rules: &str,
@@ -271,6 +273,8 @@ pub async fn run_round(
     rec: &Recorder,
     trace_rel: &str,
 ) -> Result<RoundResult, String> {
+    // The round is a long wait: everything recorded so far goes to the bucket first.
+    rec.flush();
     let mut cmd = command(agent, rules, task);
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut gc = GroupChild::spawn(cmd).map_err(|e| {
@@ -324,7 +328,7 @@ pub async fn run_round(
                     let calls_before = summary.tool_calls.len();
                     summary.observe(&event);
                     if keep_in_trace(&event) {
-                        rec.append_line(trace_rel, text);
+                        rec.trace_line(trace_rel, text);
                     }
                     for call in &summary.tool_calls[calls_before..] {
                         rec.info(&format!(
@@ -338,7 +342,7 @@ pub async fn run_round(
                         ));
                     }
                 }
-                Err(_) => rec.append_line(trace_rel, text),
+                Err(_) => rec.trace_line(trace_rel, text),
             }
         }
     };
@@ -362,6 +366,8 @@ pub async fn run_round(
     if !stderr_text.trim().is_empty() {
         rec.write_text(&format!("{trace_rel}.stderr.txt"), &stderr_text);
     }
+    // The trace of the round, whole; it leaves the worker's memory.
+    rec.end_trace(trace_rel);
     let tail: Vec<&str> = stderr_text.lines().rev().take(10).collect();
     Ok(RoundResult {
         summary,

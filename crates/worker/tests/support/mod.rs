@@ -141,9 +141,15 @@ use sf_core::record::{Event, RunState, StateRead, parse_events};
 use sf_hub::{CommitFile, HubClient, NativeTransport, NewCommit, NewSpace};
 use sf_hubsim::{HubSim, SimConfig, TEST_TOKEN, TEST_USER};
 
-/// A test world: hubsim running Gradio Spaces for real, and a folder standing in for the
-/// mounted run bucket.
+/// The run bucket of the test user.
+pub const RUN_BUCKET: &str = "sf-tester/space-factory-runs";
+
+/// A test world: hubsim running Gradio Spaces for real, and the run bucket mounted the way HF
+/// Jobs mount it (hubsim's FUSE mount with hf-mount's rules: no append, content published on
+/// close), so a worker that holds a file open or appends fails here as on huggingface.co.
 pub struct World {
+    /// Dropped first: unmounted before the folders go.
+    _bucket: sf_hubsim::BucketMount,
     pub sim: HubSim,
     pub tmp: tempfile::TempDir,
     /// The workers' `SF_WORK_DIR`s: apart from `tmp` (closed to other users, and holding the
@@ -167,13 +173,28 @@ impl World {
         let sim = HubSim::start(cfg, "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
+        let created = reqwest::Client::new()
+            .post(format!("{}/__sim/buckets/{RUN_BUCKET}", sim.url()))
+            .json(&serde_json::json!({"private": true}))
+            .send()
+            .await
+            .unwrap();
+        assert!(created.status().is_success(), "{}", created.status());
+        let bucket = sim
+            .mount_bucket(RUN_BUCKET, &tmp.path().join("bucket"))
+            .unwrap_or_else(|sentence| panic!("{sentence}"));
         let work = tempfile::tempdir().unwrap();
         std::fs::set_permissions(
             work.path(),
             <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
         )
         .unwrap();
-        World { sim, tmp, work }
+        World {
+            _bucket: bucket,
+            sim,
+            tmp,
+            work,
+        }
     }
 
     pub fn hub(&self) -> HubClient<NativeTransport> {
@@ -182,7 +203,7 @@ impl World {
             .with_token(TEST_TOKEN)
     }
 
-    /// Where the run bucket is "mounted".
+    /// Where the run bucket is mounted.
     pub fn output(&self) -> PathBuf {
         self.tmp.path().join("bucket")
     }
@@ -222,7 +243,7 @@ impl World {
         let pairs: Vec<(&str, String)> = vec![
             ("SF_RUN_ID", run_id.into()),
             ("SF_RUN_KIND", kind.into()),
-            ("SF_BUCKET", format!("{TEST_USER}/space-factory-runs")),
+            ("SF_BUCKET", RUN_BUCKET.to_string()),
             ("SF_HUB_URL", self.sim.url()),
             (
                 "SF_INFERENCE_URL",
