@@ -143,7 +143,20 @@ pub struct Agent {
     pub user: AgentUser,
     /// Pi's model endpoint; it stops when the last clone of the agent is dropped.
     pub proxy: Arc<ModelProxy>,
+    /// A copy of Pi made for the agent's user, removed with the last clone of the agent.
+    pub staged: Option<Arc<Staged>>,
     pub timeout: Duration,
+}
+
+/// A folder removed when dropped: the copy of Pi under the work folder (a few hundred MB when
+/// the file system cannot hard-link it).
+#[derive(Debug)]
+pub struct Staged(PathBuf);
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// What [`prepare`] needs.
@@ -167,7 +180,9 @@ pub struct Setup<'a> {
 /// config folder its own, Pi where it can run it, and the model proxy started.
 pub async fn prepare(user: AgentUser, s: Setup<'_>) -> Result<Agent, String> {
     sandbox::open_work_dir(s.work)?;
-    let bin = sandbox::runnable_pi(s.bin, &s.work.join("pi-stage"))?;
+    let stage = s.work.join("pi-stage");
+    let bin = sandbox::runnable_pi(s.bin, &stage)?;
+    let staged = bin.starts_with(&stage).then(|| Arc::new(Staged(stage)));
     let proxy = ModelProxy::start(s.inference_url, s.token).await?;
     let agent_dir = s.work.join("pi-agent");
     let home = s.work.join("home");
@@ -186,6 +201,7 @@ pub async fn prepare(user: AgentUser, s: Setup<'_>) -> Result<Agent, String> {
         model: s.model.to_string(),
         user,
         proxy: Arc::new(proxy),
+        staged,
         timeout: s.timeout,
     })
 }

@@ -136,6 +136,13 @@ async fn the_agent_cannot_read_the_token_and_the_build_succeeds() {
     let app = std::fs::metadata(work.join("workspace/app.py")).unwrap();
     assert_eq!((app.uid(), app.gid()), (65534, 65534));
     assert!(out.has_event("as the unprivileged user 65534:65534 without your token"));
+    // Pi lives in root's closed home here: the agent ran a copy, removed at the end of the run.
+    assert!(
+        out.has_event("pi-stage/node_modules/"),
+        "{}",
+        out.messages()
+    );
+    assert!(!work.join("pi-stage").exists());
     assert_nowhere(&world.run_dir(run_id), TEST_TOKEN);
     world.sim.shutdown().await;
 }
