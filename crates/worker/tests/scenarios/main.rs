@@ -8,4 +8,5 @@ mod build;
 mod corpus;
 mod live;
 mod money;
+mod sandbox;
 mod validate;
