@@ -219,8 +219,13 @@ async fn job_log_line(hub: &HubSim, job: &str) -> Option<String> {
     })
     .await
     .ok()??;
-    let line = text.lines().rev().find(|l| l.contains("record: "))?;
-    Some(line.trim_start_matches("data:").trim().to_string())
+    // Each log line is an SSE `data:` line holding `{"data": <line>, "timestamp": …}`.
+    text.lines().rev().find_map(|l| {
+        let v: serde_json::Value =
+            serde_json::from_str(l.trim_start_matches("data:").trim()).ok()?;
+        let line = v["data"].as_str()?;
+        line.starts_with("record: ").then(|| line.to_string())
+    })
 }
 
 /// Prints the table.
