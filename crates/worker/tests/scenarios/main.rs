@@ -7,4 +7,5 @@ mod support;
 mod build;
 mod corpus;
 mod live;
+mod sandbox;
 mod validate;
