@@ -37,7 +37,8 @@ Commands:
   bench            release size, then side by side with the Gradio peer (../shared/peer/) in
                    headless Chromium: time until the Build button is usable, bytes and requests of
                    a first load, on loopback and emulated networks, ours served with and without
-                   gzip (SF_BENCH_RUNS=N loads each, default 7)
+                   gzip (SF_BENCH_RUNS=N loads each, default 7); then one local build on the
+                   simulator's strict bucket mount: event-to-screen delay and uploads per run
 ";
 
 fn main() -> ExitCode {
@@ -224,6 +225,8 @@ fn clippy(root: &std::path::Path) -> Result<(), String> {
 /// compression; and refresh latency (tests/src/bin/bench.rs). Reported, never asserted.
 fn bench(tools: &Tools) -> Result<(), String> {
     let dist = build_app(tools)?;
+    // The release folder (app + static worker): the liveness part runs a whole local build.
+    let release = release::dist(&dist, csp::HF_HUB)?;
     let peer = std::env::var_os("SF_PEER_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| project_root().join("../shared/peer"));
@@ -249,6 +252,7 @@ fn bench(tools: &Tools) -> Result<(), String> {
         .current_dir(project_root())
         .env("PATH", tools.path_env())
         .env("SF_DIST_DIR", &dist)
+        .env("SF_RELEASE_DIR", &release)
         .env("SF_PEER_DIR", &peer)
         .env("SF_PYTHON", &tools.python)
         .env("SF_CHROMIUM", &tools.chromium)

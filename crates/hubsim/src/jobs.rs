@@ -693,8 +693,10 @@ fn prepare_volumes(
     for (i, m) in mounts.iter().enumerate() {
         let source = if m.bucket && sim.cfg.bucket_mounts == BucketMounts::Strict {
             let at = place.join(format!("volume-{i}"));
-            let mount = BucketMount::mount(&absolute(&m.folder)?, &at, m.read_only)
-                .map_err(|e| format!("Could not mount the bucket volume at {}: {e}.", m.path))?;
+            let mount = BucketMount::mount(&absolute(&m.folder)?, &at, m.read_only, &sim.uploads)
+                .map_err(|e| {
+                format!("Could not mount the bucket volume at {}: {e}.", m.path)
+            })?;
             let at = mount.path().to_path_buf();
             buckets.push(mount);
             at

@@ -150,7 +150,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::{ConsentMode, HardwareRefusal, SimConfig};
-pub use mount::{BucketMount, BucketMounts};
+pub use mount::{BucketMount, BucketMounts, Uploads};
 pub use spaces::SpaceProcess;
 pub use static_app::inject as inject_space_variables;
 
@@ -261,7 +261,22 @@ impl HubSim {
             .split_once('/')
             .filter(|_| self.sim.buckets.get(id).is_some())
             .ok_or_else(|| format!("there is no bucket '{id}' to mount"))?;
-        BucketMount::mount(&self.sim.buckets.folder(ns, name), at, false)
+        let folder = self.sim.buckets.folder(ns, name);
+        // Absolute, as for jobs' mounts, so that its uploads are counted under the same paths.
+        let folder = std::path::absolute(&folder).unwrap_or(folder);
+        BucketMount::mount(&folder, at, false, &self.sim.uploads)
+    }
+
+    /// How many times each file of the bucket `id` (`owner/name`) was uploaded through a strict
+    /// mount (a close that publishes; see [`BucketMounts::Strict`]), by its path in the bucket.
+    /// Files never uploaded that way are absent.
+    pub fn bucket_uploads(&self, id: &str) -> std::collections::BTreeMap<String, u64> {
+        let Some((ns, name)) = id.split_once('/') else {
+            return Default::default();
+        };
+        let folder = self.sim.buckets.folder(ns, name);
+        let folder = std::path::absolute(&folder).unwrap_or(folder);
+        self.sim.uploads.under(&folder)
     }
 
     /// Stops running jobs and Space apps (SIGKILL to their process groups), ends open log

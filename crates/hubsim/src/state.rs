@@ -173,6 +173,8 @@ pub(crate) struct Sim {
     pub jobs: crate::jobs::JobStore,
     /// Whether job volumes can be mounted as the Hub does (`Err`: the sentence saying why not).
     pub mount_support: Result<(), String>,
+    /// The files published through the strict bucket mounts, counted.
+    pub uploads: crate::mount::Uploads,
     /// Becomes `true` when the simulator shuts down; long-lived streams end then.
     pub shutdown: watch::Sender<bool>,
 }
@@ -221,6 +223,7 @@ impl Sim {
             jobs: crate::jobs::JobStore::default(),
             shutdown,
             mount_support,
+            uploads: Default::default(),
             public_url,
             cfg,
         }))

@@ -14,6 +14,14 @@
 //! first screen in `index.html` does not count: the app removes `#boot` when it mounts). For each
 //! it reports that time (median, min–max, ratio to the peer), the bytes on the wire and the
 //! requests made until then. Then the refresh latency of one Hub round trip (Check run bucket).
+//!
+//! Second part ([`liveness`]): one local build on the simulator's strict bucket mount, followed
+//! on the run page: how long an event takes from the worker to the screen (median, worst) and
+//! how many uploads the run record costs. Needs the release folder (`SF_RELEASE_DIR`).
+
+// Under bench/: a file directly in src/bin/ would be taken for another binary.
+#[path = "bench/liveness.rs"]
+mod liveness;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -510,4 +518,16 @@ async fn main() {
         median(&lat)
     );
     hub.sim.shutdown().await;
+
+    // Second part: the run record's liveness on a local build.
+    let python = std::env::var_os("SF_PYTHON").map(PathBuf::from);
+    match (python, std::env::var_os("SF_RELEASE_DIR")) {
+        (Some(python), Some(_)) => match liveness::measure(&python).await {
+            Ok(l) => liveness::report(&l),
+            Err(e) => println!("\nrun record liveness: not measured: {e}"),
+        },
+        _ => println!(
+            "\nrun record liveness: not measured: SF_PYTHON and SF_RELEASE_DIR are needed (run `cargo xtask bench`)"
+        ),
+    }
 }

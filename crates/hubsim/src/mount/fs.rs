@@ -84,6 +84,8 @@ fn process_of(tid: u32) -> Option<u32> {
 pub(crate) struct BucketFs {
     root: PathBuf,
     read_only: bool,
+    /// Where each publish is counted (see [`super::Uploads`]).
+    uploads: super::Uploads,
     nodes: HashMap<u64, Node>,
     by_name: HashMap<(u64, OsString), u64>,
     next_ino: u64,
@@ -97,7 +99,7 @@ enum Kind {
 }
 
 impl BucketFs {
-    pub fn new(root: PathBuf, read_only: bool) -> BucketFs {
+    pub fn new(root: PathBuf, read_only: bool, uploads: super::Uploads) -> BucketFs {
         let mut nodes = HashMap::new();
         nodes.insert(
             ROOT,
@@ -110,6 +112,7 @@ impl BucketFs {
         BucketFs {
             root,
             read_only,
+            uploads,
             nodes,
             by_name: HashMap::new(),
             next_ino: ROOT + 1,
@@ -252,6 +255,7 @@ impl BucketFs {
             tracing::warn!("bucket mount: could not publish {}: {e}", target.display());
             e.raw_os_error().unwrap_or(libc::EIO)
         })?;
+        self.uploads.count(&target);
         if let Some(Handle::Write(upload)) = self.handles.get_mut(&fh) {
             upload.committed = true;
         }

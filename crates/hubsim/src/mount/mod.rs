@@ -13,8 +13,10 @@
 pub(crate) mod fs;
 pub(crate) mod namespace;
 
+use std::collections::BTreeMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// How a job's bucket volumes behave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,6 +31,31 @@ pub enum BucketMounts {
     Plain,
 }
 
+/// How many times each file was published through the strict mounts of one simulator (the
+/// closes that upload, a commit each on the Hub), by its path on this machine. The benchmark
+/// reads it through [`crate::HubSim::bucket_uploads`] to count a run's uploads.
+#[derive(Debug, Clone, Default)]
+pub struct Uploads(Arc<Mutex<BTreeMap<PathBuf, u64>>>);
+
+impl Uploads {
+    pub(crate) fn count(&self, file: &Path) {
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *counts.entry(file.to_path_buf()).or_default() += 1;
+    }
+
+    /// The counts of the files under `folder`, by their path relative to it.
+    pub(crate) fn under(&self, folder: &Path) -> BTreeMap<String, u64> {
+        let counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        counts
+            .iter()
+            .filter_map(|(path, n)| {
+                let rel = path.strip_prefix(folder).ok()?;
+                Some((rel.to_string_lossy().replace('\\', "/"), *n))
+            })
+            .collect()
+    }
+}
+
 /// A bucket folder mounted through [`fs::BucketFs`] at a folder of this machine; unmounted when
 /// dropped.
 pub struct BucketMount {
@@ -37,8 +64,14 @@ pub struct BucketMount {
 }
 
 impl BucketMount {
-    /// Mounts `folder` (a bucket's folder or a sub-folder of it) at `at` (created if missing).
-    pub(crate) fn mount(folder: &Path, at: &Path, read_only: bool) -> Result<BucketMount, String> {
+    /// Mounts `folder` (a bucket's folder or a sub-folder of it) at `at` (created if missing);
+    /// each file it publishes is counted in `uploads`.
+    pub(crate) fn mount(
+        folder: &Path,
+        at: &Path,
+        read_only: bool,
+        uploads: &Uploads,
+    ) -> Result<BucketMount, String> {
         std::fs::create_dir_all(folder)
             .and_then(|()| std::fs::create_dir_all(at))
             .map_err(|e| format!("could not prepare {}: {e}", at.display()))?;
@@ -52,7 +85,7 @@ impl BucketMount {
             options.push(fuser::MountOption::RO);
         }
         let session = fuser::spawn_mount2(
-            fs::BucketFs::new(folder.to_path_buf(), read_only),
+            fs::BucketFs::new(folder.to_path_buf(), read_only, uploads.clone()),
             at,
             &options,
         )
@@ -111,7 +144,7 @@ pub(crate) fn check(mode: BucketMounts, scratch: &Path) -> Result<(), String> {
     }
     let folder = scratch.join("bucket");
     let at = scratch.join("mounted");
-    let tried = BucketMount::mount(&folder, &at, false).and_then(|mount| {
+    let tried = BucketMount::mount(&folder, &at, false, &Uploads::default()).and_then(|mount| {
         if fs::is_mount_point(mount.path()) {
             Ok(())
         } else {

@@ -313,6 +313,10 @@ async fn a_bucket_mounted_for_a_test_has_the_same_rules() {
         resolve(&env, "runs/r4/trace.log").await.as_deref(),
         Some("line 1\n")
     );
+    assert_eq!(
+        env.sim.bucket_uploads(BUCKET).get("runs/r4/trace.log"),
+        None
+    );
     drop(file);
     assert_eq!(
         resolve(&env, "runs/r4/trace.log").await.as_deref(),
@@ -320,6 +324,16 @@ async fn a_bucket_mounted_for_a_test_has_the_same_rules() {
     );
     std::fs::create_dir_all(mount.path().join("runs/r5/artifacts")).unwrap();
     std::fs::write(mount.path().join("runs/r5/artifacts/out.bin"), [1u8, 2, 3]).unwrap();
+    // Each close that published is one upload; the refused append is none.
+    assert_eq!(
+        env.sim.bucket_uploads(BUCKET),
+        [
+            ("runs/r4/trace.log".to_string(), 1),
+            ("runs/r5/artifacts/out.bin".to_string(), 1)
+        ]
+        .into_iter()
+        .collect()
+    );
     assert_eq!(
         tree(&env, "runs/r5").await,
         [("runs/r5/artifacts/out.bin".to_string(), 3)]
