@@ -101,7 +101,7 @@ pub type Hub = HubClient<NativeTransport>;
 /// Why a run stopped before its verdict. The `Display` is the sentence recorded as the reason.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
-    #[error(transparent)]
+    #[error("{}", hub_reason(.0))]
     Hub(#[from] HubError),
     #[error(transparent)]
     Gradio(#[from] GradioError),
@@ -112,6 +112,23 @@ pub enum WorkerError {
         what: String,
         source: std::io::Error,
     },
+}
+
+/// Why a run ends when the Hub answers 401 in its middle. The job acts with the person's
+/// OAuth token, which the Hub accepted when the job was launched with it; a 401 later means the
+/// sign-in expired (the Space's `hf_oauth_expiration_minutes`: 480) or was revoked.
+pub const SIGN_IN_EXPIRED: &str = "Your Hugging Face sign-in expired during the run (sign-ins last 8 hours); sign in again and press Run again.";
+
+/// The sentence a Hub error ends a run with: [`SIGN_IN_EXPIRED`] for a 401 (with the request
+/// id, if any), else the Hub's answer as [`HubError`] words it.
+pub fn hub_reason(e: &HubError) -> String {
+    match e {
+        HubError::Status(s) if s.status == 401 => match &s.request_id {
+            Some(id) => format!("{SIGN_IN_EXPIRED} (request id {id})"),
+            None => SIGN_IN_EXPIRED.to_string(),
+        },
+        other => other.to_string(),
+    }
 }
 
 /// A Hub client for the configured Hub with the user's token.

@@ -6,5 +6,6 @@ mod support;
 
 mod build;
 mod corpus;
+mod expiry;
 mod live;
 mod validate;
