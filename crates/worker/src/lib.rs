@@ -228,6 +228,36 @@ mod tests {
         serde_json::from_value(json).unwrap()
     }
 
+    fn hub_answer(status: u16, operation: sf_hub::Operation) -> HubError {
+        let response = sf_hub::HttpResponse {
+            status,
+            headers: [("X-Request-Id", "r7")].into_iter().collect(),
+            body: br#"{"error":"Invalid credentials in Authorization header"}"#.to_vec(),
+        };
+        HubError::from_response(operation, "https://hf.co/api/x", &response)
+    }
+
+    #[test]
+    fn a_401_ends_the_run_naming_the_expired_sign_in_whatever_the_call() {
+        for op in [
+            sf_hub::Operation::CreateSpace,
+            sf_hub::Operation::SpaceRuntime,
+            sf_hub::Operation::ModelInfo,
+        ] {
+            assert_eq!(
+                WorkerError::Hub(hub_answer(401, op)).to_string(),
+                format!("{SIGN_IN_EXPIRED} (request id r7)")
+            );
+        }
+        // Other answers keep the Hub's words; a missing token is not an expired sign-in.
+        let outage = WorkerError::Hub(hub_answer(503, sf_hub::Operation::CreateSpace)).to_string();
+        assert!(outage.contains("HTTP 503"), "{outage}");
+        let none = WorkerError::Hub(HubError::NotSignedIn {
+            operation: sf_hub::Operation::WhoAmI,
+        });
+        assert!(!none.to_string().contains("expired"), "{none}");
+    }
+
     #[test]
     fn the_space_host_comes_from_the_hub_then_from_cores_links() {
         let space = SpaceRef::parse("Alice/My_App.v2").unwrap();
