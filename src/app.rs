@@ -10,58 +10,8 @@ use crate::auth::provide_auth;
 use crate::bucket::provide_run_bucket;
 use crate::components::Account;
 use crate::pages;
+use crate::routes::Page;
 use crate::theme::ThemeToggle;
-
-/// The views of the app, named by the `view` query parameter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Page {
-    Home,
-    Build,
-    Validate,
-    Runs,
-    About,
-}
-
-impl Page {
-    pub const NAV: [Page; 5] = [
-        Page::Home,
-        Page::Build,
-        Page::Validate,
-        Page::Runs,
-        Page::About,
-    ];
-
-    pub fn from_query(view: Option<&str>) -> Option<Page> {
-        match view.unwrap_or("") {
-            "" | "home" => Some(Page::Home),
-            "build" => Some(Page::Build),
-            "validate" => Some(Page::Validate),
-            "runs" => Some(Page::Runs),
-            "about" => Some(Page::About),
-            _ => None,
-        }
-    }
-
-    pub fn href(self) -> &'static str {
-        match self {
-            Page::Home => "?",
-            Page::Build => "?view=build",
-            Page::Validate => "?view=validate",
-            Page::Runs => "?view=runs",
-            Page::About => "?view=about",
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Page::Home => "Home",
-            Page::Build => "Build",
-            Page::Validate => "Validate",
-            Page::Runs => "Runs",
-            Page::About => "About & limits",
-        }
-    }
-}
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -124,7 +74,7 @@ fn Layout(
     });
     view! {
         <header class="topbar">
-            <a class="brand" href="?">
+            <a class="brand" href=Page::Home.href()>
                 // Inline (the same drawing as public/favicon.svg): one request fewer on first load.
                 <svg class="logo" viewBox="0 0 64 64" aria-hidden="true">
                     <rect width="64" height="64" rx="14" fill="#ff9d00"></rect>
@@ -140,7 +90,7 @@ fn Layout(
         <main class="page">{children()}</main>
         <footer class="footer">
             "Space Factory creates private Spaces and never publishes anything by itself. "
-            <a href="?view=about">"What it can and cannot do"</a>
+            <a href=Page::About.href()>"What it can and cannot do"</a>
         </footer>
     }
 }

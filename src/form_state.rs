@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sf_core::form::{
@@ -17,6 +18,7 @@ use crate::auth::{Auth, use_auth};
 use crate::bucket::use_run_bucket;
 use crate::drafts;
 use crate::launch::{self, LaunchError};
+use crate::routes::run_href;
 
 /// What differs between the two forms.
 pub trait LaunchForm: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
@@ -102,9 +104,42 @@ impl LaunchForm for ValidateForm {
 pub struct FormState<F: LaunchForm> {
     pub form: RwSignal<F>,
     pub errors: Memo<HashMap<Field, String>>,
-    pub launching: RwSignal<bool>,
-    pub outcome: RwSignal<Option<LaunchError>>,
+    /// The launch: `pending` while it runs, its value the last refusal (a success opens the run).
+    launch: Action<Launch, Option<LaunchError>>,
+    /// A deployment that cannot launch at all says so here, without asking the Hub.
+    config_error: RwSignal<Option<LaunchError>>,
     auth: Auth,
+}
+
+/// Everything one launch needs, checked and prepared before it is dispatched.
+struct Launch {
+    namespace: String,
+    run_id: RunId,
+    kind: RunKind,
+    target_space: String,
+    spec: JobSpec,
+}
+
+/// The launch action, the same for both forms: refuse a run id that already has a job, create
+/// the job, then `on_launched` (a new run id for the next launch) and open the run's page.
+fn launch_action(on_launched: Callback<()>) -> Action<Launch, Option<LaunchError>> {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    Action::new_local(move |l: &Launch| {
+        let (namespace, run_id, kind) = (l.namespace.clone(), l.run_id.clone(), l.kind);
+        let (target_space, spec) = (l.target_space.clone(), l.spec.clone());
+        let navigate = navigate.clone();
+        async move {
+            match launch::launch(auth, &namespace, &run_id, kind, target_space, spec).await {
+                Ok(record) => {
+                    on_launched.run(());
+                    navigate(&run_href(&record.run_id), Default::default());
+                    None
+                }
+                Err(e) => Some(e),
+            }
+        }
+    })
 }
 
 impl<F: LaunchForm> Clone for FormState<F> {
@@ -141,11 +176,14 @@ impl<F: LaunchForm> FormState<F> {
                     .collect(),
             })
         });
+        let launch = launch_action(Callback::new(move |()| {
+            form.update(|f| *f.run_id_mut() = launch::new_run_id(F::KIND));
+        }));
         FormState {
             form,
             errors,
-            launching: RwSignal::new(false),
-            outcome: RwSignal::new(None),
+            launch,
+            config_error: RwSignal::new(None),
             auth,
         }
     }
@@ -168,14 +206,30 @@ impl<F: LaunchForm> FormState<F> {
 
     /// The launch button is usable: signed in, every field valid, not already launching.
     pub fn can_launch(&self) -> bool {
-        !self.launching.get()
+        !self.launching()
             && self.errors.with(HashMap::is_empty)
             && self.auth.session.with(Option::is_some)
     }
 
+    pub fn launching(&self) -> bool {
+        self.launch.pending().get()
+    }
+
+    /// Why the last launch did not happen (hidden while a new one is under way).
+    pub fn outcome(&self) -> Signal<Option<LaunchError>> {
+        let (launch, config_error) = (self.launch, self.config_error);
+        Signal::derive(move || {
+            if launch.pending().get() {
+                return None;
+            }
+            config_error
+                .get()
+                .or_else(|| launch.value().get().flatten())
+        })
+    }
+
     /// Launches the run, then opens its page; on failure the reason is shown and input kept.
-    pub fn launch(&self, navigate: impl Fn(&str) + 'static) {
-        let this = *self;
+    pub fn launch(&self) {
         let auth = self.auth;
         let (Some(user), Some(token)) = (auth.username(), auth.token()) else {
             return;
@@ -186,29 +240,20 @@ impl<F: LaunchForm> FormState<F> {
             unix_seconds: now,
             random,
         };
-        let Ok(request) = this.form.with_untracked(|f| f.check(&ctx)) else {
+        let Ok(request) = self.form.with_untracked(|f| f.check(&ctx)) else {
             return;
         };
         let config = match auth.config.with_value(|c| c.job_spec_config()) {
             Ok(c) => c,
-            Err(e) => return this.outcome.set(Some(LaunchError::Failed(e))),
+            Err(e) => return self.config_error.set(Some(LaunchError::Failed(e))),
         };
-        let spec = F::job(&request, &token, &config);
-        let run_id = F::run_id(&request).clone();
-        let target_space = F::target_space(&request);
-        this.launching.set(true);
-        this.outcome.set(None);
-        leptos::task::spawn_local(async move {
-            let result = launch::launch(auth, &user, &run_id, F::KIND, target_space, spec).await;
-            this.launching.set(false);
-            match result {
-                Ok(record) => {
-                    // The next launch gets a new run id; everything else stays as typed.
-                    this.new_run_id();
-                    navigate(&format!("?run={}", record.run_id));
-                }
-                Err(e) => this.outcome.set(Some(e)),
-            }
+        self.config_error.set(None);
+        self.launch.dispatch_local(Launch {
+            spec: F::job(&request, &token, &config),
+            run_id: F::run_id(&request).clone(),
+            target_space: F::target_space(&request),
+            kind: F::KIND,
+            namespace: user,
         });
     }
 }

@@ -16,6 +16,7 @@ mod hub;
 mod launch;
 mod markdown;
 mod pages;
+mod routes;
 mod run_data;
 mod storage;
 mod theme;

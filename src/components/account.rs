@@ -1,6 +1,9 @@
+//! The account control of the top bar: who is signed in, sign out, or a link to sign in.
+
 use leptos::prelude::*;
 
 use crate::auth::use_auth;
+use crate::routes::SIGN_IN_HREF;
 
 /// The top-bar account area: avatar, name and "Sign out", or a way to sign in.
 #[component]
@@ -20,7 +23,7 @@ pub fn Account() -> impl IntoView {
         .into_any(),
         None => view! {
             <span class="account">
-                <a class="button" href="?view=home#sign-in">"Sign in"</a>
+                <a class="button" href=SIGN_IN_HREF>"Sign in"</a>
             </span>
         }
         .into_any(),

@@ -1,9 +1,11 @@
+//! The run's output artifacts, shown inline (images, audio, video, text) or offered for download.
+
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::auth::use_auth;
 use crate::bucket::use_run_bucket;
-use crate::run_data::Artifact;
+use crate::run_data::{self, Artifact};
 
 /// How an artifact is shown, from its file name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,29 +71,24 @@ fn ArtifactView(artifact: Artifact) -> impl IntoView {
         .to_string();
     let content = RwSignal::new(None::<Result<(String, String), String>>);
     let path = artifact.path.clone();
-    if let (Some(hub), Some(bucket)) = (auth.hub(), bucket) {
-        leptos::task::spawn_local(async move {
-            let loaded = match hub.read_bucket_file(&bucket, &path).await {
-                Ok(Some(bytes)) => Ok(match shown {
-                    Shown::Text => (
-                        String::new(),
-                        String::from_utf8_lossy(&bytes[..bytes.len().min(16 * 1024)]).into_owned(),
-                    ),
-                    Shown::Image(mime) | Shown::Audio(mime) | Shown::Video(mime) => {
-                        (blob_url(&bytes, mime), String::new())
-                    }
-                    Shown::Download => {
-                        (blob_url(&bytes, "application/octet-stream"), String::new())
-                    }
-                }),
-                Ok(None) => Err("This file is no longer in the bucket.".to_string()),
-                Err(e) => Err(auth.explain(&e)),
-            };
-            content.set(Some(loaded));
-        });
-    }
+    leptos::task::spawn_local(async move {
+        let loaded = match bucket {
+            Some(bucket) => run_data::read_file(auth, bucket, path).await,
+            None => Err("Sign in with Hugging Face to see this file.".to_string()),
+        };
+        content.set(Some(loaded.map(|bytes| match shown {
+            Shown::Text => (
+                String::new(),
+                String::from_utf8_lossy(&bytes[..bytes.len().min(16 * 1024)]).into_owned(),
+            ),
+            Shown::Image(mime) | Shown::Audio(mime) | Shown::Video(mime) => {
+                (blob_url(&bytes, mime), String::new())
+            }
+            Shown::Download => (blob_url(&bytes, "application/octet-stream"), String::new()),
+        })));
+    });
     on_cleanup(move || {
-        if let Some(Ok((url, _))) = content.get_untracked()
+        if let Some(Some(Ok((url, _)))) = content.try_get_untracked()
             && !url.is_empty()
         {
             let _ = web_sys::Url::revoke_object_url(&url);

@@ -1,88 +1,32 @@
+//! "Run storage" on the start page: the bucket name, "Check run bucket", "Create private run
+//! bucket" ([`crate::bucket::check_or_create`] as an [`Action`]).
+
 use leptos::prelude::*;
+use sf_core::BucketRef;
 
 use crate::auth::use_auth;
-use crate::bucket::use_run_bucket;
-
-/// What checking or creating the run bucket found.
-#[derive(Clone, Debug, PartialEq)]
-enum Outcome {
-    Ready {
-        bucket: String,
-        uri: String,
-        created: bool,
-        existed: bool,
-    },
-    NotFound {
-        bucket: String,
-    },
-    NoPermission {
-        bucket: String,
-        detail: String,
-    },
-    CouldNotCheck {
-        bucket: String,
-        detail: String,
-    },
-}
+use crate::bucket::{BucketOutcome, check_or_create, use_run_bucket};
 
 /// "Run storage" as in the seed: the bucket name, "Check run bucket", "Create private run bucket".
 #[component]
 pub fn BucketPanel() -> impl IntoView {
     let auth = use_auth();
     let run_bucket = use_run_bucket();
-    let outcome = RwSignal::new(None::<Outcome>);
-    let busy = RwSignal::new(false);
+    // Check and create are one action: its value is the last outcome, `pending` while asking.
+    let act = Action::new_local(move |(bucket, create): &(BucketRef, bool)| {
+        check_or_create(auth, bucket.clone(), *create)
+    });
+    let busy = act.pending();
     // A new name or another account makes an earlier outcome meaningless.
     Effect::new(move |_| {
         run_bucket.name.track();
         auth.session.track();
-        outcome.set(None);
+        act.clear();
     });
-
-    let act = move |create: bool| {
-        let Some(bucket) = run_bucket.bucket(&auth) else {
-            return;
-        };
-        let Some(hub) = auth.hub() else { return };
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let id = bucket.id();
-            let ready = |created: bool, existed: bool| Outcome::Ready {
-                bucket: id.clone(),
-                uri: bucket.uri(),
-                created,
-                existed,
-            };
-            let classify = |e: &sf_hub::HubError| {
-                let detail = auth.explain(e);
-                if e.is_forbidden() {
-                    Outcome::NoPermission {
-                        bucket: id.clone(),
-                        detail,
-                    }
-                } else {
-                    Outcome::CouldNotCheck {
-                        bucket: id.clone(),
-                        detail,
-                    }
-                }
-            };
-            let result = if create {
-                match hub.create_private_bucket(&bucket).await {
-                    Ok(_) => ready(true, false),
-                    Err(e) if e.is_conflict() => ready(false, true),
-                    Err(e) => classify(&e),
-                }
-            } else {
-                match hub.bucket_info(&bucket).await {
-                    Ok(_) => ready(false, false),
-                    Err(e) if e.is_not_found() => Outcome::NotFound { bucket: id.clone() },
-                    Err(e) => classify(&e),
-                }
-            };
-            outcome.set(Some(result));
-            busy.set(false);
-        });
+    let dispatch = move |create: bool| {
+        if let Some(bucket) = run_bucket.bucket(&auth) {
+            act.dispatch_local((bucket, create));
+        }
     };
 
     let can_act = move || {
@@ -118,29 +62,29 @@ pub fn BucketPanel() -> impl IntoView {
                 }}
             </div>
             <div class="row">
-                <button type="button" disabled=move || !can_act() on:click=move |_| act(false)>
+                <button type="button" disabled=move || !can_act() on:click=move |_| dispatch(false)>
                     "Check run bucket"
                 </button>
-                <button class="primary" type="button" disabled=move || !can_act() on:click=move |_| act(true)>
+                <button class="primary" type="button" disabled=move || !can_act() on:click=move |_| dispatch(true)>
                     "Create private run bucket"
                 </button>
                 {move || busy.get().then(|| view! { <span class="muted">"Asking Hugging Face…"</span> })}
             </div>
             <div data-testid="bucket-status" aria-live="polite">
-                {move || render(outcome.get(), auth.session.with(Option::is_some))}
+                {move || render(act.value().get(), auth.session.with(Option::is_some))}
             </div>
         </section>
     }
 }
 
-fn render(outcome: Option<Outcome>, signed_in: bool) -> AnyView {
+fn render(outcome: Option<BucketOutcome>, signed_in: bool) -> AnyView {
     match outcome {
         None if !signed_in => view! {
             <p class="muted">"Sign in first; then check or create your private run bucket before launching jobs."</p>
         }
         .into_any(),
         None => view! { <p class="muted">"Check your run bucket, or create it, before launching jobs."</p> }.into_any(),
-        Some(Outcome::Ready { bucket, uri, created, existed }) => {
+        Some(BucketOutcome::Ready { bucket, uri, created, existed }) => {
             let how = if created {
                 "Created. "
             } else if existed {
@@ -157,21 +101,21 @@ fn render(outcome: Option<Outcome>, signed_in: bool) -> AnyView {
             }
             .into_any()
         }
-        Some(Outcome::NotFound { bucket }) => view! {
+        Some(BucketOutcome::NotFound { bucket }) => view! {
             <div class="notice warn">
                 <p><strong>"Run bucket not found: "</strong><code>{bucket}</code></p>
                 <p>"Click “Create private run bucket” before launching a job, or check the name."</p>
             </div>
         }
         .into_any(),
-        Some(Outcome::NoPermission { bucket, detail }) => view! {
+        Some(BucketOutcome::NoPermission { bucket, detail }) => view! {
             <div class="notice bad">
                 <p><strong>"No permission for the run bucket "</strong><code>{bucket}</code></p>
                 <p>{detail}</p>
             </div>
         }
         .into_any(),
-        Some(Outcome::CouldNotCheck { bucket, detail }) => view! {
+        Some(BucketOutcome::CouldNotCheck { bucket, detail }) => view! {
             <div class="notice bad">
                 <p><strong>"Could not check the run bucket "</strong><code>{bucket}</code></p>
                 <p>{detail}</p>

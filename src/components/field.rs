@@ -1,3 +1,5 @@
+//! A labelled text field with its hint and its error, as every form field of the app shows it.
+
 use leptos::prelude::*;
 
 /// A labelled text input with its hint, and its error (the reason and the fix) under it.

@@ -1,6 +1,9 @@
+//! Why a form's launch button is disabled, in one sentence.
+
 use leptos::prelude::*;
 
 use crate::auth::use_auth;
+use crate::routes::SIGN_IN_HREF;
 
 /// Why the launch button is disabled, in one sentence (signed out, invalid fields, or a
 /// deployment that does not know where the worker is).
@@ -15,7 +18,7 @@ pub fn LaunchGate(
         if auth.session.with(Option::is_none) {
             Some(view! {
                 <p class="notice info" data-testid="launch-gate">
-                    "Sign in with Hugging Face to launch: " <a href="?view=home#sign-in">"sign in"</a> ". What you type here is kept."
+                    "Sign in with Hugging Face to launch: " <a href=SIGN_IN_HREF>"sign in"</a> ". What you type here is kept."
                 </p>
             }.into_any())
         } else if let Some(e) = account_error.get() {

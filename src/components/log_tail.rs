@@ -1,3 +1,5 @@
+//! The job's live log tail.
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -5,6 +7,7 @@ use leptos::html::Pre;
 use leptos::prelude::*;
 
 use crate::auth::use_auth;
+use crate::run_data;
 
 /// At most this many lines are kept on screen.
 const MAX_LINES: usize = 2000;
@@ -20,15 +23,11 @@ pub fn LogTail(namespace: String, job_id: String) -> impl IntoView {
     let alive = Arc::new(AtomicBool::new(true));
     let pre = NodeRef::<Pre>::new();
 
-    if let Some(hub) = auth.hub() {
+    {
         let alive = alive.clone();
         let redactor = auth.redactor();
         leptos::task::spawn_local(async move {
-            let started = match sf_core::Namespace::parse(&namespace) {
-                Ok(owner) => hub.job_logs(&owner, &job_id).map_err(|e| auth.explain(&e)),
-                Err(e) => Err(e.to_string()),
-            };
-            let mut stream = match started {
+            let mut stream = match run_data::job_logs(&auth, &namespace, &job_id) {
                 Ok(s) => s,
                 Err(e) => return ended.set(Some(e)),
             };

@@ -1,4 +1,6 @@
-//! Reusable pieces of the interface, one file each.
+//! Reusable pieces of the interface, one file each: parts used by more than one page or by the
+//! layout. Like pages, they only render; a component that needs the Hub calls a data module
+//! ([`crate::run_data`], [`crate::bucket`]), never the Hub client itself.
 
 mod account;
 mod artifacts;

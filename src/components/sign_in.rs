@@ -1,3 +1,5 @@
+//! The sign-in panel of the start page: OAuth, or a pasted access token where there is none.
+
 use leptos::prelude::*;
 
 use crate::auth::use_auth;

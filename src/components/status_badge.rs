@@ -1,3 +1,5 @@
+//! A run status as a coloured badge (its wire name, e.g. `full_inference_success`).
+
 use leptos::prelude::*;
 use sf_core::RunStatus;
 

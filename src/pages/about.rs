@@ -1,3 +1,5 @@
+//! About & limits, `?view=about`: what each status means and what cannot be guaranteed.
+
 use leptos::prelude::*;
 use sf_core::RunStatus;
 

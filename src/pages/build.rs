@@ -1,5 +1,7 @@
+//! The Build form, `?view=build`. The form's state, checks and launch are
+//! [`crate::form_state::FormState`]; this file only lays out the fields.
+
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use sf_core::form::{BuildForm, Field};
 use sf_core::hardware::{FALLBACK_CHOICES, PREFERRED_CHOICES};
 use sf_core::rules::ImplementationMode;
@@ -10,6 +12,7 @@ use crate::bucket::use_run_bucket;
 use crate::components::{LaunchGate, LaunchOutcome, TextField};
 use crate::form_state::FormState;
 use crate::hardware::HardwareSelect;
+use crate::routes::Page;
 
 /// The Build form: every field of the seed, checked as the person types.
 #[component]
@@ -21,11 +24,7 @@ pub fn Build() -> impl IntoView {
     crate::hardware::use_space_hardware();
     let form = state.form;
     let error_of = move |field: Field| state.error_of(field);
-    let navigate = use_navigate();
-    let on_launch = move |_| {
-        let navigate = navigate.clone();
-        state.launch(move |to| navigate(to, Default::default()));
-    };
+    let on_launch = move |_| state.launch();
 
     let set = move |apply: fn(&mut BuildForm, String)| {
         Callback::new(move |v: String| form.update(|f| apply(f, v)))
@@ -48,7 +47,7 @@ pub fn Build() -> impl IntoView {
         <p class="lede">
             "The job creates a " <strong>"private"</strong> " Space, asks the coding agent for the best Gradio app it "
             "can write for the model, tries ZeroGPU first and then the fixed GPU if you allow it. If no hardware "
-            "can be assigned automatically, set it in the Space settings and run " <a href="?view=validate">"Validate"</a> "."
+            "can be assigned automatically, set it in the Space settings and run " <a href=Page::Validate.href()>"Validate"</a> "."
         </p>
         <form class="card" on:submit=|ev| ev.prevent_default()>
             <TextField id="run-id" label="Run id" value=get(|f| f.run_id.clone()) on_input=set(|f, v| f.run_id = v)
@@ -119,12 +118,12 @@ pub fn Build() -> impl IntoView {
                 on_input=Callback::new(move |v| run_bucket.name.set(v)) error=error_of(Field::BucketName)
                 hint="Shared with Run storage on the start page; create it there once." />
             <LaunchGate errors=state.error_count() account_error=error_of(Field::Account) />
-            <LaunchOutcome outcome=state.outcome />
+            <LaunchOutcome outcome=state.outcome() />
             <div class="row">
                 <button class="primary" type="submit" id="launch-build"
                     disabled=move || !state.can_launch()
                     on:click=on_launch>
-                    {move || if state.launching.get() { "Launching…" } else { "Build private Space" }}
+                    {move || if state.launching() { "Launching…" } else { "Build private Space" }}
                 </button>
             </div>
         </form>

@@ -1,6 +1,9 @@
+//! The start page: sign in, then check or create the run bucket.
+
 use leptos::prelude::*;
 
 use crate::components::{BucketPanel, SignInPanel};
+use crate::routes::Page;
 
 /// The start page: what Space Factory does and how a run goes.
 #[component]
@@ -26,7 +29,7 @@ pub fn Home() -> impl IntoView {
                     "If no hardware can be assigned automatically, the run ends as "
                     <code>"manual_hardware_required"</code>"."
                 </p>
-                <a class="button primary" href="?view=build">"Build a Space"</a>
+                <a class="button primary" href=Page::Build.href()>"Build a Space"</a>
             </section>
             <section class="card">
                 <h2>"2. Validate an existing Space"</h2>
@@ -35,12 +38,12 @@ pub fn Home() -> impl IntoView {
                     "calls its generation endpoint, checks the output type, measures latency and "
                     "stores the output in your bucket."
                 </p>
-                <a class="button" href="?view=validate">"Validate a Space"</a>
+                <a class="button" href=Page::Validate.href()>"Validate a Space"</a>
             </section>
         </div>
         <p class="muted">
             "Every run can be followed live at its own address, which you can bookmark or share. "
-            <a href="?view=about">"Read what the statuses mean and what cannot be guaranteed."</a>
+            <a href=Page::About.href()>"Read what the statuses mean and what cannot be guaranteed."</a>
         </p>
     }
 }

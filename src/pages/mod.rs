@@ -1,4 +1,8 @@
-//! One file per page.
+//! One module per page, each only rendering: what a page reads from or does on the Hub is in a
+//! data module ([`crate::run_data`] for runs, [`crate::launch`] for launches, [`crate::bucket`]
+//! for the run bucket, [`crate::hardware`] for the hardware list), its addresses are in
+//! [`crate::routes`], its rules in `sf_core`. A page with several parts of its own is a folder
+//! (`run/`); a part used by several pages belongs in [`crate::components`].
 
 mod about;
 mod build;

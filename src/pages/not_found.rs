@@ -1,3 +1,5 @@
+//! The page for an address the app does not know.
+
 use leptos::prelude::*;
 
 /// Shown for an unknown `view` or an unknown path.

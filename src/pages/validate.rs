@@ -1,5 +1,7 @@
+//! The Validate form, `?view=validate`. The form's state, checks and launch are
+//! [`crate::form_state::FormState`]; this file only lays out the fields.
+
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use sf_core::form::{Field, ValidateForm};
 use sf_core::record::OutputType;
 
@@ -14,11 +16,7 @@ pub fn Validate() -> impl IntoView {
     let state = FormState::<ValidateForm>::new();
     let form = state.form;
     let error_of = move |field: Field| state.error_of(field);
-    let navigate = use_navigate();
-    let on_launch = move |_| {
-        let navigate = navigate.clone();
-        state.launch(move |to| navigate(to, Default::default()));
-    };
+    let on_launch = move |_| state.launch();
 
     let set = move |apply: fn(&mut ValidateForm, String)| {
         Callback::new(move |v: String| form.update(|f| apply(f, v)))
@@ -70,12 +68,12 @@ pub fn Validate() -> impl IntoView {
                 on_input=Callback::new(move |v| run_bucket.name.set(v)) error=error_of(Field::BucketName)
                 hint="Shared with Run storage on the start page." />
             <LaunchGate errors=state.error_count() account_error=error_of(Field::Account) />
-            <LaunchOutcome outcome=state.outcome />
+            <LaunchOutcome outcome=state.outcome() />
             <div class="row">
                 <button class="primary" type="submit" id="launch-validate"
                     disabled=move || !state.can_launch()
                     on:click=on_launch>
-                    {move || if state.launching.get() { "Launching…" } else { "Validate Space + smoke-test generation" }}
+                    {move || if state.launching() { "Launching…" } else { "Validate Space + smoke-test generation" }}
                 </button>
             </div>
         </form>

@@ -14,6 +14,10 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 
+/// The release page's Content-Security-Policy, the very code `cargo xtask dist` writes it with.
+#[path = "../../xtask/src/csp.rs"]
+pub mod csp;
+
 /// The built release app. Panics with the fix when it is missing.
 pub fn dist_dir() -> PathBuf {
     let dir = std::env::var_os("SF_DIST_DIR").map(PathBuf::from).unwrap_or_else(|| {
@@ -65,12 +69,21 @@ impl StaticServer {
     }
 
     /// Serves `dir` as the Hub hosts a static Space: exact paths only, and `index.html` (also
-    /// at `/`) with `window.huggingface.variables` set to `variables`.
+    /// at `/`) with `window.huggingface.variables` set to `variables`. A page that carries a
+    /// Content-Security-Policy (a release folder) gets the policy for the Hub it is pointed at
+    /// (`SF_HUB_URL`), as `cargo xtask dist` would write it for that Hub.
     pub async fn start_as_space(
         dir: &Path,
         variables: std::collections::BTreeMap<String, String>,
     ) -> StaticServer {
-        let html = std::fs::read_to_string(dir.join("index.html")).expect("read index.html");
+        let mut html = std::fs::read_to_string(dir.join("index.html")).expect("read index.html");
+        if html.contains("Content-Security-Policy") {
+            let hub = variables
+                .get("SF_HUB_URL")
+                .map(String::as_str)
+                .unwrap_or(csp::HF_HUB);
+            html = csp::apply(&html, hub).expect("the policy for the page's Hub");
+        }
         let page = sf_hubsim::inject_space_variables(&html, &variables);
         let index = move || {
             let page = page.clone();
@@ -230,6 +243,14 @@ impl Browser {
             driver,
             _profile: profile,
         }
+    }
+
+    /// Sends a Chrome DevTools Protocol command to the page (network emulation, cache, storage).
+    pub async fn cdp(&self, cmd: &'static str, params: Value) -> Result<Value, String> {
+        self.client
+            .issue_cmd(Cdp { cmd, params })
+            .await
+            .map_err(|e| format!("{cmd}: {e}"))
     }
 
     /// Makes the page see `prefers-color-scheme: dark` (or light).

@@ -86,9 +86,6 @@ async fn from_sign_in_to_a_validated_generated_space() {
         .with_space_pythonpath(sf_hubsim::model_stand_ins())
         .with_space_start_timeout(Duration::from_secs(90))
         .with_demo_agent()
-        // The job's bucket as a plain folder until the worker writes its record whole (issue 11):
-        // remove this line to run the whole flow on hf-mount's strict rules.
-        .with_plain_bucket_mounts()
         .with_variable("SF_FACTORY_SPACE", FACTORY);
     let hub = HubSim::start(cfg, "127.0.0.1:0".parse().unwrap())
         .await

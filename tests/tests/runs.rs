@@ -578,6 +578,52 @@ async fn a_missing_run_and_a_malformed_run_id_say_so() {
 }
 
 #[tokio::test]
+async fn the_run_page_takes_the_newer_file_and_counts_unreadable_event_lines() {
+    let hub = hub().await;
+    let run = "build-20261128-160000-cccccc";
+    let dir = format!("runs/{run}");
+    // state.json lags behind (a listing lag on the real Hub): events.jsonl is a phase further,
+    // and one of its lines cannot be read.
+    hub.put_file(
+        BUCKET,
+        &format!("{dir}/state.json"),
+        state(run, "running", "reading_model", "Reading the model card."),
+    )
+    .await;
+    let newer = json!({"ts": "2026-11-28T14:27:00Z", "level": "info", "phase": "agent",
+        "message": "Pi is writing app.py", "data": null});
+    hub.put_file(
+        BUCKET,
+        &format!("{dir}/events.jsonl"),
+        event("starting", "Run started") + "this line is not an event\n" + &format!("{newer}\n"),
+    )
+    .await;
+    scenario!(1280, 900, |b| {
+        sign_in(&b, &hub).await?;
+        b.goto(&format!("{}/?run={run}", hub.url)).await;
+        b.wait_for_text("1 line of the run's events.jsonl could not be read")
+            .await?;
+        let current = b
+            .client
+            .execute(
+                "return [document.querySelector('[data-testid=run-status] strong')?.textContent, document.querySelector('.stepper li.current')?.textContent]",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if current != json!(["Writing the app", "Writing the app"]) {
+            return Err(format!(
+                "the page did not take the newer of state.json and events.jsonl: {current}"
+            ));
+        }
+        if b.text().await.contains("No events yet") {
+            return Err("a run with events said it had none".into());
+        }
+        Ok(())
+    });
+}
+
+#[tokio::test]
 async fn runs_list_shows_every_run_newest_first() {
     let hub = hub().await;
     let older = "build-20261127-090000-111111";

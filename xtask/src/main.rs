@@ -4,6 +4,7 @@
 //! Each step checks what is already there (at the right version) and skips it, so running it again
 //! costs a few seconds.
 
+mod csp;
 mod release;
 mod serve;
 mod setup;
@@ -28,11 +29,15 @@ Commands:
   test             set up, check formatting and clippy (-D warnings, native and wasm32), build the
                    release app, and run every test (unit, property, browser)
   build-app        build the release web app into dist/ and print its size
-  dist             write target/space/: the release app, the static worker binary and the Space README
+  dist [--hub URL] write target/space/: the release app (its Content-Security-Policy allows
+                   huggingface.co, or --hub: the deployment's SF_HUB_URL), the static worker
+                   binary and the Space README
   deploy --space owner/name [--public] [--yes]
                    build target/space/ and upload it as a static Space with the `hf` command
-  bench            release size (raw, gzip), first-load requests and bytes, time to interactive,
-                   refresh latency, measured in headless Chromium
+  bench            release size, then side by side with the Gradio peer (../shared/peer/) in
+                   headless Chromium: time until the Build button is usable, bytes and requests of
+                   a first load, on loopback and emulated networks, ours served with and without
+                   gzip (SF_BENCH_RUNS=N loads each, default 7)
 ";
 
 fn main() -> ExitCode {
@@ -43,10 +48,10 @@ fn main() -> ExitCode {
         Some("test") => setup::run().and_then(|t| test(&t)),
         Some("build-app") => setup::run().and_then(|t| build_app(&t)).map(|_| ()),
         Some("bench") => setup::run().and_then(|t| bench(&t)),
-        Some("dist") => setup::run()
-            .and_then(|t| build_app(&t))
-            .and_then(|d| release::dist(&d))
-            .map(|_| ()),
+        Some("dist") => dist_hub(&args[1..]).and_then(|hub| {
+            let tools = setup::run()?;
+            release::dist(&build_app(&tools)?, &hub).map(|_| ())
+        }),
         Some("deploy") => release::parse_deploy_args(&args[1..]).and_then(|a| {
             let tools = setup::run()?;
             let dist = build_app(&tools)?;
@@ -67,6 +72,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// `dist [--hub URL]`: the Hub the page's Content-Security-Policy allows (huggingface.co unless
+/// the deployment sets `SF_HUB_URL` to another).
+fn dist_hub(args: &[String]) -> Result<String, String> {
+    match args {
+        [] => Ok(csp::HF_HUB.to_string()),
+        [flag, url] if flag == "--hub" => csp::origin(url),
+        _ => Err("dist takes only --hub URL (the SF_HUB_URL of the deployment), e.g. dist --hub https://huggingface.co".into()),
+    }
+}
+
 /// Builds the release web app with trunk into `dist/` and prints its size.
 fn build_app(tools: &Tools) -> Result<PathBuf, String> {
     let root = project_root();
@@ -81,6 +96,7 @@ fn build_app(tools: &Tools) -> Result<PathBuf, String> {
         .current_dir(&root)
         .env("PATH", tools.path_env())
         .run()?;
+    size::precompress(&dist, &root.join("target").join("wasm-gz"))?;
     size::report(&dist)?;
     Ok(dist)
 }
@@ -88,7 +104,12 @@ fn build_app(tools: &Tools) -> Result<PathBuf, String> {
 fn serve(tools: &Tools, args: &[String]) -> Result<(), String> {
     let args = serve::parse_args(args)?;
     let root = project_root();
-    let release = release::dist(&build_app(tools)?)?;
+    // The page's policy allows the Hub it talks to: this simulator, or --hub.
+    let hub = args
+        .hub
+        .clone()
+        .unwrap_or_else(|| format!("http://127.0.0.1:{}", args.port));
+    let release = release::dist(&build_app(tools)?, &hub)?;
     let data_dir = serve::data_dir(&root);
     std::fs::create_dir_all(&data_dir)
         .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
@@ -144,7 +165,8 @@ fn test(tools: &Tools) -> Result<(), String> {
     let dist = build_app(tools)?;
     // The release folder (app + static worker + Space README): the whole-flow browser test
     // serves it and runs its worker as the jobs.
-    let release = release::dist(&dist)?;
+    // With huggingface.co's policy, as deployed; the whole-flow test rewrites it for its simulator.
+    let release = release::dist(&dist, csp::HF_HUB)?;
     Cmd::new("cargo")
         .args(["test", "--workspace", "--locked"])
         .current_dir(&root)
@@ -196,10 +218,23 @@ fn clippy(root: &std::path::Path) -> Result<(), String> {
         .map_err(|e| format!("{e}\n{hint}"))
 }
 
-/// Size of the release build, then first-load requests and bytes, time to interactive and
-/// refresh latency measured in headless Chromium (tests/src/bin/bench.rs). Reported, not asserted.
+/// Size of the release build, then the side-by-side comparison with the Gradio peer
+/// (`../shared/peer/`, or `SF_PEER_DIR`): time until the Build button is usable, bytes and requests
+/// of a first load, on loopback and two emulated networks, ours served with and without
+/// compression; and refresh latency (tests/src/bin/bench.rs). Reported, never asserted.
 fn bench(tools: &Tools) -> Result<(), String> {
     let dist = build_app(tools)?;
+    let peer = std::env::var_os("SF_PEER_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join("../shared/peer"));
+    if peer.join("run_peer.py").is_file() {
+        setup::bench_python(&tools.python)?;
+    } else {
+        println!(
+            "bench: no Gradio peer at {} (SF_PEER_DIR): measuring ours only",
+            peer.display()
+        );
+    }
     Cmd::new("cargo")
         .args([
             "run",
@@ -214,6 +249,8 @@ fn bench(tools: &Tools) -> Result<(), String> {
         .current_dir(project_root())
         .env("PATH", tools.path_env())
         .env("SF_DIST_DIR", &dist)
+        .env("SF_PEER_DIR", &peer)
+        .env("SF_PYTHON", &tools.python)
         .env("SF_CHROMIUM", &tools.chromium)
         .env("SF_CHROMEDRIVER", &tools.chromedriver)
         .run()

@@ -13,6 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::csp;
 use crate::setup::Tools;
 use crate::size;
 use crate::util::{Cmd, project_root};
@@ -61,8 +62,9 @@ pub fn build_worker() -> Result<PathBuf, String> {
         .join("space-factory-worker"))
 }
 
-/// Writes target/space/ and returns its path.
-pub fn dist(app_dist: &Path) -> Result<PathBuf, String> {
+/// Writes target/space/ and returns its path. Its `index.html` carries the Content-Security-Policy
+/// for `hub`, the Hub origin the app talks to (`csp::HF_HUB` for a deployment).
+pub fn dist(app_dist: &Path, hub: &str) -> Result<PathBuf, String> {
     let root = project_root();
     let worker = build_worker()?;
     let out = root.join("target").join("space");
@@ -71,6 +73,10 @@ pub fn dist(app_dist: &Path) -> Result<PathBuf, String> {
             .map_err(|e| format!("cannot clear {}: {e}", out.display()))?;
     }
     copy_dir(app_dist, &out)?;
+    let index = out.join("index.html");
+    let html = std::fs::read_to_string(&index)
+        .map_err(|e| format!("cannot read {}: {e}", index.display()))?;
+    std::fs::write(&index, csp::apply(&html, hub)?).map_err(|e| e.to_string())?;
     let worker_dest = out.join(WORKER_PATH_IN_SPACE);
     std::fs::create_dir_all(worker_dest.parent().unwrap()).map_err(|e| e.to_string())?;
     std::fs::copy(&worker, &worker_dest).map_err(|e| format!("cannot copy the worker: {e}"))?;
@@ -165,7 +171,7 @@ pub fn run_plan(hf: &Path, plan: &[Vec<String>]) -> Result<(), String> {
 
 pub fn deploy(args: DeployArgs, tools: &Tools, app_dist: &Path) -> Result<(), String> {
     let hf = tools.python.parent().unwrap().join("hf");
-    let out = dist(app_dist)?;
+    let out = dist(app_dist, csp::HF_HUB)?;
     let plan = deploy_plan(&args, &out);
     println!(
         "\nDeploying Space Factory to https://huggingface.co/spaces/{}:",

@@ -213,6 +213,33 @@ fn python_env(root: &Path, tools: &Path) -> Result<PathBuf, String> {
     Ok(python)
 }
 
+/// What only `cargo xtask bench` needs in the venv: the Gradio peer it compares with runs on
+/// `gradio[oauth]` (its `gr.LoginButton`). Installed on the first bench, then stamped like the rest.
+pub fn bench_python(python: &Path) -> Result<(), String> {
+    const EXTRAS: &str = "gradio[oauth]==6.31.0";
+    let stamp = python
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join(".installed-bench");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(EXTRAS) {
+        return Ok(());
+    }
+    println!("setup: installing {EXTRAS} for the benchmark's Gradio peer");
+    Cmd::new(python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            EXTRAS,
+        ])
+        .run()?;
+    std::fs::write(&stamp, EXTRAS).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

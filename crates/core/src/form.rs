@@ -18,13 +18,15 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::env::RunRequest;
 use crate::hardware::{self, HardwareFlavor};
 use crate::ids::{RunId, RunKind};
-use crate::record::OutputType;
+use crate::record::{OutputType, ValidationRecord};
 use crate::refs::{
     BucketName, BucketRef, DEFAULT_BUCKET_NAME, ModelRef, RefError, SpaceName, SpaceRef, check_name,
 };
 use crate::rules::ImplementationMode;
+use crate::smoke_test::CallSpec;
 
 /// Seed defaults.
 pub const DEFAULT_MODEL: &str = "Tongyi-MAI/Z-Image-Turbo";
@@ -618,6 +620,113 @@ impl ValidateForm {
     }
 }
 
+/// `demo` → `demo-2`, `demo-2` → `demo-3`: the name proposed when a build is run again (the
+/// previous Space exists and is never overwritten).
+pub fn next_space_name(name: &str) -> String {
+    match name.rsplit_once('-') {
+        Some((base, n))
+            if !base.is_empty()
+                && !n.is_empty()
+                && n.len() <= 4
+                && n.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            format!("{base}-{}", n.parse::<u32>().unwrap_or(1) + 1)
+        }
+        _ => format!("{name}-2"),
+    }
+}
+
+impl BuildForm {
+    /// "Run again": the Build form filled from a finished build's request, with a new run id and
+    /// the next Space name (the first Space exists now and is never overwritten).
+    pub fn run_again(request: &BuildRequest, run_id: String) -> BuildForm {
+        BuildForm {
+            run_id,
+            model: request.model.id(),
+            target_space_name: next_space_name(request.target_space.name()),
+            pi_model: request.pi_model.to_string(),
+            implementation_mode: request.implementation_mode.as_str().to_string(),
+            preferred_hardware: request.preferred_hardware.as_str().to_string(),
+            allow_fixed_gpu_fallback: request.allow_fixed_gpu_fallback,
+            fallback_hardware: request
+                .fallback_hardware
+                .as_ref()
+                .map(|f| f.as_str().to_string())
+                .unwrap_or_else(|| hardware::DEFAULT_FALLBACK.to_string()),
+            bucket_name: request.bucket.name().to_string(),
+        }
+    }
+}
+
+impl ValidateForm {
+    /// "Run again": the Validate form filled from a finished validation's request, with a new
+    /// run id.
+    pub fn run_again(request: &ValidateRequest, run_id: String) -> ValidateForm {
+        ValidateForm {
+            run_id,
+            target_space: request.target_space.id(),
+            api_name: request.api_name.as_str().to_string(),
+            expected_output: request.expected_output.as_str().to_string(),
+            test_args_json: serde_json::to_string(&request.test_args)
+                .unwrap_or_else(|_| "[]".into()),
+            test_kwargs_json: serde_json::to_string(&request.test_kwargs)
+                .unwrap_or_else(|_| "{}".into()),
+            live_timeout_seconds: request.live_timeout_seconds.to_string(),
+            bucket_name: request.bucket.name().to_string(),
+        }
+    }
+
+    /// "Validate this Space" after a build: the build's own smoke test (`manifest`), else the
+    /// endpoint and output type its state recorded (`validation`, with the seed's test inputs),
+    /// else the seed's defaults. Always `run_id` (a new one) and this Space.
+    pub fn for_space(
+        run_id: String,
+        space: &SpaceRef,
+        bucket_name: &str,
+        manifest: Option<&CallSpec>,
+        validation: Option<&ValidationRecord>,
+    ) -> ValidateForm {
+        let seed = ValidateForm::default();
+        let tested = match (manifest, validation) {
+            (Some(m), _) => ValidateForm {
+                api_name: m.api_name.clone(),
+                expected_output: m.expected.as_str().to_string(),
+                test_args_json: serde_json::to_string(&m.args).unwrap_or(seed.test_args_json),
+                test_kwargs_json: serde_json::to_string(&m.kwargs).unwrap_or(seed.test_kwargs_json),
+                ..seed
+            },
+            (None, Some(v)) => ValidateForm {
+                api_name: v.api_name.clone(),
+                expected_output: v.expected_output_type.as_str().to_string(),
+                ..seed
+            },
+            (None, None) => seed,
+        };
+        ValidateForm {
+            run_id,
+            target_space: space.id(),
+            bucket_name: bucket_name.to_string(),
+            ..tested
+        }
+    }
+}
+
+impl RunRequest {
+    /// Reads a run's `request.json` (a [`BuildRequest`] or a [`ValidateRequest`], as the worker
+    /// wrote it). The two have different required fields, so the text says which it is.
+    pub fn from_json(text: &str) -> Result<RunRequest, String> {
+        // Through a `Value`, as `state.json` is read: one JSON parser for every record file.
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| format!("request.json is not valid JSON ({e})"))?;
+        if let Ok(build) = serde_json::from_value::<BuildRequest>(value.clone()) {
+            return Ok(RunRequest::Build(build));
+        }
+        serde_json::from_value::<ValidateRequest>(value)
+            .map(RunRequest::Validate)
+            .map_err(|e| format!("request.json is neither a build nor a validation request ({e})"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -939,6 +1048,123 @@ mod tests {
         .unwrap();
         let text = serde_json::to_string(&r).unwrap();
         assert_eq!(serde_json::from_str::<ValidateRequest>(&text).unwrap(), r);
+    }
+
+    #[test]
+    fn run_again_proposes_the_next_free_looking_name() {
+        assert_eq!(next_space_name("demo"), "demo-2");
+        assert_eq!(next_space_name("demo-2"), "demo-3");
+        assert_eq!(
+            next_space_name("space-factory-z-image-v1"),
+            "space-factory-z-image-v1-2"
+        );
+        assert_eq!(next_space_name("model-20261128"), "model-20261128-2");
+    }
+
+    #[test]
+    fn run_again_refills_the_form_from_request_json() {
+        // A build: every field as launched, a new run id and the next Space name.
+        let request = build_form().validate(&CTX).unwrap();
+        let text = serde_json::to_string_pretty(&request).unwrap();
+        let Ok(RunRequest::Build(read)) = RunRequest::from_json(&text) else {
+            panic!("request.json of a build was not read as a build");
+        };
+        let again = BuildForm::run_again(&read, "build-new".into());
+        assert_eq!(
+            again,
+            BuildForm {
+                run_id: "build-new".into(),
+                target_space_name: "space-factory-z-image-v1-2".into(),
+                ..build_form()
+            }
+        );
+        assert!(again.validate(&CTX).is_ok());
+
+        // A validation: the same Space and smoke test, a new run id.
+        let form = ValidateForm {
+            target_space: "alice/demo".into(),
+            test_kwargs_json: r#"{"seed": 42}"#.into(),
+            live_timeout_seconds: "600".into(),
+            ..ValidateForm::default()
+        };
+        let request = form.validate(&CTX).unwrap();
+        let text = serde_json::to_string(&request).unwrap();
+        let Ok(RunRequest::Validate(read)) = RunRequest::from_json(&text) else {
+            panic!("request.json of a validation was not read as a validation");
+        };
+        let again = ValidateForm::run_again(&read, "validate-new".into());
+        assert_eq!(
+            (
+                again.run_id.as_str(),
+                again.target_space.as_str(),
+                again.test_kwargs_json.as_str(),
+                again.live_timeout_seconds.as_str()
+            ),
+            ("validate-new", "alice/demo", r#"{"seed":42}"#, "600")
+        );
+        assert_eq!(
+            again.validate(&CTX).unwrap().test_kwargs,
+            request.test_kwargs
+        );
+
+        let err = RunRequest::from_json(r#"{"run_id": "x"}"#).unwrap_err();
+        assert!(err.starts_with("request.json is neither"), "{err}");
+    }
+
+    #[test]
+    fn validate_this_space_reuses_the_runs_own_smoke_test() {
+        let space = SpaceRef::parse("me/gpt2-demo").unwrap();
+        let manifest = crate::smoke_test::parse_manifest(
+            r#"{"api_name": "/generate", "args": ["Once upon a time", 16], "kwargs": {"t": 1}, "expected_output": "text"}"#,
+        )
+        .unwrap();
+        let recorded = ValidationRecord {
+            api_name: "/predict".into(),
+            expected_output_type: OutputType::Audio,
+            output_type: None,
+            first_call_seconds: None,
+            warm_call_seconds: None,
+            recommended_zerogpu_duration_seconds: None,
+            artifact_path: None,
+        };
+        // A build: its generated smoke test wins over the state's summary.
+        let f = ValidateForm::for_space(
+            "validate-x".into(),
+            &space,
+            "runs",
+            Some(&manifest),
+            Some(&recorded),
+        );
+        assert_eq!(
+            (
+                f.target_space.as_str(),
+                f.api_name.as_str(),
+                f.expected_output.as_str(),
+                f.test_args_json.as_str(),
+                f.test_kwargs_json.as_str(),
+                f.bucket_name.as_str()
+            ),
+            (
+                "me/gpt2-demo",
+                "/generate",
+                "text",
+                r#"["Once upon a time",16]"#,
+                r#"{"t":1}"#,
+                "runs"
+            )
+        );
+        assert_eq!(f.run_id, "validate-x");
+        // Without the manifest: what the state recorded, with the seed's inputs.
+        let f = ValidateForm::for_space("validate-x".into(), &space, "runs", None, Some(&recorded));
+        assert_eq!(
+            (f.api_name.as_str(), f.expected_output.as_str()),
+            ("/predict", "audio")
+        );
+        assert_eq!(f.test_args_json, ValidateForm::default().test_args_json);
+        // Nothing known: the seed's defaults for this Space.
+        let f = ValidateForm::for_space("validate-x".into(), &space, "runs", None, None);
+        assert_eq!(f.api_name, ValidateForm::default().api_name);
+        assert_eq!(f.target_space, "me/gpt2-demo");
     }
 
     proptest! {

@@ -11,10 +11,11 @@
 //! | [`hardware`] | built-in Space hardware list with prices, the seed's choices, [`HardwareFlavor`] |
 //! | [`record`] | the run record: [`RunStatus`], [`Phase`], [`RunState`] (`state.json`), [`Event`] (`events.jsonl`), tolerant reading |
 //! | [`rules`] | the numbered status rules ([`decide_build_status`], [`decide_validate_status`]) and [`recommend_zerogpu_duration`] |
-//! | [`form`] | the Build and Validate forms, their validation into [`BuildRequest`] / [`ValidateRequest`] |
+//! | [`form`] | the Build and Validate forms, their validation into [`BuildRequest`] / [`ValidateRequest`], reading `request.json` back, and the forms the run page pre-fills (Run again, Validate this Space) |
 //! | [`mod@env`] | job environment variable names and the way back from an environment to a request |
 //! | [`jobspec`] | the typed job-creation body [`JobSpec`] for a run ([`build_job`], [`validate_job`]) |
-//! | [`links`] | web links to jobs, Spaces, buckets, run folders and Space apps |
+//! | [`links`] | web links to jobs, Spaces, buckets, run folders and Space apps; [`RunLinks`], the links of one run |
+//! | [`progress`] | where a run stands now: the newer of `state.json` and the last event |
 //! | [`redact`] | [`Redactor`]: tokens, `Bearer` values, credential keys and registered secrets out of text and JSON |
 //!
 //! Every error's `Display` is a sentence saying what is wrong and how to fix it, and never echoes
@@ -26,6 +27,7 @@ pub mod hardware;
 pub mod ids;
 pub mod jobspec;
 pub mod links;
+pub mod progress;
 pub mod record;
 pub mod redact;
 pub mod refs;
@@ -41,7 +43,7 @@ pub use ids::{RunId, RunIdError, RunKind, UtcDateTime};
 pub use jobspec::{
     JobSpec, JobSpecConfig, JobVolume, VolumeKind, WorkerSource, build_job, validate_job,
 };
-pub use links::Links;
+pub use links::{Links, RunLinks};
 pub use record::{
     Event, EventsRead, Level, ObservedOutput, OutputType, Phase, RunState, RunStatus, StateRead,
     parse_events,

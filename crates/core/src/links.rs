@@ -5,6 +5,7 @@
 //! [`encode_segment`] and [`encode_path`] are the project's one path encoder: these links and
 //! every Hub API URL (`sf-hub`) use them.
 
+use crate::env::RunRequest;
 use crate::ids::RunId;
 use crate::refs::{BucketRef, ModelRef, SpaceRef};
 
@@ -150,6 +151,55 @@ impl Links {
     }
 }
 
+/// The links of one run's report: the Hub, the run's folder in its bucket, its Space and its job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunLinks {
+    pub links: Links,
+    pub run_id: RunId,
+    pub bucket: BucketRef,
+    pub space: Option<SpaceRef>,
+    /// `(namespace, job id)` when the run knows its job.
+    pub job: Option<(String, String)>,
+}
+
+impl RunLinks {
+    /// The links of run `run_id` recorded in `bucket` on the Hub at `hub_origin`, about `space`.
+    /// The job (`job_id`, when known) runs in the namespace of the bucket's owner, who launched it.
+    pub fn new(
+        hub_origin: &str,
+        run_id: RunId,
+        bucket: BucketRef,
+        space: Option<SpaceRef>,
+        job_id: Option<String>,
+    ) -> RunLinks {
+        let job = job_id.map(|j| (bucket.owner().to_string(), j));
+        RunLinks {
+            links: Links::new(hub_origin),
+            run_id,
+            bucket,
+            space,
+            job,
+        }
+    }
+}
+
+impl RunLinks {
+    /// The links of the run `request` asks for, about its target Space.
+    pub fn of_request(hub_origin: &str, request: &RunRequest, job_id: Option<String>) -> RunLinks {
+        let (bucket, space) = match request {
+            RunRequest::Build(r) => (&r.bucket, &r.target_space),
+            RunRequest::Validate(r) => (&r.bucket, &r.target_space),
+        };
+        RunLinks::new(
+            hub_origin,
+            request.run_id().clone(),
+            bucket.clone(),
+            Some(space.clone()),
+            job_id,
+        )
+    }
+}
+
 impl Default for Links {
     fn default() -> Self {
         Links::new(crate::jobspec::DEFAULT_HUB_URL)
@@ -218,6 +268,61 @@ mod tests {
             "https://alice-app-2f1a.hf.space"
         );
         assert_eq!(Links::default().hub(), "https://huggingface.co");
+    }
+
+    #[test]
+    fn run_links_put_the_job_in_the_bucket_owners_namespace() {
+        let bucket = BucketRef::parse("alice/space-factory-runs").unwrap();
+        let run = RunId::parse("validate-1").unwrap();
+        let space = SpaceRef::parse("alice/demo").ok();
+        let l = RunLinks::new(
+            "https://huggingface.co/",
+            run.clone(),
+            bucket.clone(),
+            space.clone(),
+            Some("abc123".into()),
+        );
+        assert_eq!(l.job, Some(("alice".to_string(), "abc123".to_string())));
+        assert_eq!(l.links, Links::new("https://huggingface.co"));
+        assert_eq!(
+            (l.run_id, l.bucket, l.space),
+            (run.clone(), bucket.clone(), space)
+        );
+        assert_eq!(
+            RunLinks::new("https://huggingface.co", run, bucket, None, None).job,
+            None
+        );
+    }
+
+    #[test]
+    fn run_links_of_a_request_point_at_its_space_and_bucket() {
+        let ctx = crate::form::LaunchContext {
+            namespace: "alice",
+            unix_seconds: 0,
+            random: 1,
+        };
+        let build = crate::form::BuildForm {
+            target_space_name: "app".into(),
+            ..crate::form::BuildForm::default()
+        }
+        .validate(&ctx)
+        .unwrap();
+        let validate = crate::form::ValidateForm {
+            target_space: "bob/other".into(),
+            ..crate::form::ValidateForm::default()
+        }
+        .validate(&ctx)
+        .unwrap();
+        for (request, space) in [
+            (RunRequest::Build(build), "alice/app"),
+            (RunRequest::Validate(validate), "bob/other"),
+        ] {
+            let l = RunLinks::of_request("https://huggingface.co", &request, Some("j1".into()));
+            assert_eq!(&l.run_id, request.run_id());
+            assert_eq!(l.space.unwrap().id(), space);
+            assert_eq!(l.bucket.id(), "alice/space-factory-runs");
+            assert_eq!(l.job, Some(("alice".into(), "j1".into())));
+        }
     }
 
     /// Reverses [`encode_segment`] (for the properties below).

@@ -377,6 +377,46 @@ pub struct ValidationRecord {
     pub artifact_path: Option<String>,
 }
 
+impl ValidationRecord {
+    /// The record before any call: which endpoint is called and what it must return.
+    pub fn new(api_name: &str, expected: OutputType) -> ValidationRecord {
+        ValidationRecord {
+            api_name: api_name.to_string(),
+            expected_output_type: expected,
+            output_type: None,
+            first_call_seconds: None,
+            warm_call_seconds: None,
+            recommended_zerogpu_duration_seconds: None,
+            artifact_path: None,
+        }
+    }
+
+    /// The figures of a first call that returned `output` after `first_s` seconds (and of the
+    /// warm call after `warm_s`, when it returned too), with the `@spaces.GPU` duration they
+    /// advise ([`crate::rules::recommend_zerogpu_duration`], the first call standing in for a
+    /// warm call that failed) and where the output was stored. Seconds are kept to hundredths.
+    pub fn with_calls(
+        self,
+        output: ObservedOutput,
+        first_s: f64,
+        warm_s: Option<f64>,
+        artifact: Option<String>,
+    ) -> ValidationRecord {
+        let hundredths = |x: f64| (x * 100.0).round() / 100.0;
+        ValidationRecord {
+            output_type: Some(output),
+            first_call_seconds: Some(hundredths(first_s)),
+            warm_call_seconds: warm_s.map(hundredths),
+            recommended_zerogpu_duration_seconds: Some(crate::rules::recommend_zerogpu_duration(
+                first_s,
+                warm_s.unwrap_or(first_s),
+            )),
+            artifact_path: artifact,
+            ..self
+        }
+    }
+}
+
 /// What the coding agent consumed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -662,6 +702,39 @@ mod tests {
             "2026-11-28T15:00:00Z",
         );
         s
+    }
+
+    #[test]
+    fn a_validation_record_takes_the_figures_of_its_calls() {
+        let blank = ValidationRecord::new("/generate", OutputType::Image);
+        assert_eq!(blank.output_type, None);
+        assert_eq!(blank.recommended_zerogpu_duration_seconds, None);
+        let v = blank.clone().with_calls(
+            ObservedOutput::Image,
+            41.504,
+            Some(6.2549),
+            Some("artifacts/output.png".into()),
+        );
+        assert_eq!(v.first_call_seconds, Some(41.5));
+        assert_eq!(v.warm_call_seconds, Some(6.25));
+        assert_eq!(v.recommended_zerogpu_duration_seconds, Some(70));
+        assert_eq!(v.artifact_path.as_deref(), Some("artifacts/output.png"));
+        assert_eq!(
+            (v.api_name.as_str(), v.expected_output_type),
+            ("/generate", OutputType::Image)
+        );
+        // A warm call that failed: the first call stands in for it.
+        let v = blank
+            .clone()
+            .with_calls(ObservedOutput::Image, 20.0, None, None);
+        assert_eq!(
+            (v.warm_call_seconds, v.recommended_zerogpu_duration_seconds),
+            (None, Some(60)) // max(2 × 20, 1.25 × 20) + 15 = 55 → 60
+        );
+        // An empty output still took GPU time: the advice is given all the same.
+        let v = blank.with_calls(ObservedOutput::Empty, 12.0, Some(3.0), None);
+        assert_eq!(v.output_type, Some(ObservedOutput::Empty));
+        assert_eq!(v.recommended_zerogpu_duration_seconds, Some(30));
     }
 
     #[test]

@@ -4,18 +4,16 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use sf_core::record::{
-    AgentUsage, GENERATED_DIR, Level, Phase, REPORT_FILE, RunStatus, TESTS_DIR, TRACES_DIR,
-    ValidationRecord,
+    AgentUsage, GENERATED_DIR, Level, Phase, RunStatus, TESTS_DIR, TRACES_DIR, ValidationRecord,
 };
 use sf_core::rules::{
     BuildEvidence, CallOutcome, RuntimeOutcome, SmokeOutcome, decide_build_status,
-    recommend_zerogpu_duration,
 };
-use sf_core::{BuildRequest, HardwareFlavor};
+use sf_core::{BuildRequest, HardwareFlavor, RunLinks};
 use sf_hub::types::SpaceStage;
-use sf_hub::{CommitFile, NewCommit, SpaceLogKind};
+use sf_hub::{CommitFile, NewCommit};
 
 use crate::config::WorkerConfig;
 use crate::files::{self, BLOCKERS, INPUT_DIR, MANIFEST, REQUIRED};
@@ -25,32 +23,23 @@ use crate::model::{self, ModelFacts};
 use crate::pi::{self, Agent};
 use crate::placeholder::{self, AppReading};
 use crate::record::Recorder;
-use crate::report::{self, Check, LinkContext, Report};
-use crate::smoke::{self, CallSpec};
+use crate::report::{self, Check};
+use crate::smoke::{self, CallSpec, Purpose};
 use crate::space::{self, WaitOptions};
 use crate::task::{self, TaskInput};
-use crate::{Hub, WorkerError, space_host};
+use crate::{Hub, Step, WorkerError, space_host};
 
 /// How long a build waits for its Space by default.
 pub const DEFAULT_SPACE_WAIT: Duration = Duration::from_secs(1800);
 /// Log lines given to the agent in a repair round.
 const REPAIR_LOG_LINES: usize = 80;
 
-/// Whether the build goes on after a step.
-enum Step {
-    Next,
-    /// Decide the verdict from the evidence gathered so far.
-    Conclude,
-    /// The verdict is already recorded.
-    Done,
-}
-
 struct Build<'a> {
     req: &'a BuildRequest,
     cfg: &'a WorkerConfig,
     rec: &'a Recorder,
     hub: Hub,
-    links: LinkContext,
+    links: RunLinks,
     model_id: String,
     space_id: String,
     evidence: BuildEvidence,
@@ -74,6 +63,7 @@ pub async fn run(
     req: &BuildRequest,
     cfg: &WorkerConfig,
     rec: &Recorder,
+    links: RunLinks,
 ) -> Result<(), WorkerError> {
     let hub = crate::hub_client(cfg)?;
     let model_id = req.model.id();
@@ -88,16 +78,7 @@ pub async fn run(
         cfg,
         rec,
         hub,
-        links: LinkContext {
-            links: sf_core::Links::new(&cfg.settings.hub_url),
-            run_id: req.run_id.clone(),
-            bucket: req.bucket.clone(),
-            space: Some(req.target_space.clone()),
-            job: cfg
-                .job_id
-                .clone()
-                .map(|j| (req.bucket.owner().to_string(), j)),
-        },
+        links,
         model_id,
         space_id,
         evidence: BuildEvidence {
@@ -133,26 +114,7 @@ pub async fn run(
 
 impl Build<'_> {
     async fn run(&mut self) -> Result<(), WorkerError> {
-        macro_rules! step {
-            ($e:expr) => {
-                match $e.await? {
-                    Step::Next => {}
-                    Step::Conclude => {
-                        self.conclude();
-                        return Ok(());
-                    }
-                    Step::Done => return Ok(()),
-                }
-            };
-        }
-        step!(self.read_model());
-        step!(self.check_target());
-        step!(self.write_app());
-        step!(self.create_and_upload());
-        step!(self.start_space());
-        step!(self.check_live());
-        self.conclude();
-        Ok(())
+        steps!(self: read_model, check_target, write_app, create_and_upload, start_space, check_live)
     }
 
     fn fail_detail(&mut self, detail: impl Into<String>) {
@@ -751,7 +713,11 @@ impl Build<'_> {
                 .as_ref()
                 .map(|r| r.stage.clone())
                 .unwrap_or(SpaceStage::BuildError);
-            let (build_log, run_log) = self.save_logs(repairs + 1).await;
+            let round = repairs + 1;
+            let logs = space::save_logs(&self.hub, &self.req.target_space, self.rec, |log| {
+                format!("space-{log}-log-round-{round}.txt")
+            })
+            .await;
             self.checks.push(Check::fail(
                 "Space running",
                 wait.detail.clone().unwrap_or_else(|| stage.to_string()),
@@ -775,8 +741,8 @@ impl Build<'_> {
             let text = task::repair_task(
                 stage.as_str(),
                 rt.as_ref().and_then(|r| r.error_message.as_deref()),
-                &space::tail(&build_log, REPAIR_LOG_LINES),
-                &space::tail(&run_log, REPAIR_LOG_LINES),
+                &space::tail(&logs.build, REPAIR_LOG_LINES),
+                &space::tail(&logs.run, REPAIR_LOG_LINES),
                 repairs,
             );
             if let Err(e) = self.agent_round(repairs + 1, &text).await {
@@ -801,31 +767,6 @@ impl Build<'_> {
         }
     }
 
-    async fn save_logs(&self, round: u32) -> (Vec<String>, Vec<String>) {
-        let mut out = (Vec::new(), Vec::new());
-        for (kind, name) in [(SpaceLogKind::Build, "build"), (SpaceLogKind::Run, "run")] {
-            let lines = space::collect_logs(
-                &self.hub,
-                &self.req.target_space,
-                kind,
-                Duration::from_secs(2),
-                Duration::from_secs(15),
-            )
-            .await;
-            if !lines.is_empty() {
-                self.rec.write_text(
-                    &format!("{TRACES_DIR}/space-{name}-log-round-{round}.txt"),
-                    &(lines.join("\n") + "\n"),
-                );
-            }
-            match kind {
-                SpaceLogKind::Build => out.0 = lines,
-                SpaceLogKind::Run => out.1 = lines,
-            }
-        }
-        out
-    }
-
     // ----- 7. live checks and the smoke test -----
 
     async fn check_live(&mut self) -> Result<Step, WorkerError> {
@@ -835,10 +776,6 @@ impl Build<'_> {
         let app = SpaceApp::new(&host, Some(&self.cfg.token))?;
         let live = smoke::live_checks(&app, self.rec).await;
         self.checks.extend(live.checks.iter().cloned());
-        if let Some(i) = &live.info {
-            self.rec
-                .write_json(&format!("{TESTS_DIR}/api_schema.json"), i);
-        }
         self.evidence.health_ok = live.config_ok && live.health_ok;
         if !self.evidence.health_ok {
             self.fail_detail("The live checks failed (see the checks).");
@@ -853,17 +790,8 @@ impl Build<'_> {
             Phase::SmokeTest,
             &format!("Calling {} on the live Space", spec.api_name),
         );
-        self.rec.update(|s| {
-            s.validation = Some(ValidationRecord {
-                api_name: spec.api_name.clone(),
-                expected_output_type: spec.expected,
-                output_type: None,
-                first_call_seconds: None,
-                warm_call_seconds: None,
-                recommended_zerogpu_duration_seconds: None,
-                artifact_path: None,
-            })
-        });
+        self.rec
+            .update(|s| s.validation = Some(ValidationRecord::new(&spec.api_name, spec.expected)));
         let eps = live.endpoints();
         let Some(ep) = smoke::find_endpoint(&eps, &spec.api_name).cloned() else {
             let reason = format!("the Space has no endpoint {}", spec.api_name);
@@ -871,74 +799,23 @@ impl Build<'_> {
             self.evidence.smoke = SmokeOutcome::Failed { reason };
             return Ok(Step::Next);
         };
-        let first = smoke::measured_call(
+        let generation = smoke::live_generation(
             &app,
             &ep,
             &spec,
             self.cfg.call_timeout,
             self.rec,
-            Some("smoke-output"),
+            Purpose::SmokeTest,
         )
         .await;
-        self.rec
-            .info(&format!("Smoke test {}.", smoke::describe(&first)));
-        let mut warm_s = None;
-        match &first.outcome {
-            CallOutcome::Returned { output } => {
-                let matches = spec.expected.accepts(*output);
-                self.checks.push(if matches {
-                    Check::pass("Smoke test", smoke::describe(&first))
-                } else {
-                    Check::fail(
-                        "Smoke test",
-                        format!(
-                            "{}, but {} was expected",
-                            smoke::describe(&first),
-                            spec.expected
-                        ),
-                    )
-                });
-                let warm =
-                    smoke::measured_call(&app, &ep, &spec, self.cfg.call_timeout, self.rec, None)
-                        .await;
-                if matches!(warm.outcome, CallOutcome::Returned { .. }) {
-                    warm_s = Some(warm.seconds);
-                    self.checks
-                        .push(Check::pass("Warm call", smoke::describe(&warm)));
-                }
-                self.evidence.smoke = SmokeOutcome::Passed {
-                    output_type_matches: matches,
-                };
-                self.recommended = Some(recommend_zerogpu_duration(
-                    first.seconds,
-                    warm_s.unwrap_or(first.seconds),
-                ));
-                let (observed, recommended) = (*output, self.recommended);
-                self.rec.update(|s| {
-                    if let Some(v) = s.validation.as_mut() {
-                        v.output_type = Some(observed);
-                        v.first_call_seconds = Some((first.seconds * 100.0).round() / 100.0);
-                        v.warm_call_seconds = warm_s.map(|w| (w * 100.0).round() / 100.0);
-                        v.recommended_zerogpu_duration_seconds = recommended;
-                        v.artifact_path = first.artifact.clone();
-                    }
-                });
-            }
-            CallOutcome::Failed { reason } => {
-                self.checks
-                    .push(Check::fail("Smoke test", smoke::describe(&first)));
-                self.evidence.smoke = SmokeOutcome::Failed {
-                    reason: reason.clone(),
-                };
-            }
-        }
-        self.rec.write_json(
-            &format!("{TESTS_DIR}/smoke_test_result.json"),
-            &json!({"api_name": spec.api_name, "args": spec.args, "kwargs": spec.kwargs,
-                    "expected_output": spec.expected, "seconds": first.seconds,
-                    "outcome": first.outcome, "outputs": first.outputs, "artifact": first.artifact,
-                    "warm_call_seconds": warm_s}),
-        );
+        self.checks.extend(generation.checks);
+        self.recommended = generation.advice;
+        self.evidence.smoke = match generation.first.outcome {
+            CallOutcome::Returned { output } => SmokeOutcome::Passed {
+                output_type_matches: spec.expected.accepts(output),
+            },
+            CallOutcome::Failed { reason } => SmokeOutcome::Failed { reason },
+        };
         Ok(Step::Next)
     }
 
@@ -949,10 +826,6 @@ impl Build<'_> {
         let reason = match (&self.detail, verdict.status) {
             (Some(d), RunStatus::Failed) if !verdict.reason.contains(d.as_str()) => {
                 format!("{} {}", verdict.reason, d)
-            }
-            // The status already says generation works: say what was called and what came back.
-            (_, RunStatus::FullInferenceSuccess) => {
-                report::success_message(&self.rec.state()).unwrap_or_else(|| verdict.reason.clone())
             }
             _ => verdict.reason.clone(),
         };
@@ -975,11 +848,6 @@ impl Build<'_> {
     }
 
     fn report_and_finish(&mut self, status: RunStatus, reason: &str) {
-        self.rec.phase(Phase::Reporting, "");
-        self.rec.write_json(
-            &format!("{TESTS_DIR}/checks.json"),
-            &serde_json::to_value(&self.checks).unwrap_or(Value::Null),
-        );
         let mut sections = Vec::new();
         if let Some(f) = &self.facts {
             sections.push(("Model facts".to_string(), f.summary()));
@@ -1023,16 +891,14 @@ impl Build<'_> {
                 self.req.implementation_mode.explanation()
             ),
         ));
-        let mut state = self.rec.state();
-        state.finish(status, reason, &crate::record::now_rfc3339());
-        let text = report::render(&Report {
-            state: &state,
-            checks: &self.checks,
+        report::write_verdict(
+            self.rec,
+            &self.checks,
             sections,
-            next_steps: report::next_steps(state.status, &self.links, self.recommended),
-            links: &self.links,
-        });
-        self.rec.write_text(REPORT_FILE, &text);
-        self.rec.finish(status, reason);
+            &self.links,
+            self.recommended,
+            status,
+            reason,
+        );
     }
 }

@@ -62,6 +62,7 @@ pub fn install_panic_hook(rec: &Recorder) {
                 ),
                 Duration::from_secs(2),
             );
+            rec.close(Duration::from_secs(1));
         }
         process::terminate_all(Duration::from_millis(500));
         std::process::exit(101);

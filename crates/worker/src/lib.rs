@@ -59,11 +59,43 @@
 //!
 //! ## Never losing the record
 //!
-//! [`record::Recorder`] writes `state.json` atomically and `events.jsonl` line by line, every
-//! text redacted with the token registered; [`guard::run_guarded`] and the panic hook make sure
-//! every run ends with a final state, whatever stops it. Exit codes: 0 when a verdict was
+//! [`record::Recorder`] writes every file of the record whole (create/truncate, write, close: the
+//! bucket mount uploads on close and refuses appends), debounced to one write per file every ~2 s
+//! and at once at phase changes and at the end, every text redacted with the token registered;
+//! [`guard::run_guarded`] and the panic hook make sure every run ends with a final state,
+//! whatever stops it. The job log ends with `record: N uploads`. Exit codes: 0 when a verdict was
 //! recorded, 1 when the run failed before one (the state says why), 2 when no record could be
 //! started, 101 on a crash, 128 + n on signal n.
+
+/// Whether a run goes on after one of its steps: `build` and `validate` are each a list of steps
+/// run by `steps!`, then `conclude`, which decides the verdict.
+pub(crate) enum Step {
+    Next,
+    /// Decide the verdict from the evidence gathered so far.
+    Conclude,
+    /// The verdict is already recorded.
+    Done,
+}
+
+/// `steps!(self: a, b, c)` awaits `self.a()`, `self.b()`, `self.c()` in turn — each returns a
+/// [`Step`] — and then `self.conclude()`; a step that asks to conclude (or says the verdict is
+/// recorded) ends the flow there, and an error ends it with the error.
+macro_rules! steps {
+    ($flow:ident: $($step:ident),+ $(,)?) => {{
+        $(
+            match $flow.$step().await? {
+                $crate::Step::Next => {}
+                $crate::Step::Conclude => {
+                    $flow.conclude();
+                    return Ok(());
+                }
+                $crate::Step::Done => return Ok(()),
+            }
+        )+
+        $flow.conclude();
+        Ok(())
+    }};
+}
 
 pub mod build;
 pub mod config;
@@ -88,7 +120,7 @@ use std::path::PathBuf;
 
 use sf_core::env::{RunRequest, SF_OUTPUT_DIR, SF_RUN_ID};
 use sf_core::record::RunState;
-use sf_core::{Links, RunId, RunKind, SpaceRef};
+use sf_core::{Links, RunId, RunKind, RunLinks, SpaceRef};
 use sf_hub::{HubClient, HubError, NativeTransport};
 
 use crate::config::{WorkerConfig, job_timeout};
@@ -181,7 +213,23 @@ pub async fn run_job(kind: RunKind, get: impl Fn(&str) -> Option<String>) -> i32
         }
     };
     guard::install_panic_hook(&rec);
-    let request = match RunRequest::from_env(&get) {
+    let code = run_recorded(kind, &get, &run_id, &rec).await;
+    rec.close(RECORD_CLOSE_PATIENCE);
+    code
+}
+
+/// How long the end of a job keeps trying to write a record the bucket refuses.
+const RECORD_CLOSE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The job once its record is started: reads the request and the configuration, and runs the
+/// flow guarded; returns the exit code.
+async fn run_recorded(
+    kind: RunKind,
+    get: &impl Fn(&str) -> Option<String>,
+    run_id: &RunId,
+    rec: &Recorder,
+) -> i32 {
+    let request = match RunRequest::from_env(get) {
         Ok(r) if r.kind() == kind => r,
         Ok(r) => {
             rec.abort(&format!(
@@ -199,7 +247,7 @@ pub async fn run_job(kind: RunKind, get: impl Fn(&str) -> Option<String>) -> i32
         RunRequest::Validate(v) => v.live_timeout_seconds,
         RunRequest::Build(_) => 0,
     };
-    let cfg = match WorkerConfig::from_env(&get, &run_id, job_timeout(kind, live)) {
+    let cfg = match WorkerConfig::from_env(get, run_id, job_timeout(kind, live)) {
         Ok(c) => c,
         Err(e) => {
             rec.abort(&e.to_string());
@@ -207,14 +255,17 @@ pub async fn run_job(kind: RunKind, get: impl Fn(&str) -> Option<String>) -> i32
         }
     };
     rec.update(|s| s.job_id = cfg.job_id.clone());
+    let links = RunLinks::of_request(&cfg.settings.hub_url, &request, cfg.job_id.clone());
     let ending = match &request {
         RunRequest::Validate(req) => {
             rec.write_request(req);
-            guard::run_guarded(&rec, cfg.run_limit, validate::run(req, &cfg, &rec)).await
+            let run = validate::run(req, &cfg, rec, links);
+            guard::run_guarded(rec, cfg.run_limit, run).await
         }
         RunRequest::Build(req) => {
             rec.write_request(req);
-            guard::run_guarded(&rec, cfg.run_limit, build::run(req, &cfg, &rec)).await
+            let run = build::run(req, &cfg, rec, links);
+            guard::run_guarded(rec, cfg.run_limit, run).await
         }
     };
     ending.exit_code()

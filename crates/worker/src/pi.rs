@@ -51,6 +51,7 @@ pub async fn locate_or_install(
     rec.info(&format!(
         "Installing the Pi coding agent {version} with npm"
     ));
+    rec.flush();
     let mut cmd = Command::new(npm);
     cmd.args([
         "install",
@@ -175,7 +176,8 @@ pub struct RoundResult {
     pub stderr_tail: String,
 }
 
-/// Runs one round; the kept events go (redacted) to `trace_rel`, stderr to `<trace_rel>.stderr.txt`.
+/// Runs one round; the kept events go (redacted) to the trace `trace_rel` (written whole, during
+/// the round and at its end), stderr to `<trace_rel>.stderr.txt`.
 pub async fn run_round(
     agent: &Agent,
     rules: &str,
@@ -185,6 +187,8 @@ pub async fn run_round(
 ) -> Result<RoundResult, String> {
     std::fs::create_dir_all(&agent.home)
         .map_err(|e| format!("Could not prepare the agent's home folder: {e}."))?;
+    // The round is a long wait: everything recorded so far goes to the bucket first.
+    rec.flush();
     let mut cmd = Command::new(&agent.bin);
     cmd.args(arguments(&agent.model, rules, task))
         .current_dir(&agent.workspace)
@@ -246,7 +250,7 @@ pub async fn run_round(
                     let calls_before = summary.tool_calls.len();
                     summary.observe(&event);
                     if keep_in_trace(&event) {
-                        rec.append_line(trace_rel, text);
+                        rec.trace_line(trace_rel, text);
                     }
                     for call in &summary.tool_calls[calls_before..] {
                         rec.info(&format!(
@@ -260,7 +264,7 @@ pub async fn run_round(
                         ));
                     }
                 }
-                Err(_) => rec.append_line(trace_rel, text),
+                Err(_) => rec.trace_line(trace_rel, text),
             }
         }
     };
@@ -284,6 +288,8 @@ pub async fn run_round(
     if !stderr_text.trim().is_empty() {
         rec.write_text(&format!("{trace_rel}.stderr.txt"), &stderr_text);
     }
+    // The trace of the round, whole; it leaves the worker's memory.
+    rec.end_trace(trace_rel);
     let tail: Vec<&str> = stderr_text.lines().rev().take(10).collect();
     Ok(RoundResult {
         summary,

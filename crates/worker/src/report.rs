@@ -1,9 +1,10 @@
 //! `report.md`: the human report of a run — what was built or checked, every check and its
 //! result, the verdict and why, and next steps with links.
 
+use sf_core::RunKind;
+use sf_core::RunLinks;
 use sf_core::record::{Phase, RunState, RunStatus};
 use sf_core::rules::{ZEROGPU_DURATION_MAX_S, ZEROGPU_DURATION_MIN_S, ZEROGPU_MARGIN_S};
-use sf_core::{BucketRef, Links, RunId, RunKind, SpaceRef};
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -58,17 +59,6 @@ impl Check {
     }
 }
 
-/// Where the links of a report point.
-#[derive(Debug, Clone)]
-pub struct LinkContext {
-    pub links: Links,
-    pub run_id: RunId,
-    pub bucket: BucketRef,
-    pub space: Option<SpaceRef>,
-    /// `(namespace, job id)` when the run knows its job.
-    pub job: Option<(String, String)>,
-}
-
 /// Everything a report shows.
 #[derive(Debug, Clone)]
 pub struct Report<'a> {
@@ -77,7 +67,7 @@ pub struct Report<'a> {
     /// Extra sections, in order: `(title, markdown body)`.
     pub sections: Vec<(String, String)>,
     pub next_steps: Vec<String>,
-    pub links: &'a LinkContext,
+    pub links: &'a RunLinks,
 }
 
 fn cell(text: &str) -> String {
@@ -237,10 +227,44 @@ pub fn render(r: &Report<'_>) -> String {
     out
 }
 
+/// Ends a run with its verdict: the report phase, `tests/checks.json`, `report.md` (rendered from
+/// the state as it will be) and the final state. A success's reason says what it rests on
+/// ([`success_message`]) rather than repeating the status.
+pub fn write_verdict(
+    rec: &crate::record::Recorder,
+    checks: &[Check],
+    sections: Vec<(String, String)>,
+    links: &RunLinks,
+    advice: Option<u32>,
+    status: RunStatus,
+    reason: &str,
+) {
+    rec.phase(Phase::Reporting, "");
+    let success = (status == RunStatus::FullInferenceSuccess)
+        .then(|| success_message(&rec.state()))
+        .flatten();
+    let reason = success.as_deref().unwrap_or(reason);
+    rec.write_json(
+        &format!("{}/checks.json", sf_core::record::TESTS_DIR),
+        &serde_json::to_value(checks).unwrap_or_default(),
+    );
+    let mut state = rec.state();
+    state.finish(status, reason, &crate::record::now_rfc3339());
+    let text = render(&Report {
+        state: &state,
+        checks,
+        sections,
+        next_steps: next_steps(state.status, links, advice),
+        links,
+    });
+    rec.write_text(sf_core::record::REPORT_FILE, &text);
+    rec.finish(status, reason);
+}
+
 /// Next steps for a status, with links.
 pub fn next_steps(
     status: RunStatus,
-    l: &LinkContext,
+    l: &RunLinks,
     recommended_duration: Option<u32>,
 ) -> Vec<String> {
     let space = l.space.as_ref();
@@ -341,17 +365,17 @@ pub fn abort_report(state: &RunState, stopped_in: Phase) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sf_core::RunKind;
     use sf_core::record::{HardwareAttempt, ObservedOutput, OutputType, ValidationRecord};
+    use sf_core::{BucketRef, RunId, RunKind, SpaceRef};
 
-    fn ctx() -> LinkContext {
-        LinkContext {
-            links: Links::new("https://huggingface.co"),
-            run_id: RunId::parse("validate-1").unwrap(),
-            bucket: BucketRef::parse("alice/space-factory-runs").unwrap(),
-            space: Some(SpaceRef::parse("alice/demo").unwrap()),
-            job: Some(("alice".into(), "abc123".into())),
-        }
+    fn ctx() -> RunLinks {
+        RunLinks::new(
+            "https://huggingface.co",
+            RunId::parse("validate-1").unwrap(),
+            BucketRef::parse("alice/space-factory-runs").unwrap(),
+            Some(SpaceRef::parse("alice/demo").unwrap()),
+            Some("abc123".into()),
+        )
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! A live generation on a Space: the live checks (`/config`, `/gradio_api/info`, `/health`),
-//! then calls to an endpoint (a first and a warm one), each output classified and the first one
-//! stored in `artifacts/`. Shared by `validate` and the build's smoke test.
+//! then [`live_generation`] — a first and a warm call to an endpoint, each output classified and
+//! the first one stored in `artifacts/`, the ZeroGPU advice, the state's `validation` figures and
+//! the result file. The one routine of `validate` and of the build's smoke test.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sf_core::record::ObservedOutput;
+use sf_core::record::{ObservedOutput, TESTS_DIR, ValidationRecord};
 use sf_core::rules::CallOutcome;
 
 use crate::gradio::{ApiEndpoint, CallResult, SpaceApp, call_data, endpoints};
@@ -33,7 +34,8 @@ impl LiveChecks {
     }
 }
 
-/// `/config`, `/gradio_api/info` and `/health`, each recorded as a check and an event.
+/// `/config`, `/gradio_api/info` and `/health`, each recorded as a check and an event; the API
+/// list is kept as `tests/api_schema.json`.
 pub async fn live_checks(app: &SpaceApp, rec: &Recorder) -> LiveChecks {
     let mut checks = Vec::new();
     let config = app.config().await;
@@ -56,6 +58,7 @@ pub async fn live_checks(app: &SpaceApp, rec: &Recorder) -> LiveChecks {
     };
     let info = match app.api_info().await {
         Ok(info) => {
+            rec.write_json(&format!("{TESTS_DIR}/api_schema.json"), &info);
             let names: Vec<String> = endpoints(&info).into_iter().map(|e| e.name).collect();
             checks.push(Check::pass(
                 "API list (`/gradio_api/info`)",
@@ -130,6 +133,18 @@ pub struct Measured {
     pub outputs: Value,
 }
 
+impl Measured {
+    /// A call that failed after `seconds` for `reason`, with nothing to keep.
+    fn failed(seconds: f64, reason: String) -> Measured {
+        Measured {
+            seconds,
+            outcome: CallOutcome::Failed { reason },
+            artifact: None,
+            outputs: Value::Null,
+        }
+    }
+}
+
 /// The endpoint named `api_name`, if the Space lists it.
 pub fn find_endpoint<'a>(eps: &'a [ApiEndpoint], api_name: &str) -> Option<&'a ApiEndpoint> {
     let want = format!("/{}", api_name.trim_start_matches('/'));
@@ -148,14 +163,7 @@ pub async fn measured_call(
 ) -> Measured {
     let data = match call_data(ep, &spec.args, &spec.kwargs) {
         Ok(d) => d,
-        Err(reason) => {
-            return Measured {
-                seconds: 0.0,
-                outcome: CallOutcome::Failed { reason },
-                artifact: None,
-                outputs: Value::Null,
-            };
-        }
+        Err(reason) => return Measured::failed(0.0, reason),
     };
     let start = Instant::now();
     let result = app.call(&spec.api_name, data, timeout).await;
@@ -163,28 +171,14 @@ pub async fn measured_call(
     let outputs = match result {
         Ok(CallResult::Complete(outputs)) => outputs,
         Ok(CallResult::Error(message)) => {
-            return Measured {
-                seconds,
-                outcome: CallOutcome::Failed {
-                    reason: match message {
-                        Some(m) => format!("the app raised an error: {m}"),
-                        None => "the app raised an error without a message (see the Space's logs)"
-                            .to_string(),
-                    },
-                },
-                artifact: None,
-                outputs: Value::Null,
+            let reason = match message {
+                Some(m) => format!("the app raised an error: {m}"),
+                None => "the app raised an error without a message (see the Space's logs)".into(),
             };
+            return Measured::failed(seconds, reason);
         }
         Err(e) => {
-            return Measured {
-                seconds,
-                outcome: CallOutcome::Failed {
-                    reason: e.to_string().trim_end_matches('.').to_string(),
-                },
-                artifact: None,
-                outputs: Value::Null,
-            };
+            return Measured::failed(seconds, e.to_string().trim_end_matches('.').to_string());
         }
     };
     let raw = Value::Array(outputs.clone());
@@ -237,16 +231,13 @@ pub async fn measured_call(
         };
     };
     if observed == ObservedOutput::File && stored.is_none() && !notes.is_empty() {
+        let reason = format!(
+            "the output file could not be downloaded: {}",
+            notes.join("; ").trim_end_matches('.')
+        );
         return Measured {
-            seconds,
-            outcome: CallOutcome::Failed {
-                reason: format!(
-                    "the output file could not be downloaded: {}",
-                    notes.join("; ").trim_end_matches('.')
-                ),
-            },
-            artifact: None,
             outputs: raw,
+            ..Measured::failed(seconds, reason)
         };
     }
     let artifact = match (stem, stored) {
@@ -262,6 +253,123 @@ pub async fn measured_call(
         outcome: CallOutcome::Returned { output: observed },
         artifact,
         outputs: raw,
+    }
+}
+
+/// What a live generation is for: the build's smoke test or a validation. It names the first
+/// call's check and event, the stored output and the result file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The build's smoke test: `Smoke test`, `artifacts/smoke-output.*`,
+    /// `tests/smoke_test_result.json`.
+    SmokeTest,
+    /// `validate`: `First call`, `artifacts/output.*`, `tests/validation_result.json`.
+    Validation,
+}
+
+impl Purpose {
+    fn first_call(self) -> &'static str {
+        match self {
+            Purpose::SmokeTest => "Smoke test",
+            Purpose::Validation => "First call",
+        }
+    }
+
+    fn artifact_stem(self) -> &'static str {
+        match self {
+            Purpose::SmokeTest => "smoke-output",
+            Purpose::Validation => "output",
+        }
+    }
+
+    /// The result file, relative to the run folder.
+    pub fn result_file(self) -> String {
+        let name = match self {
+            Purpose::SmokeTest => "smoke_test_result.json",
+            Purpose::Validation => "validation_result.json",
+        };
+        format!("{TESTS_DIR}/{name}")
+    }
+}
+
+/// What a live generation found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generation {
+    pub first: Measured,
+    /// The warm call, made when the first call returned.
+    pub warm: Option<Measured>,
+    /// The recommended `@spaces.GPU(duration=…)`, whenever the first call returned.
+    pub advice: Option<u32>,
+    /// The figures as recorded in the state's `validation`.
+    pub record: ValidationRecord,
+    /// The checks of the two calls, for the report.
+    pub checks: Vec<Check>,
+}
+
+/// One live generation, the same for a build's smoke test and a validation: a first call (its
+/// output stored in `artifacts/`), a warm call when the first returned, the ZeroGPU advice from
+/// their times, the figures in the state's `validation`, and the result file in `tests/`.
+pub async fn live_generation(
+    app: &SpaceApp,
+    ep: &ApiEndpoint,
+    spec: &CallSpec,
+    timeout: Duration,
+    rec: &Recorder,
+    purpose: Purpose,
+) -> Generation {
+    let label = purpose.first_call();
+    let first = measured_call(app, ep, spec, timeout, rec, Some(purpose.artifact_stem())).await;
+    rec.info(&format!("{label} {}.", describe(&first)));
+    let mut checks = vec![match &first.outcome {
+        CallOutcome::Returned { output } if spec.expected.accepts(*output) => {
+            Check::pass(label, describe(&first))
+        }
+        CallOutcome::Returned { .. } => Check::fail(
+            label,
+            format!("{}, but {} was expected", describe(&first), spec.expected),
+        ),
+        CallOutcome::Failed { .. } => Check::fail(label, describe(&first)),
+    }];
+    let mut record = ValidationRecord::new(&spec.api_name, spec.expected);
+    let mut warm = None;
+    if let CallOutcome::Returned { output } = first.outcome {
+        rec.info(&format!("Calling {} again (warm call)", spec.api_name));
+        let w = measured_call(app, ep, spec, timeout, rec, None).await;
+        rec.info(&format!("Warm call {}.", describe(&w)));
+        let warm_s = match w.outcome {
+            CallOutcome::Returned { .. } => {
+                checks.push(Check::pass("Warm call", describe(&w)));
+                Some(w.seconds)
+            }
+            CallOutcome::Failed { .. } => {
+                checks.push(Check::fail("Warm call", describe(&w)));
+                None
+            }
+        };
+        record = record.with_calls(output, first.seconds, warm_s, first.artifact.clone());
+        warm = Some(w);
+    }
+    let advice = record.recommended_zerogpu_duration_seconds;
+    let kept = record.clone();
+    rec.update(|s| s.validation = Some(kept));
+    rec.write_json(
+        &purpose.result_file(),
+        &json!({
+            "api_name": spec.api_name,
+            "args": spec.args,
+            "kwargs": spec.kwargs,
+            "expected_output": spec.expected,
+            "first_call": {"seconds": first.seconds, "outcome": first.outcome, "outputs": first.outputs, "artifact": first.artifact},
+            "warm_call": warm.as_ref().map(|w| json!({"seconds": w.seconds, "outcome": w.outcome, "outputs": w.outputs})),
+            "recommended_zerogpu_duration_seconds": advice,
+        }),
+    );
+    Generation {
+        first,
+        warm,
+        advice,
+        record,
+        checks,
     }
 }
 

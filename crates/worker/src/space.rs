@@ -119,6 +119,8 @@ pub async fn wait_for_running(
     rec: &Recorder,
     wake: Option<&SpaceApp>,
 ) -> Result<WaitResult, HubError> {
+    // A long wait: everything recorded so far goes to the bucket first.
+    rec.flush();
     let start = Instant::now();
     let mut last_stage: Option<SpaceStage> = None;
     let mut last: Option<SpaceRuntime> = None;
@@ -187,6 +189,45 @@ pub async fn wait_for_running(
         }
         tokio::time::sleep(opts.poll).await;
     }
+}
+
+/// The Space's build and run logs as text lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SpaceLogs {
+    pub build: Vec<String>,
+    pub run: Vec<String>,
+}
+
+/// Reads the Space's build and run logs ([`collect_logs`]) and keeps each one that is not empty in
+/// the run's `traces/`, as the file `file_name("build")` or `file_name("run")`.
+pub async fn save_logs(
+    hub: &Hub,
+    space_id: &SpaceRef,
+    rec: &Recorder,
+    file_name: impl Fn(&str) -> String,
+) -> SpaceLogs {
+    let mut logs = SpaceLogs::default();
+    for (kind, name) in [(SpaceLogKind::Build, "build"), (SpaceLogKind::Run, "run")] {
+        let lines = collect_logs(
+            hub,
+            space_id,
+            kind,
+            Duration::from_secs(3),
+            Duration::from_secs(15),
+        )
+        .await;
+        if !lines.is_empty() {
+            rec.write_text(
+                &format!("{}/{}", sf_core::record::TRACES_DIR, file_name(name)),
+                &(lines.join("\n") + "\n"),
+            );
+        }
+        match kind {
+            SpaceLogKind::Build => logs.build = lines,
+            SpaceLogKind::Run => logs.run = lines,
+        }
+    }
+    logs
 }
 
 /// The Space's build or run log as text lines: read until the Hub closes the stream, no line

@@ -1,131 +1,156 @@
-//! `space-factory-worker validate`: wait for an existing Space to run, check its Gradio API,
-//! call the endpoint twice (first and warm), check and store the output, recommend a ZeroGPU
-//! duration, and write the verdict.
+//! `space-factory-worker validate`: wait for an existing Space to run → its live checks → a live
+//! generation (first and warm call, the output checked and stored, a ZeroGPU duration advised) →
+//! a verdict by `sf_core::rules`. The same steps as a build's end, through the same
+//! [`smoke::live_generation`].
 
-use serde_json::json;
-use sf_core::record::{
-    ObservedOutput, Phase, REPORT_FILE, TESTS_DIR, TRACES_DIR, ValidationRecord,
-};
-use sf_core::rules::{
-    CallOutcome, RuntimeOutcome, ValidateEvidence, decide_validate_status,
-    recommend_zerogpu_duration,
-};
-use sf_core::{SpaceRef, ValidateRequest};
-use sf_hub::SpaceLogKind;
+use std::time::Duration;
+
+use sf_core::record::{Phase, ValidationRecord};
+use sf_core::rules::{RuntimeOutcome, ValidateEvidence, decide_validate_status};
+use sf_core::{RunLinks, RunStatus, ValidateRequest};
 
 use crate::config::WorkerConfig;
-use crate::gradio::SpaceApp;
+use crate::gradio::{ApiEndpoint, SpaceApp};
 use crate::record::Recorder;
-use crate::report::{self, Check, LinkContext, Report};
-use crate::smoke::{self, CallSpec};
-use crate::space::{WaitOptions, collect_logs, wait_for_running};
-use crate::{Hub, WorkerError, space_host};
+use crate::report::{self, Check};
+use crate::smoke::{self, CallSpec, Purpose};
+use crate::space::{self, WaitOptions, wait_for_running};
+use crate::{Hub, Step, WorkerError, space_host};
+
+struct Validate<'a> {
+    req: &'a ValidateRequest,
+    cfg: &'a WorkerConfig,
+    rec: &'a Recorder,
+    hub: Hub,
+    links: RunLinks,
+    space_id: String,
+    spec: CallSpec,
+    evidence: ValidateEvidence,
+    /// Why the Space did not run, added to the verdict's reason.
+    detail: Option<String>,
+    checks: Vec<Check>,
+    /// The running Space's app and where it answers (once it runs).
+    app: Option<(SpaceApp, String)>,
+    /// The endpoint to call (once the live checks found it).
+    endpoint: Option<ApiEndpoint>,
+    advice: Option<u32>,
+}
 
 /// Runs a validation to its verdict (the final state and `report.md` are written).
 pub async fn run(
     req: &ValidateRequest,
     cfg: &WorkerConfig,
     rec: &Recorder,
+    links: RunLinks,
 ) -> Result<(), WorkerError> {
     let hub = crate::hub_client(cfg)?;
     let space_id = req.target_space.id();
-    rec.update(|s| {
-        s.target_space = Some(space_id.clone());
-        s.job_id = cfg.job_id.clone();
-        s.validation = Some(ValidationRecord {
-            api_name: req.api_name.to_string(),
-            expected_output_type: req.expected_output,
-            output_type: None,
-            first_call_seconds: None,
-            warm_call_seconds: None,
-            recommended_zerogpu_duration_seconds: None,
-            artifact_path: None,
-        });
-    });
-    let links = LinkContext {
-        links: sf_core::Links::new(&cfg.settings.hub_url),
-        run_id: req.run_id.clone(),
-        bucket: req.bucket.clone(),
-        space: Some(req.target_space.clone()),
-        job: cfg
-            .job_id
-            .clone()
-            .map(|j| (req.bucket.owner().to_string(), j)),
-    };
-    let mut checks = Vec::new();
     let spec = CallSpec {
         api_name: req.api_name.to_string(),
         args: req.test_args.clone(),
         kwargs: req.test_kwargs.clone(),
         expected: req.expected_output,
     };
-
-    let wait_limit = cfg
-        .space_wait
-        .unwrap_or(std::time::Duration::from_secs(u64::from(
-            req.live_timeout_seconds,
-        )));
-    rec.phase(
-        Phase::WaitingForSpace,
-        &format!(
-            "Waiting up to {} for {space_id} to run",
-            crate::guard::describe_duration(wait_limit)
-        ),
-    );
-    let info = match hub.space_info(&req.target_space).await {
-        Ok(info) => info,
-        Err(e) if e.is_not_found() => {
-            checks.push(Check::fail(
-                "Space exists",
-                format!("{space_id} was not found"),
-            ));
-            let reason = format!(
-                "The Space {space_id} was not found, or your token cannot read it; check the name and that you own it."
-            );
-            return finish(
-                rec,
-                &checks,
-                &links,
-                None,
-                sf_core::RunStatus::Failed,
-                &reason,
-            );
-        }
-        Err(e) => return Err(e.into()),
+    rec.update(|s| {
+        s.target_space = Some(space_id.clone());
+        s.job_id = cfg.job_id.clone();
+        s.validation = Some(ValidationRecord::new(&spec.api_name, spec.expected));
+    });
+    let evidence = ValidateEvidence {
+        space_running: false,
+        api_found: false,
+        api_name: spec.api_name.clone(),
+        expected: spec.expected,
+        call: None,
     };
-    checks.push(Check::pass(
-        "Space exists",
-        format!(
-            "{space_id} (sdk {})",
-            info.sdk.as_deref().unwrap_or("unknown")
-        ),
-    ));
-    let host = space_host(&info, &req.target_space, &links.links);
-    let app = SpaceApp::new(&host, Some(&cfg.token))?;
-    let wait = wait_for_running(
-        &hub,
-        &req.target_space,
-        &WaitOptions {
-            timeout: wait_limit,
-            poll: cfg.poll_interval,
-            stale: None,
-            stale_grace: std::time::Duration::ZERO,
-        },
+    let mut v = Validate {
+        space_id,
+        spec,
+        evidence,
+        req,
+        cfg,
         rec,
-        Some(&app),
-    )
-    .await?;
-    if let Some(rt) = &wait.runtime {
-        rec.update(|s| s.hardware.assigned = rt.hardware.current.clone());
+        hub,
+        links,
+        detail: None,
+        checks: Vec::new(),
+        app: None,
+        endpoint: None,
+        advice: None,
+    };
+    v.run().await
+}
+
+impl Validate<'_> {
+    async fn run(&mut self) -> Result<(), WorkerError> {
+        steps!(self: wait_for_space, check_live, call)
     }
-    let running = wait.outcome == RuntimeOutcome::Running;
-    if running {
-        checks.push(Check::pass(
-            "Space running",
-            format!("after {:.0} s", wait.waited.as_secs_f64()),
+
+    // ----- 1. the Space, running -----
+
+    async fn wait_for_space(&mut self) -> Result<Step, WorkerError> {
+        let space_id = &self.space_id;
+        let wait_limit = self.cfg.space_wait.unwrap_or(Duration::from_secs(u64::from(
+            self.req.live_timeout_seconds,
+        )));
+        self.rec.phase(
+            Phase::WaitingForSpace,
+            &format!(
+                "Waiting up to {} for {space_id} to run",
+                crate::guard::describe_duration(wait_limit)
+            ),
+        );
+        let info = match self.hub.space_info(&self.req.target_space).await {
+            Ok(info) => info,
+            Err(e) if e.is_not_found() => {
+                self.checks.push(Check::fail(
+                    "Space exists",
+                    format!("{space_id} was not found"),
+                ));
+                let reason = format!(
+                    "The Space {space_id} was not found, or your token cannot read it; check the name and that you own it."
+                );
+                self.verdict(RunStatus::Failed, &reason);
+                return Ok(Step::Done);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.checks.push(Check::pass(
+            "Space exists",
+            format!(
+                "{space_id} (sdk {})",
+                info.sdk.as_deref().unwrap_or("unknown")
+            ),
         ));
-    } else {
-        checks.push(Check::fail(
+        let host = space_host(&info, &self.req.target_space, &self.links.links);
+        let app = SpaceApp::new(&host, Some(&self.cfg.token))?;
+        let wait = wait_for_running(
+            &self.hub,
+            &self.req.target_space,
+            &WaitOptions {
+                timeout: wait_limit,
+                poll: self.cfg.poll_interval,
+                stale: None,
+                stale_grace: Duration::ZERO,
+            },
+            self.rec,
+            Some(&app),
+        )
+        .await?;
+        if let Some(rt) = &wait.runtime {
+            self.rec
+                .update(|s| s.hardware.assigned = rt.hardware.current.clone());
+        }
+        if wait.outcome == RuntimeOutcome::Running {
+            self.checks.push(Check::pass(
+                "Space running",
+                format!("after {:.0} s", wait.waited.as_secs_f64()),
+            ));
+            self.evidence.space_running = true;
+            self.app = Some((app, host));
+            return Ok(Step::Next);
+        }
+        self.checks.push(Check::fail(
             "Space running",
             wait.detail.clone().unwrap_or_default(),
         ));
@@ -133,197 +158,103 @@ pub async fn run(
             wait.outcome,
             RuntimeOutcome::BuildError | RuntimeOutcome::RuntimeError
         ) {
-            save_logs(&hub, &req.target_space, rec).await;
+            space::save_logs(&self.hub, &self.req.target_space, self.rec, |log| {
+                format!("space-{log}.log")
+            })
+            .await;
         }
-        let evidence = ValidateEvidence {
-            space_running: false,
-            api_found: false,
-            api_name: spec.api_name.clone(),
-            expected: spec.expected,
-            call: None,
+        self.detail = wait.detail;
+        Ok(Step::Conclude)
+    }
+
+    // ----- 2. the live checks and the endpoint -----
+
+    async fn check_live(&mut self) -> Result<Step, WorkerError> {
+        let Some((app, host)) = &self.app else {
+            return Ok(Step::Conclude);
         };
-        let verdict = decide_validate_status(&evidence);
-        let reason = match &wait.detail {
+        self.rec.phase(
+            Phase::CheckingLive,
+            &format!("Checking the Gradio API of {host}"),
+        );
+        let live = smoke::live_checks(app, self.rec).await;
+        self.checks.extend(live.checks.iter().cloned());
+        let eps = live.endpoints();
+        let api_name = &self.spec.api_name;
+        let Some(ep) = smoke::find_endpoint(&eps, api_name).cloned() else {
+            let listed = if eps.is_empty() {
+                "the (unreadable) endpoints".to_string()
+            } else {
+                eps.iter()
+                    .map(|e| format!("`{}`", e.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            self.checks.push(Check::fail(
+                "Endpoint exists",
+                format!("`{api_name}` is not among {listed}"),
+            ));
+            return Ok(Step::Conclude);
+        };
+        let returns = if ep.returns.is_empty() {
+            "nothing listed".to_string()
+        } else {
+            ep.returns.join(", ")
+        };
+        self.checks.push(Check::pass(
+            "Endpoint exists",
+            format!("`{}` returns {returns}", ep.name),
+        ));
+        self.evidence.api_found = true;
+        self.endpoint = Some(ep);
+        Ok(Step::Next)
+    }
+
+    // ----- 3. the live generation -----
+
+    async fn call(&mut self) -> Result<Step, WorkerError> {
+        let (Some((app, _)), Some(ep)) = (&self.app, &self.endpoint) else {
+            return Ok(Step::Conclude);
+        };
+        self.rec.phase(
+            Phase::SmokeTest,
+            &format!("Calling {} (first call)", self.spec.api_name),
+        );
+        let generation = smoke::live_generation(
+            app,
+            ep,
+            &self.spec,
+            self.cfg.call_timeout,
+            self.rec,
+            Purpose::Validation,
+        )
+        .await;
+        self.checks.extend(generation.checks);
+        self.advice = generation.advice;
+        self.evidence.call = Some(generation.first.outcome);
+        Ok(Step::Next)
+    }
+
+    // ----- 4. the verdict -----
+
+    fn conclude(&mut self) {
+        let verdict = decide_validate_status(&self.evidence);
+        let reason = match &self.detail {
             Some(d) => format!("{} {d}", verdict.reason),
             None => verdict.reason,
         };
-        return finish(rec, &checks, &links, None, verdict.status, &reason);
+        self.verdict(verdict.status, &reason);
     }
 
-    rec.phase(
-        Phase::CheckingLive,
-        &format!("Checking the Gradio API of {host}"),
-    );
-    let live = smoke::live_checks(&app, rec).await;
-    checks.extend(live.checks.iter().cloned());
-    if let Some(info) = &live.info {
-        rec.write_json(&format!("{TESTS_DIR}/api_schema.json"), info);
+    fn verdict(&self, status: RunStatus, reason: &str) {
+        report::write_verdict(
+            self.rec,
+            &self.checks,
+            Vec::new(),
+            &self.links,
+            self.advice,
+            status,
+            reason,
+        );
     }
-    let eps = live.endpoints();
-    let ep = smoke::find_endpoint(&eps, &spec.api_name).cloned();
-    match &ep {
-        Some(ep) => checks.push(Check::pass(
-            "Endpoint exists",
-            format!(
-                "`{}` returns {}",
-                ep.name,
-                if ep.returns.is_empty() {
-                    "nothing listed".to_string()
-                } else {
-                    ep.returns.join(", ")
-                }
-            ),
-        )),
-        None => checks.push(Check::fail(
-            "Endpoint exists",
-            format!(
-                "`{}` is not among {}",
-                spec.api_name,
-                if eps.is_empty() {
-                    "the (unreadable) endpoints".to_string()
-                } else {
-                    eps.iter()
-                        .map(|e| format!("`{}`", e.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-            ),
-        )),
-    }
-    let Some(ep) = ep else {
-        let verdict = decide_validate_status(&ValidateEvidence {
-            space_running: true,
-            api_found: false,
-            api_name: spec.api_name.clone(),
-            expected: spec.expected,
-            call: None,
-        });
-        return finish(rec, &checks, &links, None, verdict.status, &verdict.reason);
-    };
-
-    rec.phase(
-        Phase::SmokeTest,
-        &format!("Calling {} (first call)", spec.api_name),
-    );
-    let first = smoke::measured_call(&app, &ep, &spec, cfg.call_timeout, rec, Some("output")).await;
-    rec.info(&format!("First call {}.", smoke::describe(&first)));
-    checks.push(match &first.outcome {
-        CallOutcome::Returned { output } if spec.expected.accepts(*output) => {
-            Check::pass("First call", smoke::describe(&first))
-        }
-        _ => Check::fail("First call", smoke::describe(&first)),
-    });
-    let mut warm = None;
-    if matches!(first.outcome, CallOutcome::Returned { .. }) {
-        rec.info(&format!("Calling {} again (warm call)", spec.api_name));
-        let w = smoke::measured_call(&app, &ep, &spec, cfg.call_timeout, rec, None).await;
-        rec.info(&format!("Warm call {}.", smoke::describe(&w)));
-        checks.push(match &w.outcome {
-            CallOutcome::Returned { .. } => Check::pass("Warm call", smoke::describe(&w)),
-            CallOutcome::Failed { .. } => Check::fail("Warm call", smoke::describe(&w)),
-        });
-        warm = Some(w);
-    }
-    let observed = match &first.outcome {
-        CallOutcome::Returned { output } => Some(*output),
-        CallOutcome::Failed { .. } => None,
-    };
-    let warm_ok_s = warm
-        .as_ref()
-        .filter(|w| matches!(w.outcome, CallOutcome::Returned { .. }))
-        .map(|w| w.seconds);
-    let recommended = observed
-        .filter(|o| *o != ObservedOutput::Empty)
-        .map(|_| recommend_zerogpu_duration(first.seconds, warm_ok_s.unwrap_or(first.seconds)));
-    rec.update(|s| {
-        if let Some(v) = s.validation.as_mut() {
-            v.output_type = observed;
-            v.first_call_seconds = observed.map(|_| round2(first.seconds));
-            v.warm_call_seconds = warm_ok_s.map(round2);
-            v.recommended_zerogpu_duration_seconds = recommended;
-            v.artifact_path = first.artifact.clone();
-        }
-    });
-    rec.write_json(
-        &format!("{TESTS_DIR}/validation_result.json"),
-        &json!({
-            "api_name": spec.api_name,
-            "args": spec.args,
-            "kwargs": spec.kwargs,
-            "expected_output": spec.expected,
-            "first_call": {"seconds": first.seconds, "outcome": first.outcome, "outputs": first.outputs, "artifact": first.artifact},
-            "warm_call": warm.as_ref().map(|w| json!({"seconds": w.seconds, "outcome": w.outcome, "outputs": w.outputs})),
-            "recommended_zerogpu_duration_seconds": recommended,
-        }),
-    );
-    let verdict = decide_validate_status(&ValidateEvidence {
-        space_running: true,
-        api_found: true,
-        api_name: spec.api_name.clone(),
-        expected: spec.expected,
-        call: Some(first.outcome.clone()),
-    });
-    finish(
-        rec,
-        &checks,
-        &links,
-        recommended,
-        verdict.status,
-        &verdict.reason,
-    )
-}
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
-
-async fn save_logs(hub: &Hub, space_id: &SpaceRef, rec: &Recorder) {
-    for (kind, name) in [
-        (SpaceLogKind::Build, "space-build.log"),
-        (SpaceLogKind::Run, "space-run.log"),
-    ] {
-        let lines = collect_logs(
-            hub,
-            space_id,
-            kind,
-            std::time::Duration::from_secs(3),
-            std::time::Duration::from_secs(15),
-        )
-        .await;
-        if !lines.is_empty() {
-            rec.write_text(&format!("{TRACES_DIR}/{name}"), &(lines.join("\n") + "\n"));
-        }
-    }
-}
-
-fn finish(
-    rec: &Recorder,
-    checks: &[Check],
-    links: &LinkContext,
-    recommended: Option<u32>,
-    status: sf_core::RunStatus,
-    reason: &str,
-) -> Result<(), WorkerError> {
-    rec.phase(Phase::Reporting, "");
-    let success = (status == sf_core::RunStatus::FullInferenceSuccess)
-        .then(|| report::success_message(&rec.state()))
-        .flatten();
-    let reason = success.as_deref().unwrap_or(reason);
-    rec.write_json(
-        &format!("{TESTS_DIR}/checks.json"),
-        &serde_json::to_value(checks).unwrap_or_default(),
-    );
-    // The report shows the final state, so render it from the state as it will be.
-    let mut state = rec.state();
-    state.finish(status, reason, &crate::record::now_rfc3339());
-    let text = report::render(&Report {
-        state: &state,
-        checks,
-        sections: Vec::new(),
-        next_steps: report::next_steps(state.status, links, recommended),
-        links,
-    });
-    rec.write_text(REPORT_FILE, &text);
-    rec.finish(status, reason);
-    Ok(())
 }

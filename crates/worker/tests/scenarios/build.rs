@@ -90,6 +90,39 @@ async fn build_success_with_an_image_output() {
     );
     let trace = std::fs::read_to_string(dir.join("traces/agent-round-1.jsonl")).unwrap();
     assert!(trace.contains("\"tool_execution_end\"") && !trace.contains("\"message_update\""));
+    // The trace holds every line Pi printed but the partial messages, each whole: from the
+    // first event to `agent_end`, with the four file writes.
+    let types: Vec<String> = trace
+        .lines()
+        .map(|l| {
+            let event: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+            event["type"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    let count = |t: &str| types.iter().filter(|x| *x == t).count();
+    assert_eq!(
+        (count("tool_execution_start"), count("tool_execution_end")),
+        (4, 4),
+        "{types:?}"
+    );
+    assert_eq!(
+        (count("agent_start"), count("agent_end")),
+        (1, 1),
+        "{types:?}"
+    );
+    assert_eq!(
+        types.last().map(String::as_str),
+        Some("agent_end"),
+        "{types:?}"
+    );
+    // Every file is written whole and the writes are debounced: the job log says how many.
+    let uploads: u32 = out
+        .log
+        .lines()
+        .find_map(|l| l.strip_prefix("record: ")?.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no `record: N uploads` in the log:\n{}", out.log));
+    assert!(uploads <= 50, "{uploads} uploads for one build");
     assert!(
         out.report.contains("**Verdict:** `full_inference_success`"),
         "{}",
@@ -445,14 +478,14 @@ async fn the_model_server_failing_fails_with_the_reason() {
     world.sim.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cancelling_mid_run_writes_a_final_state() {
-    let world = World::start().await;
+/// Starts a build whose agent hangs on the model, checks that the events so far are on the
+/// bucket while the agent works, sends `signal` to the worker and reads what the run left.
+async fn signal_while_the_agent_works(world: &World, run_id: &str, signal: i32) -> Outcome {
     let llm = ScriptedLlm::start(vec![Reply::Hang]).await;
-    let env = build_env(&world, "build-cancel", "fox-cancel", &llm);
-    let log = world.tmp.path().join("build-cancel.log");
+    let env = build_env(world, run_id, &format!("fox-{run_id}"), &llm);
+    let log = world.tmp.path().join(format!("{run_id}.log"));
     let mut child = spawn_worker("build", &env, &log);
-    let dir = world.run_dir("build-cancel");
+    let dir = world.run_dir(run_id);
     // Wait until the agent is waiting on the model.
     let start = std::time::Instant::now();
     while llm.requests().is_empty() {
@@ -463,17 +496,39 @@ async fn cancelling_mid_run_writes_a_final_state() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // While the agent works, the events so far are already on the bucket, whole.
+    let started = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default();
+        let events = sf_core::parse_events(&text);
+        assert_eq!(events.unreadable_lines, 0, "{text}");
+        if events.events.iter().any(|e| e.phase == Phase::Agent) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no event of the agent phase while the agent works:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let pid = child.id().unwrap() as i32;
     // SAFETY: kill(2) on the worker this test started.
     #[allow(unsafe_code)]
     unsafe {
-        libc::kill(pid, libc::SIGTERM);
+        libc::kill(pid, signal);
     }
     let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
         .await
         .expect("the worker stops")
         .unwrap();
-    let out = Outcome::read(&dir, status.code(), &log);
+    Outcome::read(&dir, status.code(), &log)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_mid_run_writes_a_final_state() {
+    let world = World::start().await;
+    let out = signal_while_the_agent_works(&world, "build-cancel", libc::SIGTERM).await;
+    let dir = world.run_dir("build-cancel");
     assert_eq!(out.exit, Some(128 + libc::SIGTERM));
     assert_eq!(out.state.status, RunStatus::Failed);
     assert_eq!(out.state.phase, Phase::Finished);
@@ -489,6 +544,29 @@ async fn cancelling_mid_run_writes_a_final_state() {
     );
     assert!(dir.join("traces/agent-round-1.jsonl").is_file());
     assert_nowhere(&dir, TEST_TOKEN);
+    world.sim.shutdown().await;
+}
+
+/// SIGKILL gives the worker no chance to write anything: what the run leaves is what was flushed,
+/// so `state.json` is no older than the last phase change (the agent's) and whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_job_leaves_the_state_of_its_last_phase() {
+    let world = World::start().await;
+    let out = signal_while_the_agent_works(&world, "build-killed", libc::SIGKILL).await;
+    assert_eq!(out.exit, None, "killed by a signal");
+    assert_eq!(
+        (out.state.status, out.state.phase),
+        (RunStatus::Running, Phase::Agent)
+    );
+    assert_eq!(
+        out.state.model_id.as_deref(),
+        Some(crate::support::IMAGE_MODEL)
+    );
+    assert!(
+        out.has_event("Model facts: task text-to-image"),
+        "{}",
+        out.messages()
+    );
     world.sim.shutdown().await;
 }
 

@@ -121,6 +121,52 @@ async fn validate_with_the_wrong_output_type() {
     world.sim.shutdown().await;
 }
 
+/// An app that answers with nothing still held the GPU for the call: validate advises a ZeroGPU
+/// duration as the build's smoke test does (it used to give none).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_an_empty_output_still_gets_the_zerogpu_advice() {
+    let world = World::start().await;
+    let space = world
+        .create_space(
+            "empty-app",
+            &[
+                ("app.py", &app_source("empty_app.py")),
+                ("requirements.txt", "gradio\n"),
+            ],
+        )
+        .await;
+    let env = validate_env(&world, "validate-empty", &space, "image");
+    let out = run_worker(&world, "validate", &env, Duration::from_secs(120)).await;
+    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    let v = out.state.validation.clone().unwrap();
+    assert_eq!(
+        v.output_type,
+        Some(ObservedOutput::Empty),
+        "{}",
+        out.messages()
+    );
+    let d = v
+        .recommended_zerogpu_duration_seconds
+        .expect("a ZeroGPU duration");
+    assert!((30..=300).contains(&d) && d % 10 == 0, "{d}");
+    let result: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            world
+                .run_dir("validate-empty")
+                .join("tests/validation_result.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(result["recommended_zerogpu_duration_seconds"], d);
+    assert!(
+        out.has_event("Warm call returned empty output"),
+        "{}",
+        out.messages()
+    );
+    world.sim.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_times_out_waiting_for_the_space() {
     let world = World::start().await;

@@ -141,9 +141,15 @@ use sf_core::record::{Event, RunState, StateRead, parse_events};
 use sf_hub::{CommitFile, HubClient, NativeTransport, NewCommit, NewSpace};
 use sf_hubsim::{HubSim, SimConfig, TEST_TOKEN, TEST_USER};
 
-/// A test world: hubsim running Gradio Spaces for real, and a folder standing in for the
-/// mounted run bucket.
+/// The run bucket of the test user.
+pub const RUN_BUCKET: &str = "sf-tester/space-factory-runs";
+
+/// A test world: hubsim running Gradio Spaces for real, and the run bucket mounted the way HF
+/// Jobs mount it (hubsim's FUSE mount with hf-mount's rules: no append, content published on
+/// close), so a worker that holds a file open or appends fails here as on huggingface.co.
 pub struct World {
+    /// Dropped first: unmounted before the folders go.
+    _bucket: sf_hubsim::BucketMount,
     pub sim: HubSim,
     pub tmp: tempfile::TempDir,
 }
@@ -164,7 +170,21 @@ impl World {
         let sim = HubSim::start(cfg, "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
-        World { sim, tmp }
+        let created = reqwest::Client::new()
+            .post(format!("{}/__sim/buckets/{RUN_BUCKET}", sim.url()))
+            .json(&serde_json::json!({"private": true}))
+            .send()
+            .await
+            .unwrap();
+        assert!(created.status().is_success(), "{}", created.status());
+        let bucket = sim
+            .mount_bucket(RUN_BUCKET, &tmp.path().join("bucket"))
+            .unwrap_or_else(|sentence| panic!("{sentence}"));
+        World {
+            _bucket: bucket,
+            sim,
+            tmp,
+        }
     }
 
     pub fn hub(&self) -> HubClient<NativeTransport> {
@@ -173,7 +193,7 @@ impl World {
             .with_token(TEST_TOKEN)
     }
 
-    /// Where the run bucket is "mounted".
+    /// Where the run bucket is mounted.
     pub fn output(&self) -> PathBuf {
         self.tmp.path().join("bucket")
     }
@@ -213,7 +233,7 @@ impl World {
         let pairs: Vec<(&str, String)> = vec![
             ("SF_RUN_ID", run_id.into()),
             ("SF_RUN_KIND", kind.into()),
-            ("SF_BUCKET", format!("{TEST_USER}/space-factory-runs")),
+            ("SF_BUCKET", RUN_BUCKET.to_string()),
             ("SF_HUB_URL", self.sim.url()),
             (
                 "SF_INFERENCE_URL",
