@@ -146,3 +146,45 @@ async fn validate_refuses_a_space_that_does_not_exist_before_launch() {
         Ok(())
     });
 }
+
+#[tokio::test]
+async fn a_sign_in_that_ends_before_the_build_may_says_so_and_signing_in_again_keeps_the_form() {
+    let hub = Hub::start_with(true, |c| {
+        c.with_variable("SF_FACTORY_SPACE", "sf-tester/space-factory")
+    })
+    .await;
+    hub.control("POST", "/oauth/ttl", json!({"seconds": 25 * 60 + 30}))
+        .await;
+    scenario!(1280, 900, |b| {
+        b.goto(&format!("{}/?view=home", hub.url)).await;
+        b.click_button("Sign in with Hugging Face").await?;
+        b.wait_for_text("Signed in as sf-tester").await?;
+        b.goto(&format!("{}/?view=build", hub.url)).await;
+        b.wait_for_text("Build a Space from a model card").await?;
+        b.fill("#target-space", "kept-demo").await?;
+        b.wait_for_text("Your sign-in ends in 25 min; a build can take up to 3 h.")
+            .await?;
+        b.screenshot_at("[data-testid=sign-in-short]", "build-sign-in-short")
+            .await;
+        // Signing in again (now for the Hub's 8 hours) comes back to the form as it was typed.
+        hub.control("POST", "/oauth/ttl", json!({"seconds": 8 * 3600}))
+            .await;
+        b.click_button("Sign in again").await?;
+        b.wait_for_text("Build a Space from a model card").await?;
+        for _ in 0..100 {
+            let text = b.text().await;
+            if text.contains("Sign out") && !text.contains("Your sign-in ends in") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let text = b.text().await;
+        if text.contains("Your sign-in ends in") || !text.contains("Sign out") {
+            return Err(format!("after signing in again the page showed:\n{text}"));
+        }
+        if b.value("#target-space").await? != "kept-demo" {
+            return Err("the typed Space name was lost across the sign-in".into());
+        }
+        Ok(())
+    });
+}
