@@ -32,12 +32,17 @@ pub fn label(name: &str, hub: Option<&[HardwareFlavor]>) -> String {
     }
 }
 
-/// The Hub's Space hardware list, loaded once per page (public endpoint, no token needed).
+/// The Hub's Space hardware list, shared through the context of the component that first asks
+/// for it: a page that calls this before its selectors makes them share one request (public
+/// endpoint, no token needed).
 pub fn use_space_hardware() -> LocalResource<Option<Vec<HardwareFlavor>>> {
+    if let Some(SpaceHardware(list)) = use_context::<SpaceHardware>() {
+        return list;
+    }
     let hub_url = crate::auth::use_auth()
         .config
         .with_value(|c| c.hub_url.clone());
-    LocalResource::new(move || {
+    let list = LocalResource::new(move || {
         let hub_url = hub_url.clone();
         async move {
             crate::hub::client(&hub_url)
@@ -46,8 +51,14 @@ pub fn use_space_hardware() -> LocalResource<Option<Vec<HardwareFlavor>>> {
                 .await
                 .ok()
         }
-    })
+    });
+    provide_context(SpaceHardware(list));
+    list
 }
+
+/// The context that carries the one hardware-list request of a page.
+#[derive(Clone, Copy)]
+struct SpaceHardware(LocalResource<Option<Vec<HardwareFlavor>>>);
 
 /// A `<select>` of flavors.
 #[component]

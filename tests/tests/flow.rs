@@ -46,6 +46,34 @@ async fn final_status(b: &Browser, limit: Duration) -> Result<String, String> {
     }
 }
 
+/// Waits until the run view lists at least one event while its status is still "running".
+async fn events_while_running(b: &Browser, limit: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let seen = b
+            .client
+            .execute(
+                "const el = document.querySelector('[data-testid=run-status] .badge'); \
+                 return [el ? el.textContent : null, document.querySelectorAll('[data-testid=events] li').length]",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = seen[0].as_str().unwrap_or_default();
+        let events = seen[1].as_u64().unwrap_or(0);
+        if events > 0 && status == "running" {
+            return Ok(());
+        }
+        if (!status.is_empty() && status != "running") || Instant::now() > deadline {
+            return Err(format!(
+                "no event was shown while the run was running (status {status:?}); the page showed:\n{}",
+                b.text().await
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 async fn run_id_from_url(b: &Browser) -> Result<String, String> {
     for _ in 0..200 {
         let url = b.url().await;
@@ -125,6 +153,9 @@ async fn from_sign_in_to_a_validated_generated_space() {
         b.fill("#target-space", "z-image-demo").await?;
         b.click("#launch-build").await?;
         let build_run = run_id_from_url(&b).await?;
+        // On the strict mount a file is seen only once closed: the run page must show the
+        // worker's first events while the job still runs, not at its end.
+        events_while_running(&b, Duration::from_secs(120)).await?;
         let status = final_status(&b, Duration::from_secs(300)).await?;
         b.screenshot("flow-build-finished").await;
         if status != "full_inference_success" {

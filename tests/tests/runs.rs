@@ -74,6 +74,21 @@ async fn build_launch_sends_the_exact_job_and_opens_the_run() {
         {
             return Err("the seed's defaults are not there".into());
         }
+        // Both hardware selectors are named and priced from one request for the Hub's list.
+        b.wait_for_text("1x Nvidia L40S — $1.80/h").await?;
+        let hardware_requests = b
+            .client
+            .execute(
+                "return performance.getEntriesByType('resource').filter(r => r.name.includes('/api/spaces/hardware')).length",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if hardware_requests != 1 {
+            return Err(format!(
+                "the hardware list was requested {hardware_requests} times, not once"
+            ));
+        }
         b.fill("#target-space", "z-image-demo").await?;
         b.screenshot_at("#launch-build", "build-form").await;
         b.click("#launch-build").await?;

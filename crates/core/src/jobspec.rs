@@ -87,9 +87,9 @@ fn is_on_hub(url: &str, hub_url: &str) -> bool {
         && url.as_bytes()[hub.len()] == b'/'
 }
 
-/// Whether the coding agent may send the person's token to its model endpoint: only when the
-/// endpoint is Hugging Face's Inference Providers router ([`DEFAULT_INFERENCE_URL`]) or on the
-/// Hub itself. Any other endpoint (a self-hosted server) gets no token.
+/// Whether the coding agent's model endpoint may receive the person's token (the worker's model
+/// proxy adds it; the agent never holds it): only when the endpoint is Hugging Face's Inference
+/// Providers router ([`DEFAULT_INFERENCE_URL`]) or on the Hub itself. Any other endpoint (a self-hosted server) gets no token.
 pub fn inference_gets_token(inference_url: &str, hub_url: &str) -> bool {
     let url = format!("{}/", inference_url.trim_end_matches('/'));
     is_on_hub(&url, ROUTER_ORIGIN) || is_on_hub(&url, hub_url)

@@ -233,6 +233,8 @@ impl Build<'_> {
     // ----- 3. the agent -----
 
     async fn prepare_agent(&mut self) -> Result<(), String> {
+        // Before anything else: without its own unprivileged user the agent does not run.
+        let user = crate::sandbox::AgentUser::for_this_process()?;
         let work = &self.cfg.work_dir;
         if self.workspace.exists() {
             std::fs::remove_dir_all(&self.workspace)
@@ -261,43 +263,43 @@ impl Build<'_> {
             self.rec,
         )
         .await?;
-        let agent_dir = work.join("pi-agent");
-        pi::prepare_agent_dir(
-            &agent_dir,
-            &self.req.pi_model.to_string(),
-            &self.cfg.settings.inference_url,
-            self.cfg.pi_settings.as_ref(),
-        )
-        .map_err(|e| format!("Could not write the agent's settings: {e}."))?;
-        self.rec.info(&format!(
-            "The agent is Pi ({}) with {} through the huggingface provider.",
-            bin.display(),
-            self.req.pi_model
-        ));
-        // The person's token goes to Hugging Face's model endpoints only; a self-hosted one gets
-        // a stand-in key (Pi needs one to start).
+        // The person's token goes to Hugging Face's model endpoints only (added by the worker's
+        // model proxy; Pi itself never has it); a self-hosted one gets a placeholder key.
         let settings = &self.cfg.settings;
         let token = if sf_core::jobspec::inference_gets_token(
             &settings.inference_url,
             &settings.hub_url,
         ) {
-            self.cfg.token.clone()
+            Some(self.cfg.token.as_str())
         } else {
             self.rec.info(&format!(
                 "The coding model's endpoint {} is not Hugging Face's: your token is not sent to it.",
                 settings.inference_url
             ));
-            pi::NO_TOKEN_KEY.to_string()
+            None
         };
-        self.agent = Some(Agent {
-            bin,
-            agent_dir,
-            home: work.join("home"),
-            workspace: self.workspace.clone(),
-            model: self.req.pi_model.to_string(),
-            token,
-            timeout: self.cfg.agent_timeout,
-        });
+        let agent = pi::prepare(
+            user,
+            pi::Setup {
+                work,
+                workspace: &self.workspace,
+                bin: &bin,
+                model: &self.req.pi_model.to_string(),
+                inference_url: &settings.inference_url,
+                token,
+                settings: self.cfg.pi_settings.as_ref(),
+                timeout: self.cfg.agent_timeout,
+            },
+        )
+        .await?;
+        self.rec.info(&format!(
+            "The agent is Pi ({}) with {} through the huggingface provider, as the unprivileged user {}:{} without your token.",
+            agent.bin.display(),
+            self.req.pi_model,
+            agent.user.uid,
+            agent.user.gid
+        ));
+        self.agent = Some(agent);
         Ok(())
     }
 

@@ -55,6 +55,41 @@ fn list(dir: &Path, rel: &str, out: &mut Vec<String>) {
     }
 }
 
+/// Reads a file the agent wrote. The workspace is the agent's and the worker reads it as root, so
+/// only a plain file is read: never through a symbolic link (`O_NOFOLLOW`) nor a second hard link,
+/// either of which could make the worker read for the agent what the agent may not (the
+/// worker's `/proc/<pid>/environ`, a root-only file).
+fn read_own_file(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                "is a link, not a file".to_string()
+            } else {
+                "cannot be read".to_string()
+            }
+        })?;
+    let meta = file.metadata().map_err(|_| "cannot be read".to_string())?;
+    if !meta.is_file() {
+        return Err("is not a regular file".to_string());
+    }
+    if meta.nlink() > 1 {
+        return Err("is a hard link to another file".to_string());
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!("is larger than {} KB", MAX_FILE_BYTES / 1024));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|_| "cannot be read".to_string())?;
+    String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_string())
+}
+
 /// Reads the expected files of the workspace and lists the others.
 pub fn scan(ws: &Path) -> Workspace {
     let mut all = Vec::new();
@@ -67,18 +102,11 @@ pub fn scan(ws: &Path) -> Workspace {
             out.extras.push(name);
             continue;
         }
-        let path = ws.join(&name);
-        match std::fs::metadata(&path) {
-            Ok(m) if m.len() > MAX_FILE_BYTES => out.problems.push(format!(
-                "{name} is larger than {} KB",
-                MAX_FILE_BYTES / 1024
-            )),
-            _ => match std::fs::read(&path).map(String::from_utf8) {
-                Ok(Ok(text)) => {
-                    out.files.insert(name, text);
-                }
-                _ => out.problems.push(format!("{name} is not UTF-8 text")),
-            },
+        match read_own_file(&ws.join(&name)) {
+            Err(problem) => out.problems.push(format!("{name} {problem}")),
+            Ok(text) => {
+                out.files.insert(name, text);
+            }
         }
     }
     for name in REQUIRED {
@@ -100,11 +128,16 @@ pub async fn py_compile(
     file: &str,
     cache: &Path,
 ) -> Result<Option<String>, String> {
+    // Isolated (`-I`): the workspace is the agent's, and a `py_compile.py` of its own there must
+    // not be imported by the worker's Python (nor PYTHON* variables read).
+    let mut prefix = std::ffi::OsString::from("pycache_prefix=");
+    prefix.push(cache);
     let mut cmd = tokio::process::Command::new(python);
-    cmd.args(["-m", "py_compile", file])
-        .current_dir(ws)
-        .env("PYTHONPYCACHEPREFIX", cache)
-        .env("PYTHONDONTWRITEBYTECODE", "1");
+    cmd.arg("-I")
+        .arg("-X")
+        .arg(prefix)
+        .args(["-m", "py_compile", file])
+        .current_dir(ws);
     let out = crate::process::run_captured(cmd, Duration::from_secs(60))
         .await
         .map_err(|e| format!("could not run `{python}`: {e}"))?;
@@ -326,6 +359,40 @@ mod tests {
             py_compile("/no/such/python", tmp.path(), "ok.py", &cache)
                 .await
                 .is_err()
+        );
+        // A `py_compile.py` the agent left in its workspace is not what the worker runs.
+        let marker = tmp.path().join("ran");
+        std::fs::write(
+            tmp.path().join("py_compile.py"),
+            format!("open({:?}, 'w').write('x')\n", marker.display().to_string()),
+        )
+        .unwrap();
+        assert_eq!(
+            py_compile(&python, tmp.path(), "ok.py", &cache).await,
+            Ok(None)
+        );
+        assert!(!marker.exists(), "the workspace's py_compile.py ran");
+    }
+
+    #[test]
+    fn links_in_the_workspace_are_not_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let secret = tmp.path().join("secret");
+        std::fs::write(&secret, "hf_secret\n").unwrap();
+        let ws = tmp.path().join("ws");
+        std::fs::create_dir_all(&ws).unwrap();
+        std::os::unix::fs::symlink(&secret, ws.join("app.py")).unwrap();
+        std::os::unix::fs::symlink("/proc/self/environ", ws.join("README.md")).unwrap();
+        std::fs::hard_link(&secret, ws.join("requirements.txt")).unwrap();
+        let w = scan(&ws);
+        assert!(w.files.is_empty(), "{:?}", w.files);
+        assert_eq!(
+            w.problems,
+            vec![
+                "README.md is a link, not a file",
+                "app.py is a link, not a file",
+                "requirements.txt is a hard link to another file",
+            ]
         );
     }
 }

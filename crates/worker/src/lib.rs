@@ -36,8 +36,12 @@
 //! * Pi is judged from its events, never its exit code; the kept trace (`traces/agent-round-N.jsonl`)
 //!   drops `message_update` lines. The coding model is declared in `$PI_CODING_AGENT_DIR/models.json`
 //!   on the built-in `huggingface` provider so that `owner/name[:provider]` resolves exactly (Pi
-//!   would otherwise fall back to a fuzzy match), with the provider's `baseUrl` set only when
-//!   `SF_INFERENCE_URL` is not the default router.
+//!   would otherwise fall back to a fuzzy match), with the provider's `baseUrl` set to the
+//!   worker's model proxy.
+//! * Pi never holds the token ([`sandbox`], [`proxy`]): it runs as uid/gid 65534 with an
+//!   allow-listed environment, and its `huggingface` provider points at the worker's loopback
+//!   proxy, which adds the token only for an endpoint `sf_core::jobspec::inference_gets_token`
+//!   allows. A worker that is not root cannot switch users and stops the build before the agent.
 //! * The wrapper takes only `app.py`, `requirements.txt`, `README.md` (plus the smoke-test manifest
 //!   and `BLOCKERS.md`) from the workspace; other files are listed in the report and not uploaded.
 //!   The README front matter gets `sdk: gradio`, `app_file: app.py`, `pinned: false`, `models` and
@@ -109,8 +113,10 @@ pub mod pi;
 pub mod pi_events;
 pub mod placeholder;
 pub mod process;
+pub mod proxy;
 pub mod record;
 pub mod report;
+pub mod sandbox;
 pub mod smoke;
 pub mod space;
 pub mod task;

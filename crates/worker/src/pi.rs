@@ -1,20 +1,27 @@
 //! Running the Pi coding agent: finding or installing the pinned CLI, its config directory inside
-//! the job (`PI_CODING_AGENT_DIR`, with `models.json` routing the `huggingface` provider to
-//! `SF_INFERENCE_URL` when that is not the default router), and one round in `--mode json` with
-//! stdin closed and a wall-clock limit (SIGTERM, then SIGKILL).
+//! the job (`PI_CODING_AGENT_DIR`, with `models.json` routing the `huggingface` provider to the
+//! worker's model proxy), and one round in `--mode json` with stdin closed and a wall-clock limit
+//! (SIGTERM, then SIGKILL).
+//!
+//! Pi never holds the person's token: it runs as the unprivileged user of [`crate::sandbox`] with
+//! an allow-listed environment, in a workspace and home of its own, and reaches its model through
+//! [`crate::proxy`], which adds the token upstream only where it may go.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
-use sf_core::jobspec::DEFAULT_INFERENCE_URL;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
 use crate::pi_events::{AgentSummary, keep_in_trace};
 use crate::process::{GroupChild, find_in, run_captured};
+use crate::proxy::{ModelProxy, PLACEHOLDER_KEY};
 use crate::record::Recorder;
+use crate::sandbox::{self, AgentUser};
 
 /// The npm package of the Pi coding agent.
 pub const PI_PACKAGE: &str = "@mariozechner/pi-coding-agent";
@@ -53,7 +60,8 @@ pub async fn locate_or_install(
     ));
     rec.flush();
     let mut cmd = Command::new(npm);
-    cmd.args([
+    // npm runs packages' install scripts: they get no token either.
+    cmd.env_remove(sf_core::env::HF_TOKEN).args([
         "install",
         "--prefix",
         &work.join("pi-npm").display().to_string(),
@@ -85,14 +93,14 @@ pub async fn locate_or_install(
     Ok(installed)
 }
 
-/// The API key Pi gets for a model endpoint that is not Hugging Face's (never the token).
-pub const NO_TOKEN_KEY: &str = "space-factory-no-token";
-
 /// `models.json` for Pi: the coding model declared on the built-in `huggingface` provider (so
-/// any `owner/name[:provider]` resolves exactly, never to a look-alike), and the provider's base
-/// URL set to `inference_url` when it is not the default router.
-pub fn models_json(pi_model: &str, inference_url: &str) -> Value {
-    let mut provider = json!({
+/// any `owner/name[:provider]` resolves exactly, never to a look-alike), with the provider's base
+/// URL set to the worker's model proxy (`proxy_url`, ending in `/v1`) and a placeholder key: the
+/// proxy adds the token upstream where it may go.
+pub fn models_json(pi_model: &str, proxy_url: &str) -> Value {
+    json!({ "providers": { "huggingface": {
+        "baseUrl": proxy_url.trim_end_matches('/'),
+        "apiKey": PLACEHOLDER_KEY,
         "compat": {"supportsDeveloperRole": false},
         "models": [{
             "id": pi_model,
@@ -102,25 +110,20 @@ pub fn models_json(pi_model: &str, inference_url: &str) -> Value {
             "contextWindow": 131072,
             "maxTokens": 32768,
         }],
-    });
-    let url = inference_url.trim_end_matches('/');
-    if url != DEFAULT_INFERENCE_URL {
-        provider["baseUrl"] = json!(url);
-    }
-    json!({ "providers": { "huggingface": provider } })
+    }}})
 }
 
 /// Writes Pi's config directory: `models.json`, and `settings.json` when given.
 pub fn prepare_agent_dir(
     dir: &Path,
     pi_model: &str,
-    inference_url: &str,
+    proxy_url: &str,
     settings: Option<&Value>,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     std::fs::write(
         dir.join("models.json"),
-        serde_json::to_vec_pretty(&models_json(pi_model, inference_url))?,
+        serde_json::to_vec_pretty(&models_json(pi_model, proxy_url))?,
     )?;
     if let Some(s) = settings {
         std::fs::write(dir.join("settings.json"), serde_json::to_vec_pretty(s)?)?;
@@ -136,8 +139,109 @@ pub struct Agent {
     pub home: PathBuf,
     pub workspace: PathBuf,
     pub model: String,
-    pub token: String,
+    /// Who Pi runs as.
+    pub user: AgentUser,
+    /// Pi's model endpoint; it stops when the last clone of the agent is dropped.
+    pub proxy: Arc<ModelProxy>,
+    /// A copy of Pi made for the agent's user, removed with the last clone of the agent.
+    pub staged: Option<Arc<Staged>>,
     pub timeout: Duration,
+}
+
+/// A folder removed when dropped: the copy of Pi under the work folder (a few hundred MB when
+/// the file system cannot hard-link it).
+#[derive(Debug)]
+pub struct Staged(PathBuf);
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// What [`prepare`] needs.
+#[derive(Debug)]
+pub struct Setup<'a> {
+    /// The worker's folder (`SF_WORK_DIR`): Pi's config, home and staged copy go under it.
+    pub work: &'a Path,
+    /// The agent's workspace, already holding its inputs; it is given to the agent's user.
+    pub workspace: &'a Path,
+    /// Pi as found or installed.
+    pub bin: &'a Path,
+    pub model: &'a str,
+    pub inference_url: &'a str,
+    /// The token, when `inference_url` may receive it.
+    pub token: Option<&'a str>,
+    pub settings: Option<&'a Value>,
+    pub timeout: Duration,
+}
+
+/// Makes the agent ready to run as `user`: the work folder reachable, the workspace, home and
+/// config folder its own, Pi where it can run it, and the model proxy started.
+pub async fn prepare(user: AgentUser, s: Setup<'_>) -> Result<Agent, String> {
+    sandbox::open_work_dir(s.work)?;
+    let stage = s.work.join("pi-stage");
+    let bin = sandbox::runnable_pi(s.bin, &stage)?;
+    let staged = bin.starts_with(&stage).then(|| Arc::new(Staged(stage)));
+    let proxy = ModelProxy::start(s.inference_url, s.token).await?;
+    let agent_dir = s.work.join("pi-agent");
+    let home = s.work.join("home");
+    // Pi writes its own files there; the worker's models.json and settings.json stay root's.
+    user.fresh_dir(&agent_dir)
+        .and_then(|()| prepare_agent_dir(&agent_dir, s.model, &proxy.base_url(), s.settings))
+        .map_err(|e| format!("Could not write the agent's settings: {e}."))?;
+    user.fresh_dir(&home)
+        .and_then(|()| user.give(s.workspace))
+        .map_err(|e| format!("Could not give the agent its workspace: {e}."))?;
+    Ok(Agent {
+        bin,
+        agent_dir,
+        home,
+        workspace: s.workspace.to_path_buf(),
+        model: s.model.to_string(),
+        user,
+        proxy: Arc::new(proxy),
+        staged,
+        timeout: s.timeout,
+    })
+}
+
+/// `prctl(PR_SET_NO_NEW_PRIVS)`: nothing Pi runs can gain privileges (set-uid programs).
+#[allow(unsafe_code)] // prctl(2): see the SAFETY comment
+fn no_new_privileges() -> std::io::Result<()> {
+    // SAFETY: prctl(2) with integer arguments only; async-signal-safe, fine between fork and exec.
+    let rc = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// The command of a round: Pi as the agent's user (no supplementary groups; tokio's `uid` drops
+/// them), in its workspace, with only the allow-listed environment.
+fn command(agent: &Agent, rules: &str, task: &str) -> Command {
+    let mut cmd = Command::new(&agent.bin);
+    cmd.args(arguments(&agent.model, rules, task))
+        .current_dir(&agent.workspace)
+        .env_clear()
+        .envs(sandbox::agent_env(
+            |k| std::env::var_os(k),
+            &agent.home,
+            &[
+                ("PI_CODING_AGENT_DIR", agent.agent_dir.clone().into()),
+                ("PI_OFFLINE", "1".into()),
+                ("NO_COLOR", "1".into()),
+            ],
+        ))
+        .uid(agent.user.uid)
+        .gid(agent.user.gid);
+    #[allow(unsafe_code)]
+    // SAFETY: the hook only calls prctl(2), which is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(no_new_privileges);
+    }
+    cmd
 }
 
 /// The command line of a round (without the program).
@@ -185,20 +289,10 @@ pub async fn run_round(
     rec: &Recorder,
     trace_rel: &str,
 ) -> Result<RoundResult, String> {
-    std::fs::create_dir_all(&agent.home)
-        .map_err(|e| format!("Could not prepare the agent's home folder: {e}."))?;
     // The round is a long wait: everything recorded so far goes to the bucket first.
     rec.flush();
-    let mut cmd = Command::new(&agent.bin);
-    cmd.args(arguments(&agent.model, rules, task))
-        .current_dir(&agent.workspace)
-        .env("HF_TOKEN", &agent.token)
-        .env("PI_CODING_AGENT_DIR", &agent.agent_dir)
-        .env("PI_OFFLINE", "1")
-        .env("HOME", &agent.home)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = command(agent, rules, task);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut gc = GroupChild::spawn(cmd).map_err(|e| {
         format!(
             "Could not start the Pi coding agent ({}): {e}.",
@@ -304,20 +398,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn models_json_reroutes_only_when_needed() {
-        let v = models_json(
-            "Qwen/Qwen3-Coder-Next:novita",
-            "https://router.huggingface.co/v1/",
-        );
+    fn models_json_points_at_the_proxy_with_a_placeholder_key() {
+        let v = models_json("Qwen/Qwen3-Coder-Next:novita", "http://127.0.0.1:9/v1/");
         let p = &v["providers"]["huggingface"];
-        assert!(p.get("baseUrl").is_none());
+        assert_eq!(p["baseUrl"], "http://127.0.0.1:9/v1");
+        assert_eq!(p["apiKey"], PLACEHOLDER_KEY);
         assert_eq!(p["models"][0]["id"], "Qwen/Qwen3-Coder-Next:novita");
         assert_eq!(p["compat"]["supportsDeveloperRole"], false);
-        let v = models_json("a/b", "http://127.0.0.1:9/v1");
-        assert_eq!(
-            v["providers"]["huggingface"]["baseUrl"],
-            "http://127.0.0.1:9/v1"
-        );
     }
 
     #[test]

@@ -8,4 +8,5 @@ mod build;
 mod corpus;
 mod expiry;
 mod live;
+mod sandbox;
 mod validate;

@@ -152,6 +152,9 @@ pub struct World {
     _bucket: sf_hubsim::BucketMount,
     pub sim: HubSim,
     pub tmp: tempfile::TempDir,
+    /// The workers' `SF_WORK_DIR`s: apart from `tmp` (closed to other users, and holding the
+    /// simulator's data), open to the coding agent's unprivileged user as `/tmp` is in a job.
+    pub work: tempfile::TempDir,
 }
 
 impl World {
@@ -180,10 +183,17 @@ impl World {
         let bucket = sim
             .mount_bucket(RUN_BUCKET, &tmp.path().join("bucket"))
             .unwrap_or_else(|sentence| panic!("{sentence}"));
+        let work = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(
+            work.path(),
+            <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+        )
+        .unwrap();
         World {
             _bucket: bucket,
             sim,
             tmp,
+            work,
         }
     }
 
@@ -245,12 +255,7 @@ impl World {
             ("JOB_ID", format!("job-{run_id}")),
             (
                 "SF_WORK_DIR",
-                self.tmp
-                    .path()
-                    .join("work")
-                    .join(run_id)
-                    .display()
-                    .to_string(),
+                self.work.path().join(run_id).display().to_string(),
             ),
             ("SF_PYTHON", python().display().to_string()),
             ("SF_POLL_INTERVAL_MS", "100".into()),
