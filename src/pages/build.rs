@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use sf_core::form::{BuildForm, Field};
-use sf_core::hardware::{FALLBACK_CHOICES, PREFERRED_CHOICES};
+use sf_core::hardware::{FALLBACK_CHOICES, PREFERRED_CHOICES, SLEEP_CHOICES_S, duration_label};
 use sf_core::rules::ImplementationMode;
 use sf_core::{ModelRef, SpaceName};
 
@@ -113,6 +113,27 @@ pub fn Build() -> impl IntoView {
                     <p class="hint">"Asked for when ZeroGPU is refused. Fixed GPUs are billed by the hour while the Space runs."</p>
                     {move || error_of(Field::FallbackHardware).get().map(|e| view! { <p class="error">{e}</p> })}
                 </div>
+            </div>
+            <div class="field">
+                <label for="sleep-time">"Sleep after … of inactivity"</label>
+                <select id="sleep-time"
+                    prop:value=move || form.with(|f| f.sleep_time_seconds.clone())
+                    on:change=move |ev| form.update(|f| f.sleep_time_seconds = event_target_value(&ev))>
+                    {SLEEP_CHOICES_S
+                        .iter()
+                        .map(|s| {
+                            let value = s.to_string();
+                            let selected = value.clone();
+                            view! {
+                                <option value=value selected=move || form.with(|f| f.sleep_time_seconds == selected)>
+                                    {duration_label(u64::from(*s))}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+                <p class="hint">"Paid hardware bills while the Space is up: it sleeps after this long without visitors, and a failed run pauses it. ZeroGPU and CPU basic take no sleep time."</p>
+                {move || error_of(Field::SleepTime).get().map(|e| view! { <p class="error">{e}</p> })}
             </div>
             <TextField id="build-bucket" label="Run bucket name" value=Signal::derive(move || run_bucket.name.get())
                 on_input=Callback::new(move |v| run_bucket.name.set(v)) error=error_of(Field::BucketName)

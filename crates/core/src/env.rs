@@ -8,8 +8,8 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::form::{
-    ApiName, BuildRequest, PiModel, ValidateRequest, parse_live_timeout, parse_test_args,
-    parse_test_kwargs,
+    ApiName, BuildRequest, PiModel, ValidateRequest, parse_live_timeout, parse_sleep_time,
+    parse_test_args, parse_test_kwargs,
 };
 use crate::hardware::HardwareFlavor;
 use crate::ids::{RunId, RunKind};
@@ -35,6 +35,8 @@ pub const SF_PREFERRED_HARDWARE: &str = "SF_PREFERRED_HARDWARE";
 pub const SF_ALLOW_FIXED_GPU_FALLBACK: &str = "SF_ALLOW_FIXED_GPU_FALLBACK";
 /// Fixed-GPU fallback flavor; set only when the fallback is allowed.
 pub const SF_FALLBACK_HARDWARE: &str = "SF_FALLBACK_HARDWARE";
+/// Sleep time of a paid-hardware Space, whole seconds (absent: one hour).
+pub const SF_SPACE_SLEEP_S: &str = "SF_SPACE_SLEEP_S";
 /// Gradio endpoint to call, e.g. `/generate`.
 pub const SF_API_NAME: &str = "SF_API_NAME";
 /// Test args, a JSON list.
@@ -133,6 +135,10 @@ impl BuildRequest {
             } else {
                 None
             },
+            space_sleep_seconds: match get(SF_SPACE_SLEEP_S) {
+                Some(v) if !v.trim().is_empty() => parsed(get, SF_SPACE_SLEEP_S, parse_sleep_time)?,
+                _ => crate::hardware::DEFAULT_SLEEP_S,
+            },
             bucket: parsed(get, SF_BUCKET, BucketRef::parse)?,
         })
     }
@@ -154,6 +160,7 @@ impl BuildRequest {
                 SF_ALLOW_FIXED_GPU_FALLBACK,
                 self.allow_fixed_gpu_fallback.to_string(),
             ),
+            (SF_SPACE_SLEEP_S, self.space_sleep_seconds.to_string()),
             (SF_BUCKET, self.bucket.to_string()),
         ];
         if let (true, Some(f)) = (self.allow_fixed_gpu_fallback, &self.fallback_hardware) {
@@ -297,6 +304,29 @@ mod tests {
             let env = req.to_env();
             assert_eq!(env.iter().any(|(k, _)| *k == SF_FALLBACK_HARDWARE), allow);
             assert_eq!(BuildRequest::from_env(&getter(env.clone())).unwrap(), req);
+            // An environment without the sleep time (an older app) reads as one hour; a bad
+            // one is refused.
+            let without: Vec<_> = env
+                .iter()
+                .filter(|(k, _)| *k != SF_SPACE_SLEEP_S)
+                .cloned()
+                .collect();
+            assert_eq!(
+                BuildRequest::from_env(&getter(without))
+                    .unwrap()
+                    .space_sleep_seconds,
+                3600
+            );
+            let mut bad = env.clone();
+            bad.push((SF_SPACE_SLEEP_S, "-1".into()));
+            bad.retain(|(k, v)| *k != SF_SPACE_SLEEP_S || v == "-1");
+            assert!(matches!(
+                BuildRequest::from_env(&getter(bad)),
+                Err(EnvError::Invalid {
+                    name: SF_SPACE_SLEEP_S,
+                    ..
+                })
+            ));
             assert_eq!(
                 RunRequest::from_env(&getter(env)).unwrap(),
                 RunRequest::Build(req)

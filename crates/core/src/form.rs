@@ -54,6 +54,7 @@ pub enum Field {
     ImplementationMode,
     PreferredHardware,
     FallbackHardware,
+    SleepTime,
     BucketName,
     TargetSpace,
     ApiName,
@@ -75,6 +76,7 @@ impl Field {
             Field::ImplementationMode => "Implementation mode",
             Field::PreferredHardware => "Preferred Space hardware",
             Field::FallbackHardware => "Fallback Space hardware",
+            Field::SleepTime => "Sleep after … of inactivity",
             Field::BucketName => "Run bucket name",
             Field::TargetSpace => "Existing Space",
             Field::ApiName => "Generation API name",
@@ -377,7 +379,36 @@ pub struct BuildForm {
     pub preferred_hardware: String,
     pub allow_fixed_gpu_fallback: bool,
     pub fallback_hardware: String,
+    /// Seconds, one of [`hardware::SLEEP_CHOICES_S`] (absent in drafts saved before it existed).
+    #[serde(default = "default_sleep_text")]
+    pub sleep_time_seconds: String,
     pub bucket_name: String,
+}
+
+fn default_sleep_text() -> String {
+    hardware::DEFAULT_SLEEP_S.to_string()
+}
+
+fn default_sleep() -> u32 {
+    hardware::DEFAULT_SLEEP_S
+}
+
+/// Reads the sleep time: a whole number of seconds among [`hardware::SLEEP_CHOICES_S`].
+pub fn parse_sleep_time(raw: &str) -> Result<u32, String> {
+    let choices = || {
+        hardware::SLEEP_CHOICES_S
+            .iter()
+            .map(|s| hardware::duration_label(u64::from(*s)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match raw.trim().parse::<u32>() {
+        Ok(s) if hardware::SLEEP_CHOICES_S.contains(&s) => Ok(s),
+        _ => Err(format!(
+            "Choose how long an idle Space on paid hardware runs before it sleeps: one of {}.",
+            choices()
+        )),
+    }
 }
 
 impl Default for BuildForm {
@@ -392,6 +423,7 @@ impl Default for BuildForm {
             preferred_hardware: hardware::DEFAULT_PREFERRED.to_string(),
             allow_fixed_gpu_fallback: true,
             fallback_hardware: hardware::DEFAULT_FALLBACK.to_string(),
+            sleep_time_seconds: default_sleep_text(),
             bucket_name: DEFAULT_BUCKET_NAME.to_string(),
         }
     }
@@ -410,6 +442,10 @@ pub struct BuildRequest {
     /// Present exactly when the fallback is allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback_hardware: Option<HardwareFlavor>,
+    /// How long a Space on paid hardware runs idle before the Hub puts it to sleep (seconds).
+    /// Not sent for ZeroGPU or `cpu-basic`. Requests written before it existed read as 1 h.
+    #[serde(default = "default_sleep")]
+    pub space_sleep_seconds: u32,
     pub bucket: BucketRef,
 }
 
@@ -477,11 +513,12 @@ impl BuildForm {
         } else {
             Some(None)
         };
+        let sleep = errs.check(Field::SleepTime, parse_sleep_time(&self.sleep_time_seconds));
         let bucket = errs
             .check(Field::BucketName, bucket_ref(&self.bucket_name, ns))
             .flatten();
         match (
-            run_id,
+            (run_id, sleep),
             model,
             target_space,
             pi_model,
@@ -491,7 +528,7 @@ impl BuildForm {
             bucket,
         ) {
             (
-                Some(run_id),
+                (Some(run_id), Some(space_sleep_seconds)),
                 Some(model),
                 Some(target_space),
                 Some(pi_model),
@@ -508,6 +545,7 @@ impl BuildForm {
                 preferred_hardware,
                 allow_fixed_gpu_fallback: self.allow_fixed_gpu_fallback,
                 fallback_hardware,
+                space_sleep_seconds,
                 bucket,
             }),
             _ => Err(errs.0),
@@ -653,6 +691,7 @@ impl BuildForm {
                 .as_ref()
                 .map(|f| f.as_str().to_string())
                 .unwrap_or_else(|| hardware::DEFAULT_FALLBACK.to_string()),
+            sleep_time_seconds: request.space_sleep_seconds.to_string(),
             bucket_name: request.bucket.name().to_string(),
         }
     }
@@ -791,6 +830,7 @@ mod tests {
             Some("l40sx1")
         );
         assert_eq!(req.bucket.to_string(), "alice/space-factory-runs");
+        assert_eq!(req.space_sleep_seconds, 3600);
         let f = BuildForm {
             run_id: " my-run ".into(),
             allow_fixed_gpu_fallback: false,
@@ -800,6 +840,37 @@ mod tests {
         let req = f.validate(&CTX).unwrap();
         assert_eq!(req.run_id.as_str(), "my-run");
         assert_eq!(req.fallback_hardware, None);
+    }
+
+    #[test]
+    fn sleep_time_is_one_of_the_offered_choices() {
+        for (raw, want) in [
+            ("900", Some(900)),
+            (" 36000 ", Some(36_000)),
+            ("172800", Some(172_800)),
+        ] {
+            assert_eq!(parse_sleep_time(raw).ok(), want, "{raw}");
+        }
+        for raw in ["", "-1", "0", "60", "1h", "999999"] {
+            let e = parse_sleep_time(raw).unwrap_err();
+            assert!(e.contains("15 min") && e.contains("48 h"), "{e}");
+        }
+        // A draft saved before the field existed reads with the one-hour default.
+        let mut draft = serde_json::to_value(build_form()).unwrap();
+        draft.as_object_mut().unwrap().remove("sleep_time_seconds");
+        let f: BuildForm = serde_json::from_value(draft).unwrap();
+        assert_eq!(f.sleep_time_seconds, "3600");
+        let req = BuildForm {
+            sleep_time_seconds: "1800".into(),
+            ..build_form()
+        }
+        .validate(&CTX)
+        .unwrap();
+        assert_eq!(req.space_sleep_seconds, 1800);
+        assert_eq!(
+            BuildForm::run_again(&req, "build-2".into()).sleep_time_seconds,
+            "1800"
+        );
     }
 
     #[test]
@@ -813,6 +884,7 @@ mod tests {
             preferred_hardware: "".into(),
             allow_fixed_gpu_fallback: true,
             fallback_hardware: "zero-a10g".into(),
+            sleep_time_seconds: "-1".into(),
             bucket_name: "a..b".into(),
         };
         let errs = f
@@ -832,6 +904,7 @@ mod tests {
                 Field::ImplementationMode,
                 Field::PreferredHardware,
                 Field::FallbackHardware,
+                Field::SleepTime,
                 Field::BucketName,
             ]
         );
@@ -1036,10 +1109,18 @@ mod tests {
                 "preferred_hardware": "zero-a10g",
                 "allow_fixed_gpu_fallback": true,
                 "fallback_hardware": "l40sx1",
+                "space_sleep_seconds": 3600,
                 "bucket": "alice/space-factory-runs",
             })
         );
-        assert_eq!(serde_json::from_value::<BuildRequest>(v).unwrap(), b);
+        assert_eq!(
+            serde_json::from_value::<BuildRequest>(v.clone()).unwrap(),
+            b
+        );
+        // A request.json written before the sleep time existed reads as one hour.
+        let mut old = v;
+        old.as_object_mut().unwrap().remove("space_sleep_seconds");
+        assert_eq!(serde_json::from_value::<BuildRequest>(old).unwrap(), b);
         let r = ValidateForm {
             target_space: "alice/app".into(),
             ..ValidateForm::default()
@@ -1172,7 +1253,7 @@ mod tests {
         fn forms_never_panic(a in "\\PC{0,30}", b in "\\PC{0,30}", c in "\\PC{0,30}", d in "\\PC{0,30}", flag in any::<bool>()) {
             let f = BuildForm { run_id: a.clone(), model: b.clone(), target_space_name: c.clone(), pi_model: d.clone(),
                                 implementation_mode: a.clone(), preferred_hardware: b.clone(), allow_fixed_gpu_fallback: flag,
-                                fallback_hardware: c.clone(), bucket_name: d.clone() };
+                                fallback_hardware: c.clone(), sleep_time_seconds: a.clone(), bucket_name: d.clone() };
             let _ = f.validate(&CTX);
             let v = ValidateForm { run_id: a.clone(), target_space: b.clone(), api_name: c.clone(), expected_output: d.clone(),
                                    test_args_json: a.clone(), test_kwargs_json: b, live_timeout_seconds: c, bucket_name: d };

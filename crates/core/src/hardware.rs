@@ -89,6 +89,28 @@ pub const FALLBACK_CHOICES: &[&str] = &["l40sx1", "a10g-large", "a100-large", "h
 /// Default fixed-GPU fallback.
 pub const DEFAULT_FALLBACK: &str = "l40sx1";
 
+/// The sleep times the Build form offers, in seconds: 15 min, 30 min, 1 h, 10 h, 24 h, 48 h.
+/// These are values of the Hub's own "Sleep time" setting for paid hardware (its API takes any
+/// number of seconds; `-1` is "never", which the factory does not offer: a GPU that never
+/// sleeps bills forever). 5 minutes is left out on purpose: during a build the Space stays idle
+/// while the coding agent repairs it, and each wake-up is a cold start of the model.
+pub const SLEEP_CHOICES_S: &[u32] = &[900, 1800, 3600, 36_000, 86_400, 172_800];
+/// Default sleep time of a paid-hardware Space: one hour.
+pub const DEFAULT_SLEEP_S: u32 = 3600;
+/// How long `cpu-basic` Spaces run idle before the Hub puts them to sleep.
+pub const FREE_CPU_SLEEP_S: u32 = 172_800;
+
+/// `900` → `15 min`, `3600` → `1 h`, `36000` → `10 h`.
+pub fn duration_label(seconds: u64) -> String {
+    if seconds >= 3600 && seconds.is_multiple_of(3600) {
+        format!("{} h", seconds / 3600)
+    } else if seconds >= 60 && seconds.is_multiple_of(60) {
+        format!("{} min", seconds / 60)
+    } else {
+        format!("{seconds} s")
+    }
+}
+
 /// The built-in entry for a flavor name, if there is one.
 pub fn lookup(name: &str) -> Option<&'static HardwareInfo> {
     BUILT_IN.iter().find(|h| h.name == name)
@@ -157,6 +179,13 @@ impl HardwareFlavor {
     /// Whether this is known to have no GPU (`cpu-…`).
     pub fn is_cpu_only(&self) -> bool {
         self.info().map_or(self.0.starts_with("cpu-"), |h| !h.gpu)
+    }
+
+    /// Whether a Space on it is billed by the hour while it runs, so it needs a sleep time:
+    /// everything but ZeroGPU and the free `cpu-basic` (which sleeps after 48 h by itself).
+    /// Unknown names count as billed.
+    pub fn is_billed_hourly(&self) -> bool {
+        !self.is_zerogpu() && self.0 != "cpu-basic"
     }
 }
 
@@ -245,6 +274,32 @@ mod tests {
             Err(FlavorError::TooLong { len: 65 })
         );
         assert!(FlavorError::Empty.to_string().contains("zero-a10g"));
+    }
+
+    #[test]
+    fn billed_flavors_and_sleep_labels() {
+        for (name, billed) in [
+            ("zero-a10g", false),
+            ("cpu-basic", false),
+            ("cpu-upgrade", true),
+            ("l40sx1", true),
+            ("t4-small", true),
+            ("zero-h200", false),
+            ("b300x9", true),
+        ] {
+            assert_eq!(
+                HardwareFlavor::parse(name).unwrap().is_billed_hourly(),
+                billed,
+                "{name}"
+            );
+        }
+        let labels: Vec<String> = SLEEP_CHOICES_S
+            .iter()
+            .map(|s| duration_label(u64::from(*s)))
+            .collect();
+        assert_eq!(labels, ["15 min", "30 min", "1 h", "10 h", "24 h", "48 h"]);
+        assert!(SLEEP_CHOICES_S.contains(&DEFAULT_SLEEP_S));
+        assert_eq!(duration_label(90), "90 s");
     }
 
     proptest! {

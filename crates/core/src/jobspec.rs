@@ -586,6 +586,7 @@ mod tests {
                 "SF_PREFERRED_HARDWARE": "zero-a10g",
                 "SF_ALLOW_FIXED_GPU_FALLBACK": "true",
                 "SF_FALLBACK_HARDWARE": "l40sx1",
+                "SF_SPACE_SLEEP_S": "3600",
                 "SF_BUCKET": "alice/space-factory-runs",
                 "SF_HUB_URL": "https://huggingface.co",
                 "SF_INFERENCE_URL": "https://router.huggingface.co/v1",

@@ -429,6 +429,44 @@ pub struct AgentUsage {
     pub rounds: u32,
 }
 
+/// What a run's hardware cost, and what its Space costs while it stays up (`state.json`
+/// `cost`; absent in runs written before it existed). Prices are per hour, from the Hub's
+/// hardware lists when they answered (`prices_from: "hub"`), else the published prices
+/// built into Space Factory (`"built-in"`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CostRecord {
+    /// The job's flavor, e.g. `cpu-basic`.
+    pub job_flavor: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_usd_per_hour: Option<f64>,
+    /// How long the job has run (to the verdict).
+    pub job_seconds: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_usd: Option<f64>,
+    /// The Space's hardware, when this run created it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub space_flavor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub space_usd_per_hour: Option<f64>,
+    /// How long the Space was up on billed hardware during the run (creation to verdict).
+    pub space_paid_seconds: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub space_usd: Option<f64>,
+    /// The sleep time the Space was created with, on billed hardware.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sleep_seconds: Option<u32>,
+    /// The run paused the Space so that it stops billing.
+    pub paused: bool,
+    /// What the Space costs from now on, in words ("$1.80/h until it sleeps after 1 h idle").
+    pub standing: String,
+    /// `hub` or `built-in`.
+    pub prices_from: String,
+    /// Settings the Hub refused to change, to be set by hand.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_hand: Vec<String>,
+}
+
 /// `state.json`: where a run stands. Timestamps are RFC 3339 strings (see [`crate::ids::rfc3339`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
@@ -455,6 +493,8 @@ pub struct RunState {
     pub validation: Option<ValidationRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentUsage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostRecord>,
     #[serde(default)]
     pub created_at: String,
     #[serde(default)]
@@ -480,6 +520,7 @@ impl RunState {
             blockers: Vec::new(),
             validation: None,
             agent: None,
+            cost: None,
             created_at: now.to_string(),
             updated_at: now.to_string(),
             finished_at: None,
@@ -695,6 +736,21 @@ mod tests {
             total_tokens: 15,
             cost_usd: Some(0.01),
             rounds: 3,
+        });
+        s.cost = Some(CostRecord {
+            job_flavor: "cpu-basic".into(),
+            job_usd_per_hour: Some(0.01),
+            job_seconds: 600,
+            job_usd: Some(0.0017),
+            space_flavor: Some("l40sx1".into()),
+            space_usd_per_hour: Some(1.8),
+            space_paid_seconds: 300,
+            space_usd: Some(0.15),
+            sleep_seconds: Some(3600),
+            paused: true,
+            standing: "paused: no charge".into(),
+            prices_from: "built-in".into(),
+            by_hand: vec![],
         });
         s.finish(
             RunStatus::FullInferenceSuccess,

@@ -12,6 +12,10 @@
 //!    health check, otherwise `failed` (a placeholder is capped at `health_only`).
 //! 7. The model needs a GPU and none (nor the requested hardware) could be assigned →
 //!    `manual_hardware_required` (whatever the Space did on the wrong hardware proves nothing).
+//!
+//!    7b. The Hub accepted a hardware request but never filled it: the Space was still waiting
+//!    for that hardware when the wait ended (current ≠ requested) → `manual_hardware_required`,
+//!    not `failed` by time-out: the app may be fine, the hardware is what is missing.
 //! 8. The Space never reached running (build error, runtime error, time-out, not started) → `failed`.
 //! 9. The Space runs but its health check failed → `failed`.
 //! 10. The smoke test returned the expected output type → `full_inference_success`.
@@ -142,6 +146,9 @@ pub struct BuildEvidence {
     pub space_created: bool,
     /// A GPU, or the requested hardware, is actually assigned to the Space.
     pub hardware_assigned: bool,
+    /// The flavor the Space had requested and the Hub had not assigned when the wait ended
+    /// (`hardware.requested` ≠ `hardware.current` in its runtime).
+    pub hardware_unfilled: Option<String>,
     pub needs_gpu: bool,
     pub runtime: RuntimeOutcome,
     pub health_ok: bool,
@@ -269,6 +276,15 @@ pub fn decide_build_status(e: &BuildEvidence) -> Verdict {
         return Verdict::new(
             ManualHardwareRequired,
             "The Space was created, but no GPU could be assigned automatically; choose its hardware in the Space settings, then run Validate.",
+        );
+    }
+    // 7b
+    if let (RuntimeOutcome::TimedOut, Some(flavor)) = (e.runtime, &e.hardware_unfilled) {
+        return Verdict::new(
+            ManualHardwareRequired,
+            format!(
+                "The Hub accepted the Space on {flavor} but never assigned that hardware while Space Factory waited; choose available hardware in the Space settings (or wait for it), then run Validate."
+            ),
         );
     }
     // 8
@@ -401,6 +417,7 @@ mod tests {
             placeholder_detected: false,
             space_created: true,
             hardware_assigned: true,
+            hardware_unfilled: None,
             needs_gpu: true,
             runtime: RuntimeOutcome::Running,
             health_ok: true,
@@ -413,6 +430,48 @@ mod tests {
 
     fn status(e: BuildEvidence) -> RunStatus {
         decide_build_status(&e).status
+    }
+
+    #[test]
+    fn rule_7b_a_hardware_request_never_filled_is_manual_not_a_time_out() {
+        let waiting = BuildEvidence {
+            runtime: RuntimeOutcome::TimedOut,
+            hardware_unfilled: Some("l40sx1".into()),
+            health_ok: false,
+            smoke: SmokeOutcome::NotRun,
+            ..good()
+        };
+        let v = decide_build_status(&waiting);
+        assert_eq!(v.status, ManualHardwareRequired);
+        assert!(
+            v.reason.contains("l40sx1") && v.reason.contains("Validate"),
+            "{}",
+            v.reason
+        );
+        // A time-out with the hardware assigned is the app's fault: failed.
+        assert_eq!(
+            status(BuildEvidence {
+                hardware_unfilled: None,
+                ..waiting.clone()
+            }),
+            Failed
+        );
+        // A build error while the hardware is pending is still a build error.
+        assert_eq!(
+            status(BuildEvidence {
+                runtime: RuntimeOutcome::BuildError,
+                ..waiting.clone()
+            }),
+            Failed
+        );
+        // Earlier rules still win: a placeholder in gated mode fails.
+        assert_eq!(
+            status(BuildEvidence {
+                placeholder_detected: true,
+                ..waiting
+            }),
+            Failed
+        );
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub enum Operation {
     CreateSpace,
     CommitSpaceFiles,
     RequestSpaceHardware,
+    PauseSpace,
     SpaceHardware,
     SpaceLogs,
     ModelInfo,
@@ -59,6 +60,7 @@ impl Operation {
             Operation::CreateSpace => "create the Space",
             Operation::CommitSpaceFiles => "upload files to the Space",
             Operation::RequestSpaceHardware => "request hardware for the Space",
+            Operation::PauseSpace => "pause the Space",
             Operation::SpaceHardware => "list the Space hardware",
             Operation::SpaceLogs => "read the Space's logs",
             Operation::ModelInfo => "read the model",
@@ -84,6 +86,7 @@ impl Operation {
             | Operation::CreateSpace
             | Operation::CommitSpaceFiles
             | Operation::RequestSpaceHardware
+            | Operation::PauseSpace
             | Operation::SpaceLogs => "The Space",
             Operation::ModelInfo => "The model",
             Operation::ModelReadme => "The model card",

@@ -65,6 +65,12 @@ pub struct SimConfig {
     pub consent: ConsentMode,
     /// Space hardware flavors the Hub refuses, by flavor name.
     pub hardware_refusals: BTreeMap<String, HardwareRefusal>,
+    /// Space flavors the Hub accepts but never assigns: a Space asking for one stays BUILDING
+    /// with no current hardware (the Hub can accept a create yet not fill the request).
+    pub unfilled_hardware: BTreeSet<String>,
+    /// Space settings calls (`pause`, `restart`) the Hub answers with this status, as it answers
+    /// OAuth-issued tokens on some of them (huggingface_hub#4972).
+    pub settings_refusals: BTreeMap<String, u16>,
     /// `(user, model id)` pairs that were granted access to a gated model.
     pub gated_access: BTreeSet<(String, String)>,
     /// The Python interpreter that runs Gradio Spaces as local processes (`python app.py`).
@@ -104,6 +110,8 @@ impl SimConfig {
             oauth_token_ttl_secs: 8 * 3600,
             consent: ConsentMode::Ask,
             hardware_refusals: BTreeMap::new(),
+            settings_refusals: BTreeMap::new(),
+            unfilled_hardware: BTreeSet::new(),
             gated_access: BTreeSet::new(),
             run_spaces_with: None,
             space_start_timeout_ms: 120_000,
@@ -177,6 +185,18 @@ impl SimConfig {
                 message: message.into(),
             },
         );
+        self
+    }
+
+    /// Accepts `flavor` for Spaces but never assigns it.
+    pub fn with_unfilled_hardware(mut self, flavor: impl Into<String>) -> Self {
+        self.unfilled_hardware.insert(flavor.into());
+        self
+    }
+
+    /// Answers the Space settings call `action` (`pause` or `restart`) with `status`.
+    pub fn with_settings_refusal(mut self, action: impl Into<String>, status: u16) -> Self {
+        self.settings_refusals.insert(action.into(), status);
         self
     }
 

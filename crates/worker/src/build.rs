@@ -56,6 +56,12 @@ struct Build<'a> {
     extras: Vec<String>,
     agent_notes: Vec<String>,
     recommended: Option<u32>,
+    /// When the run started, for the job's cost.
+    started: std::time::Instant,
+    /// The hardware of the Space this run created, and when.
+    created: Option<(HardwareFlavor, std::time::Instant)>,
+    /// The report's Cost section, once known.
+    cost_section: Option<String>,
 }
 
 /// Runs a build to its verdict (the final state and `report.md` are written).
@@ -90,6 +96,7 @@ pub async fn run(
             placeholder_detected: false,
             space_created: false,
             hardware_assigned: false,
+            hardware_unfilled: None,
             needs_gpu: false,
             runtime: RuntimeOutcome::NotStarted,
             health_ok: false,
@@ -108,6 +115,9 @@ pub async fn run(
         extras: Vec::new(),
         agent_notes: Vec::new(),
         recommended: None,
+        started: std::time::Instant::now(),
+        created: None,
+        cost_section: None,
     };
     b.run().await
 }
@@ -578,12 +588,16 @@ impl Build<'_> {
             &self.req.target_space,
             &self.req.preferred_hardware,
             fallback,
+            self.req.space_sleep_seconds,
             self.rec,
         )
         .await
         {
             Created::Yes { flavor } => {
                 self.evidence.space_created = true;
+                self.created = HardwareFlavor::parse(&flavor)
+                    .ok()
+                    .map(|f| (f, std::time::Instant::now()));
                 let gpu = HardwareFlavor::parse(&flavor).is_ok_and(|f| !f.is_cpu_only());
                 self.evidence.hardware_assigned =
                     gpu || flavor == self.req.preferred_hardware.as_str();
@@ -693,6 +707,12 @@ impl Build<'_> {
                 let current = current.clone();
                 self.rec.update(|s| s.hardware.assigned = Some(current));
             }
+            if matches!(
+                wait.outcome,
+                RuntimeOutcome::Running | RuntimeOutcome::TimedOut
+            ) {
+                self.note_unfilled_hardware(wait.runtime.as_ref());
+            }
             let failed_start = matches!(
                 wait.outcome,
                 RuntimeOutcome::BuildError | RuntimeOutcome::RuntimeError
@@ -769,6 +789,31 @@ impl Build<'_> {
         }
     }
 
+    /// The Hub can accept a create yet not fill the hardware request: when the runtime's
+    /// `hardware.current` is not the `requested` flavor, that is recorded (an event, a check
+    /// note, the evidence for rule 7b). Not read after a build or runtime error, when no
+    /// hardware is assigned anyway.
+    fn note_unfilled_hardware(&mut self, rt: Option<&sf_hub::types::SpaceRuntime>) {
+        let unfilled = rt.and_then(|rt| {
+            let requested = rt.hardware.requested.clone()?;
+            (rt.hardware.current.as_deref() != Some(requested.as_str()))
+                .then(|| (requested, rt.hardware.current.clone()))
+        });
+        self.evidence.hardware_unfilled = unfilled.as_ref().map(|(r, _)| r.clone());
+        if let Some((requested, current)) = unfilled {
+            let current = current.unwrap_or_else(|| "none yet".to_string());
+            let text = format!(
+                "The Space asked for {requested} hardware; the Hub has assigned {current}."
+            );
+            self.rec.event(
+                Level::Warn,
+                &text,
+                json!({"requested": requested, "current": current}),
+            );
+            self.checks.push(Check::note("Hardware", text));
+        }
+    }
+
     // ----- 7. live checks and the smoke test -----
 
     async fn check_live(&mut self) -> Result<Step, WorkerError> {
@@ -823,8 +868,9 @@ impl Build<'_> {
 
     // ----- 8. the verdict -----
 
-    fn conclude(&mut self) {
+    async fn conclude(&mut self) {
         let verdict = decide_build_status(&self.evidence);
+        self.settle_cost(verdict.status).await;
         let reason = match (&self.detail, verdict.status) {
             (Some(d), RunStatus::Failed) if !verdict.reason.contains(d.as_str()) => {
                 format!("{} {}", verdict.reason, d)
@@ -840,6 +886,7 @@ impl Build<'_> {
                 "placeholder_detected": self.evidence.placeholder_detected,
                 "space_created": self.evidence.space_created,
                 "hardware_assigned": self.evidence.hardware_assigned,
+                "hardware_unfilled": self.evidence.hardware_unfilled,
                 "needs_gpu": self.evidence.needs_gpu, "runtime": self.evidence.runtime,
                 "health_ok": self.evidence.health_ok,
                 "inference_path_present": self.evidence.inference_path_present,
@@ -849,8 +896,68 @@ impl Build<'_> {
         self.report_and_finish(verdict.status, &reason);
     }
 
+    /// Stops a Space on paid hardware from billing when the run did not succeed (pause), and
+    /// records what the run cost and what the Space costs from now on.
+    async fn settle_cost(&mut self, status: RunStatus) {
+        let mut paused = false;
+        let mut by_hand = Vec::new();
+        if let Some((flavor, _)) = &self.created
+            && flavor.is_billed_hourly()
+            && status != RunStatus::FullInferenceSuccess
+        {
+            match self.hub.pause_space(&self.req.target_space).await {
+                Ok(_) => {
+                    paused = true;
+                    self.rec.event(
+                        Level::Info,
+                        &format!("Paused the Space so that its {flavor} hardware stops billing; restart it from its settings."),
+                        json!({"flavor": flavor.as_str()}),
+                    );
+                }
+                Err(e) => {
+                    let text = format!(
+                        "Pause the Space (Settings → Pause): it runs on {flavor}, billed by the hour, and the Hub refused to pause it ({})",
+                        e.user_message()
+                    );
+                    self.rec.warn(&text);
+                    by_hand.push(text);
+                }
+            }
+        }
+        let (job_list, space_list) =
+            tokio::join!(self.hub.job_hardware(), self.hub.space_hardware());
+        let space_flavor = self.created.as_ref().map(|(f, _)| f.as_str().to_string());
+        let prices = crate::cost::prices(
+            job_list.ok().as_deref(),
+            space_list.ok().as_deref(),
+            space_flavor.as_deref(),
+        );
+        let record = crate::cost::record(
+            &prices,
+            self.started.elapsed().as_secs(),
+            self.created
+                .as_ref()
+                .map(|(f, at)| (f, at.elapsed().as_secs())),
+            self.created
+                .as_ref()
+                .filter(|(f, _)| f.is_billed_hourly())
+                .map(|_| self.req.space_sleep_seconds),
+            paused,
+            by_hand,
+        );
+        let settings = self
+            .created
+            .as_ref()
+            .map(|_| self.links.links.space_settings(&self.req.target_space));
+        self.cost_section = Some(crate::cost::section(&record, settings.as_deref()));
+        self.rec.update(|s| s.cost = Some(record));
+    }
+
     fn report_and_finish(&mut self, status: RunStatus, reason: &str) {
         let mut sections = Vec::new();
+        if let Some(c) = &self.cost_section {
+            sections.push(("Cost".to_string(), c.clone()));
+        }
         if let Some(f) = &self.facts {
             sections.push(("Model facts".to_string(), f.summary()));
         }

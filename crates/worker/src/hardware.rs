@@ -53,6 +53,7 @@ pub async fn create_space(
     space_id: &SpaceRef,
     preferred: &HardwareFlavor,
     fallback: Option<&HardwareFlavor>,
+    sleep_seconds: u32,
     rec: &Recorder,
 ) -> Created {
     let list = candidates(preferred, fallback);
@@ -69,6 +70,12 @@ pub async fn create_space(
         }
         let mut new = NewSpace::private_gradio(space_id.clone());
         new.hardware = candidate.clone();
+        // Paid hardware bills until the Space sleeps: ask for the sleep time in the create call
+        // itself (OAuth tokens may be refused the later /sleeptime call). ZeroGPU and cpu-basic
+        // take none.
+        new.sleep_time_seconds = HardwareFlavor::parse(&flavor)
+            .is_ok_and(|f| f.is_billed_hourly())
+            .then_some(sleep_seconds);
         match hub.create_space(&new).await {
             Ok(_) => {
                 rec.update(|s| {

@@ -90,19 +90,20 @@ macro_rules! steps {
             match $flow.$step().await? {
                 $crate::Step::Next => {}
                 $crate::Step::Conclude => {
-                    $flow.conclude();
+                    $flow.conclude().await;
                     return Ok(());
                 }
                 $crate::Step::Done => return Ok(()),
             }
         )+
-        $flow.conclude();
+        $flow.conclude().await;
         Ok(())
     }};
 }
 
 pub mod build;
 pub mod config;
+pub mod cost;
 pub mod files;
 pub mod gradio;
 pub mod guard;

@@ -237,7 +237,7 @@ impl Validate<'_> {
 
     // ----- 4. the verdict -----
 
-    fn conclude(&mut self) {
+    async fn conclude(&mut self) {
         let verdict = decide_validate_status(&self.evidence);
         let reason = match &self.detail {
             Some(d) => format!("{} {d}", verdict.reason),

@@ -31,7 +31,7 @@ use crate::run_data::{self, RunSnapshot};
 
 use actions::{RunActions, RunActionsState};
 use events::{Events, Report};
-use figures::ValidationFigures;
+use figures::{CostFigures, ValidationFigures};
 use job::{JobPanel, LaunchResult};
 use links::QuickLinks;
 use status::{PhaseStepper, StatusCard};
@@ -214,6 +214,7 @@ fn RunDetails(
         <QuickLinks job=snapshot.job.clone() target_space=target_space.clone() bucket=bucket.clone() run_id=run_id.clone() />
         <RunActions snapshot=snapshot.clone() kind=kind target_space=target_space bucket=bucket run_id=run_id actions=actions />
         <ValidationFigures validation=state.and_then(|s| s.validation.clone()) />
+        <CostFigures cost=state.and_then(|s| s.cost.clone()) />
         // While the run goes on the events say most; at the end, the report does.
         {if finished { view! { {report} {events} }.into_any() } else { view! { {events} {report} }.into_any() }}
         {snapshot.job.clone().map(|job| view! { <JobPanel job=job /> })}

@@ -20,6 +20,9 @@ pub struct NewSpace {
     pub private: bool,
     /// A hardware flavor to start on (e.g. `cpu-basic`); `None` leaves the Hub's default.
     pub hardware: Option<String>,
+    /// Seconds of inactivity before a Space on paid hardware sleeps (`sleepTimeSeconds`); the
+    /// Hub refuses it for ZeroGPU and `cpu-basic`.
+    pub sleep_time_seconds: Option<u32>,
 }
 
 impl NewSpace {
@@ -30,6 +33,7 @@ impl NewSpace {
             sdk: "gradio".into(),
             private: true,
             hardware: None,
+            sleep_time_seconds: None,
         }
     }
 }
@@ -44,6 +48,8 @@ struct CreateRepoBody<'a> {
     visibility: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     hardware: Option<&'a str>,
+    #[serde(rename = "sleepTimeSeconds", skip_serializing_if = "Option::is_none")]
+    sleep_time_seconds: Option<u32>,
 }
 
 /// A file to commit, with its content.
@@ -126,6 +132,7 @@ impl<T: Transport> HubClient<T> {
             sdk: &space.sdk,
             visibility: if space.private { "private" } else { "public" },
             hardware: space.hardware.as_deref(),
+            sleep_time_seconds: space.sleep_time_seconds,
         };
         let call = Call::post(Operation::CreateSpace, self.url("/api/repos/create"))
             .auth(Auth::Required)
@@ -167,6 +174,15 @@ impl<T: Transport> HubClient<T> {
         .auth(Auth::Required)
         .idempotent()
         .json_body(&body);
+        self.json(&call).await
+    }
+
+    /// `POST /api/spaces/{id}/pause`: stops the Space, and its billing, until someone restarts
+    /// it. Retried on transient errors: pausing twice is harmless.
+    pub async fn pause_space(&self, space: &SpaceRef) -> Result<SpaceRuntime, HubError> {
+        let call = Call::post(Operation::PauseSpace, self.space_url(space, "/pause"))
+            .auth(Auth::Required)
+            .idempotent();
         self.json(&call).await
     }
 
@@ -235,6 +251,23 @@ mod tests {
             json_body(sent),
             json!({"name": "demo", "organization": "alice", "type": "space", "sdk": "gradio",
                    "visibility": "private", "hardware": "cpu-basic"})
+        );
+    }
+
+    #[tokio::test]
+    async fn create_on_paid_hardware_sends_the_sleep_time() {
+        let c = client([Answer::json(
+            200,
+            json!({"url": format!("{HUB}/spaces/alice/demo")}),
+        )]);
+        let mut space = NewSpace::private_gradio(demo());
+        space.hardware = Some("l40sx1".into());
+        space.sleep_time_seconds = Some(3600);
+        c.create_space(&space).await.unwrap();
+        assert_eq!(
+            json_body(&c.transport().requests()[0]),
+            json!({"name": "demo", "organization": "alice", "type": "space", "sdk": "gradio",
+                   "visibility": "private", "hardware": "l40sx1", "sleepTimeSeconds": 3600})
         );
     }
 
@@ -322,6 +355,19 @@ mod tests {
         assert_eq!(sent.len(), 4, "the hardware request was retried once");
         assert_eq!(sent[2].url, format!("{HUB}/api/spaces/alice/demo/runtime"));
         assert_eq!(sent[3].url, format!("{HUB}/api/spaces/alice/demo"));
+    }
+
+    #[tokio::test]
+    async fn pause_posts_and_reads_the_runtime() {
+        let c = client([Answer::json(
+            200,
+            json!({"stage": "PAUSED", "hardware": {"current": null, "requested": "l40sx1"}}),
+        )]);
+        let rt = c.pause_space(&demo()).await.unwrap();
+        assert_eq!(rt.stage, SpaceStage::Paused);
+        let sent = &c.transport().requests()[0];
+        assert_eq!(sent.url, format!("{HUB}/api/spaces/alice/demo/pause"));
+        assert_eq!(sent.method, Method::Post);
     }
 
     #[tokio::test]

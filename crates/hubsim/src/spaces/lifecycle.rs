@@ -23,6 +23,7 @@ pub(super) fn routes() -> Router<Arc<Sim>> {
     Router::new()
         .route("/api/spaces/{ns}/{name}/runtime", get(runtime))
         .route("/api/spaces/{ns}/{name}/restart", post(restart))
+        .route("/api/spaces/{ns}/{name}/pause", post(pause))
         .route("/api/spaces/{ns}/{name}/logs/{kind}", get(logs))
 }
 
@@ -99,6 +100,14 @@ pub(super) fn start_lifecycle(sim: &Arc<Sim>, id: &str, kind: Lifecycle) {
         s.touch();
         (s.generation, local)
     };
+    let unfilled = lock(&sim.spaces.spaces)
+        .get(id)
+        .and_then(|s| s.meta.hardware_requested.clone())
+        .is_some_and(|f| sim.cfg.unfilled_hardware.contains(&f));
+    if unfilled {
+        // Waits for hardware that never comes: the stage stays transitional, nothing runs.
+        return;
+    }
     let sim = sim.clone();
     let id = id.to_string();
     if local {
@@ -194,12 +203,50 @@ async fn runtime(
     Ok(axum::Json(runtime_json(&id, s)).into_response())
 }
 
+/// The refusal configured for a settings call, as the Hub words a 401/403.
+fn settings_refusal(sim: &Sim, action: &str) -> ApiResult<()> {
+    match sim.cfg.settings_refusals.get(action) {
+        Some(401) => Err(ApiError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            format!("Invalid credentials: this token cannot {action} Spaces."),
+        )),
+        Some(status) => Err(ApiError::new(
+            axum::http::StatusCode::from_u16(*status).unwrap_or(axum::http::StatusCode::FORBIDDEN),
+            format!("You don't have the rights to {action} this Space."),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `POST /api/spaces/{id}/pause`: the app stops (its process is killed), the stage is PAUSED
+/// and no hardware runs until a restart.
+async fn pause(
+    State(sim): State<Arc<Sim>>,
+    UrlPath((ns, name)): UrlPath<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let id = writable(&sim, &headers, &ns, &name)?;
+    settings_refusal(&sim, "pause")?;
+    let mut spaces = lock(&sim.spaces.spaces);
+    let s = spaces
+        .get_mut(&id)
+        .ok_or_else(|| ApiError::repo_not_found("Repository", &id))?;
+    // A new generation: a build or start still under way for the old one gives up.
+    s.generation += 1;
+    runtime::stop_app(s);
+    s.stage = Stage::Paused;
+    s.hardware_current = None;
+    s.touch();
+    Ok(axum::Json(runtime_json(&id, s)).into_response())
+}
+
 async fn restart(
     State(sim): State<Arc<Sim>>,
     UrlPath((ns, name)): UrlPath<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let id = writable(&sim, &headers, &ns, &name)?;
+    settings_refusal(&sim, "restart")?;
     start_lifecycle(&sim, &id, Lifecycle::Restart);
     let spaces = lock(&sim.spaces.spaces);
     let s = spaces

@@ -122,6 +122,22 @@ fn key_values(items: Vec<KeyBody>) -> BTreeMap<String, KeyValue> {
     items.into_iter().map(KeyBody::into_entry).collect()
 }
 
+/// A sleep time is a setting of paid hardware: the Hub refuses it for ZeroGPU (its message:
+/// "Cannot change the sleep time for zero-a10g Spaces.") and for the free `cpu-basic`, which
+/// sleeps after 48 h by itself.
+pub(super) fn check_sleep_time(flavor: Option<&str>, seconds: Option<u64>) -> ApiResult<()> {
+    let flavor = flavor.unwrap_or("cpu-basic");
+    match seconds {
+        Some(_) if flavor.starts_with("zero-") || flavor == "cpu-basic" => Err(
+            ApiError::bad_request(format!("Cannot change the sleep time for {flavor} Spaces.")),
+        ),
+        Some(0) => Err(ApiError::bad_request(
+            "Invalid sleep time: give a number of seconds above 0, or -1 for never.",
+        )),
+        _ => Ok(()),
+    }
+}
+
 async fn create(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
@@ -169,6 +185,7 @@ async fn create(
     if let Some(h) = &body.hardware {
         check_flavor(&sim, h)?;
     }
+    check_sleep_time(body.hardware.as_deref(), body.sleep_time_seconds)?;
     let id = format!("{ns}/{name}");
     if lock(&sim.spaces.spaces).contains_key(&id) {
         return Err(space_exists(&sim, &id));

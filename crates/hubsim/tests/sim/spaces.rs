@@ -418,3 +418,47 @@ async fn secrets_are_write_only_and_variables_readable() {
     assert_eq!(vars, json!({}));
     env.shutdown().await;
 }
+
+#[tokio::test]
+async fn sleep_time_on_paid_hardware_pause_and_refused_settings() {
+    let env = start_with(|c| c.with_settings_refusal("restart", 401)).await;
+    // A sleep time is refused for ZeroGPU (the Hub's words) and the free CPU.
+    for (name, flavor) in [("z", "zero-a10g"), ("c", "cpu-basic")] {
+        let mut body = gradio_space(name);
+        body["hardware"] = json!(flavor);
+        body["sleepTimeSeconds"] = json!(3600);
+        let r = create(&env, TEST_TOKEN, body).await;
+        assert_eq!(r.status(), 400, "{flavor}");
+        let text = r.text().await.unwrap();
+        assert!(
+            text.contains(&format!("Cannot change the sleep time for {flavor} Spaces")),
+            "{text}"
+        );
+    }
+    // On paid hardware it becomes the runtime's gcTimeout.
+    let mut body = gradio_space("paid");
+    body["hardware"] = json!("t4-small");
+    body["sleepTimeSeconds"] = json!(1800);
+    assert_eq!(create(&env, TEST_TOKEN, body).await.status(), 200);
+    let id = format!("{TEST_USER}/paid");
+    let rt = wait_stage(&env, &id, "RUNNING").await;
+    assert_eq!(rt["gcTimeout"], 1800);
+    assert_eq!(rt["hardware"]["current"], "t4-small");
+    // Someone else cannot pause it; its owner can, and then nothing runs on its hardware.
+    let pause = |token: &'static str| env.post(&format!("/api/spaces/{id}/pause"), token).send();
+    assert!(pause(OTHER_TOKEN).await.unwrap().status().is_client_error());
+    let r = pause(TEST_TOKEN).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let rt: Value = r.json().await.unwrap();
+    assert_eq!(rt["stage"], "PAUSED");
+    assert!(rt["hardware"]["current"].is_null(), "{rt}");
+    assert_eq!(runtime(&env, &id).await["stage"], "PAUSED");
+    // A settings call the Hub refuses to this token (as OAuth tokens on /restart).
+    let r = env
+        .post(&format!("/api/spaces/{id}/restart"), TEST_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(runtime(&env, &id).await["stage"], "PAUSED");
+}

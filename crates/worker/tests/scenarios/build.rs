@@ -198,7 +198,8 @@ async fn preferred_hardware_refused_falls_back_to_the_fixed_gpu() {
     })
     .await;
     let llm = ScriptedLlm::start(writes_app(&app_source("image_app.py"), IMAGE_REQUIREMENTS)).await;
-    let env = build_env(&world, "build-fallback", "fox-fallback", &llm);
+    let mut env = build_env(&world, "build-fallback", "fox-fallback", &llm);
+    set(&mut env, "SF_SPACE_SLEEP_S", "1800");
     let out = run_worker(&world, "build", &env, LIMIT).await;
     assert_eq!(
         out.state.status,
@@ -241,6 +242,20 @@ async fn preferred_hardware_refused_falls_back_to_the_fixed_gpu() {
         "{}",
         out.report
     );
+    // The fixed GPU was created with the chosen sleep time (`sleepTimeSeconds` in the create
+    // body; hubsim refuses it for ZeroGPU, so the first attempt did not carry it).
+    let rt = world
+        .hub()
+        .space_runtime(&space_id("fox-fallback"))
+        .await
+        .unwrap();
+    assert_eq!(rt.gc_timeout, Some(1800), "{rt:?}");
+    // A success is never paused: the Space stays up and sleeps by itself.
+    assert_eq!(rt.stage, sf_hub::types::SpaceStage::Running);
+    let cost = out.state.cost.clone().expect("a cost record");
+    assert!(!cost.paused);
+    assert_eq!(cost.standing, "$1.80/h until it sleeps after 30 min idle");
+    assert!(out.report.contains("## Cost"), "{}", out.report);
     world.sim.shutdown().await;
 }
 

@@ -8,5 +8,6 @@ mod build;
 mod corpus;
 mod expiry;
 mod live;
+mod money;
 mod sandbox;
 mod validate;

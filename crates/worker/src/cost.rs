@@ -1,0 +1,252 @@
+//! What a run cost and what its Space costs from now on: prices from the Hub's hardware lists
+//! (`unitCostMicroUSD` per `unitLabel`), else the published prices of
+//! [`sf_core::hardware::BUILT_IN`]; the run's [`CostRecord`] and the report's Cost section.
+
+use sf_core::hardware::{self, HardwareFlavor};
+use sf_core::jobspec::JOB_FLAVOR;
+use sf_core::record::CostRecord;
+
+/// Published price of the `cpu-basic` job flavor, per hour (the Hub lists 167 micro-USD per
+/// minute); the Space flavor of the same name is free.
+pub const JOB_CPU_BASIC_USD_PER_HOUR: f64 = 0.01;
+
+/// One entry's hourly price, from `unitCostMicroUSD` (or `unitCostUSD`) per `unitLabel`.
+pub fn hourly(entry: &sf_hub::types::HardwareFlavor) -> Option<f64> {
+    let per_unit = entry
+        .unit_cost_micro_usd
+        .map(|m| m / 1_000_000.0)
+        .or(entry.unit_cost_usd)?;
+    let units_per_hour = match entry.unit_label.as_deref().unwrap_or("minute") {
+        "second" => 3600.0,
+        "minute" => 60.0,
+        "hour" => 1.0,
+        _ => return None,
+    };
+    // Whole micro-dollars per hour: 30000 µ$/min is $1.80/h, not 1.7999999999999998.
+    Some((per_unit * units_per_hour * 1e6).round() / 1e6)
+}
+
+/// Hourly prices of the job and of the Space hardware, and where they come from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prices {
+    pub job: Option<f64>,
+    pub space: Option<f64>,
+    /// `hub` when both lists answered and named the flavors, else `built-in`.
+    pub from: &'static str,
+}
+
+/// Looks the prices up in the Hub's lists (`None` when a list did not answer), falling back on
+/// the built-in prices.
+pub fn prices(
+    job_list: Option<&[sf_hub::types::HardwareFlavor]>,
+    space_list: Option<&[sf_hub::types::HardwareFlavor]>,
+    space_flavor: Option<&str>,
+) -> Prices {
+    let find = |list: Option<&[sf_hub::types::HardwareFlavor]>, name: &str| {
+        list.and_then(|l| l.iter().find(|e| e.name == name))
+            .and_then(hourly)
+    };
+    let hub_job = find(job_list, JOB_FLAVOR);
+    let hub_space = space_flavor.map(|f| find(space_list, f));
+    let from = if hub_job.is_some() && hub_space.is_none_or(|p| p.is_some()) {
+        "hub"
+    } else {
+        "built-in"
+    };
+    let built_in_job = (JOB_FLAVOR == "cpu-basic").then_some(JOB_CPU_BASIC_USD_PER_HOUR);
+    Prices {
+        job: hub_job.or(built_in_job),
+        space: hub_space
+            .flatten()
+            .or_else(|| space_flavor.and_then(hardware::lookup)?.usd_per_hour),
+        from,
+    }
+}
+
+/// `$1.80/h`, `$0.0123`.
+fn usd(x: f64) -> String {
+    if x >= 1.0 {
+        format!("${x:.2}")
+    } else {
+        format!("${x:.4}")
+    }
+}
+
+/// The cost record of a run that lasted `job_seconds`, whose Space (if it created one) ran
+/// `space_seconds` on `space_flavor`, with `sleep` seconds of sleep time on billed hardware.
+pub fn record(
+    prices: &Prices,
+    job_seconds: u64,
+    space: Option<(&HardwareFlavor, u64)>,
+    sleep: Option<u32>,
+    paused: bool,
+    by_hand: Vec<String>,
+) -> CostRecord {
+    let hours = |s: u64| s as f64 / 3600.0;
+    let billed = space.is_some_and(|(f, _)| f.is_billed_hourly());
+    let standing = match space {
+        None => "no Space was created by this run".to_string(),
+        Some((f, _)) if f.is_zerogpu() => "ZeroGPU: free hosting (PRO: up to 10 Spaces); each call uses the daily GPU quota (free 5 min, PRO 40 min), beyond it billed".to_string(),
+        Some(_) if paused => "paused: no charge until someone restarts it".to_string(),
+        Some((f, _)) if !billed => format!(
+            "{f}: free; it sleeps after {} idle by itself",
+            hardware::duration_label(u64::from(hardware::FREE_CPU_SLEEP_S))
+        ),
+        Some((f, _)) => {
+            let rate = prices
+                .space
+                .map_or_else(|| format!("{f} (price unknown)"), |p| format!("{}/h", usd(p)));
+            match sleep {
+                Some(s) => format!(
+                    "{rate} until it sleeps after {} idle",
+                    hardware::duration_label(u64::from(s))
+                ),
+                None => format!("{rate} while it runs: no sleep time is set"),
+            }
+        }
+    };
+    CostRecord {
+        job_flavor: JOB_FLAVOR.to_string(),
+        job_usd_per_hour: prices.job,
+        job_seconds,
+        job_usd: prices.job.map(|p| p * hours(job_seconds)),
+        space_flavor: space.map(|(f, _)| f.to_string()),
+        space_usd_per_hour: space.and(prices.space),
+        space_paid_seconds: if billed {
+            space.map_or(0, |(_, s)| s)
+        } else {
+            0
+        },
+        space_usd: match space {
+            Some((_, s)) if billed => prices.space.map(|p| p * hours(s)),
+            Some(_) => Some(0.0),
+            None => None,
+        },
+        sleep_seconds: if billed { sleep } else { None },
+        paused,
+        standing,
+        prices_from: prices.from.to_string(),
+        by_hand,
+    }
+}
+
+/// The report's Cost section.
+pub fn section(c: &CostRecord, settings_link: Option<&str>) -> String {
+    let dur = |s: u64| format!("{}:{:02}", s / 60, s % 60);
+    let money = |x: Option<f64>| x.map_or_else(|| "unknown".to_string(), usd);
+    let mut lines = vec![format!(
+        "- Job (`{}`, {}/h): {} min → {}",
+        c.job_flavor,
+        money(c.job_usd_per_hour),
+        dur(c.job_seconds),
+        money(c.job_usd)
+    )];
+    if let Some(f) = &c.space_flavor {
+        lines.push(format!(
+            "- Space (`{f}`, {}/h): {} min on paid hardware during the run → {}",
+            money(c.space_usd_per_hour),
+            dur(c.space_paid_seconds),
+            money(c.space_usd)
+        ));
+    }
+    lines.push(format!("- From now on: {}", c.standing));
+    if let (true, Some(l)) = (c.paused, settings_link) {
+        lines.push(format!(
+            "- The run did not succeed, so the Space was paused to stop billing. Restart it from its settings when you want it back: {l}"
+        ));
+    }
+    for what in &c.by_hand {
+        lines.push(match settings_link {
+            Some(l) => format!("- **Set by hand:** {what} — in the Space settings: {l}"),
+            None => format!("- **Set by hand:** {what}"),
+        });
+    }
+    lines.push(format!(
+        "- Prices: {} (per hour; the Hub bills by the minute)",
+        if c.prices_from == "hub" {
+            "the Hub's hardware lists"
+        } else {
+            "the published prices built into Space Factory (the Hub's lists did not answer)"
+        }
+    ));
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(name: &str, micro: f64, unit: &str) -> sf_hub::types::HardwareFlavor {
+        serde_json::from_value(json!({"name": name, "unitCostMicroUSD": micro, "unitLabel": unit}))
+            .unwrap()
+    }
+
+    fn hw(s: &str) -> HardwareFlavor {
+        HardwareFlavor::parse(s).unwrap()
+    }
+
+    #[test]
+    fn hub_prices_win_and_built_in_is_the_fallback() {
+        let jobs = [entry("cpu-basic", 167.0, "minute")];
+        let spaces = [entry("l40sx1", 30_000.0, "minute")];
+        let p = prices(Some(&jobs), Some(&spaces), Some("l40sx1"));
+        assert_eq!(p.from, "hub");
+        assert!((p.job.unwrap() - 0.01002).abs() < 1e-9);
+        assert!((p.space.unwrap() - 1.8).abs() < 1e-9);
+        let p = prices(None, None, Some("t4-small"));
+        assert_eq!(
+            (p.from, p.job, p.space),
+            ("built-in", Some(0.01), Some(0.40))
+        );
+        // A flavor the Hub's list lacks: built-in price, and it says so.
+        let p = prices(Some(&jobs), Some(&spaces), Some("a100-large"));
+        assert_eq!((p.from, p.space), ("built-in", Some(2.5)));
+    }
+
+    #[test]
+    fn records_for_paid_paused_zerogpu_and_free_cpu() {
+        let p = prices(None, None, Some("l40sx1"));
+        let c = record(
+            &p,
+            1200,
+            Some((&hw("l40sx1"), 600)),
+            Some(3600),
+            false,
+            vec![],
+        );
+        assert_eq!(c.standing, "$1.80/h until it sleeps after 1 h idle");
+        assert!((c.space_usd.unwrap() - 0.3).abs() < 1e-9);
+        assert_eq!(c.space_paid_seconds, 600);
+        let c = record(
+            &p,
+            1200,
+            Some((&hw("l40sx1"), 600)),
+            Some(3600),
+            true,
+            vec![],
+        );
+        assert_eq!(c.standing, "paused: no charge until someone restarts it");
+        let s = section(&c, Some("https://hub/spaces/a/b/settings"));
+        assert!(
+            s.contains("paused to stop billing") && s.contains("/settings"),
+            "{s}"
+        );
+        let p = prices(None, None, Some("zero-a10g"));
+        let c = record(&p, 60, Some((&hw("zero-a10g"), 30)), None, false, vec![]);
+        assert!(
+            c.standing.starts_with("ZeroGPU: free hosting"),
+            "{}",
+            c.standing
+        );
+        assert_eq!(
+            (c.space_usd, c.space_paid_seconds, c.sleep_seconds),
+            (Some(0.0), 0, None)
+        );
+        let p = prices(None, None, Some("cpu-basic"));
+        let c = record(&p, 60, Some((&hw("cpu-basic"), 30)), None, false, vec![]);
+        assert!(c.standing.contains("48 h"), "{}", c.standing);
+        let c = record(&p, 60, None, None, false, vec!["Pause the Space".into()]);
+        assert!(section(&c, None).contains("**Set by hand:** Pause the Space"));
+    }
+}

@@ -1,0 +1,158 @@
+//! Money: a Space on a fixed GPU never bills forever, and every run says what it cost
+//! (`state.json` `cost`, the report's Cost section).
+
+use std::time::Duration;
+
+use sf_core::SpaceRef;
+use sf_core::record::RunStatus;
+use sf_hub::types::SpaceStage;
+use sf_hubsim::{SimConfig, TEST_USER};
+
+use crate::support::llm::{Reply, ScriptedLlm, write};
+use crate::support::{Outcome, World, app_source, build_env, run_worker, writes_app};
+
+const LIMIT: Duration = Duration::from_secs(240);
+
+fn zerogpu_refused(c: SimConfig) -> SimConfig {
+    c.with_hardware_refusal(
+        "zero-a10g",
+        402,
+        "ZeroGPU is only available to PRO accounts.",
+    )
+}
+
+/// A build whose requirements never install and that the agent does not repair: `failed`.
+async fn failed_build(world: &World, run_id: &str, space: &str) -> Outcome {
+    let broken = "diffusers\ntorch\nfox-magic-renderer\n";
+    let mut script = writes_app(&app_source("image_app.py"), broken);
+    script.extend([
+        Reply::Tools {
+            text: None,
+            calls: vec![write("requirements.txt", broken)],
+        },
+        Reply::Text("I could not find the problem.".into()),
+    ]);
+    let llm = ScriptedLlm::start(script).await;
+    let env = build_env(world, run_id, space, &llm);
+    let out = run_worker(world, "build", &env, LIMIT).await;
+    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    out
+}
+
+async fn stage(world: &World, space: &str) -> SpaceStage {
+    world
+        .hub()
+        .space_runtime(&SpaceRef::new(TEST_USER, space).unwrap())
+        .await
+        .unwrap()
+        .stage
+}
+
+fn settings_link(space: &str) -> String {
+    format!("/spaces/{TEST_USER}/{space}/settings")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_run_on_a_fixed_gpu_pauses_the_space() {
+    let world = World::start_with(zerogpu_refused).await;
+    let out = failed_build(&world, "build-paid-fail", "fox-paid-fail").await;
+    assert_eq!(out.state.hardware.assigned.as_deref(), Some("l40sx1"));
+    assert_eq!(stage(&world, "fox-paid-fail").await, SpaceStage::Paused);
+    assert!(out.has_event("Paused the Space"), "{}", out.messages());
+    let cost = out.state.cost.clone().expect("a cost record");
+    assert!(cost.paused);
+    assert_eq!(cost.space_flavor.as_deref(), Some("l40sx1"));
+    assert_eq!(cost.space_usd_per_hour, Some(1.8));
+    assert_eq!(cost.prices_from, "hub");
+    assert_eq!(cost.sleep_seconds, Some(3600));
+    assert_eq!(cost.job_flavor, "cpu-basic");
+    assert!(cost.job_seconds > 0 && cost.job_usd.is_some(), "{cost:?}");
+    assert!(cost.standing.starts_with("paused: no charge"), "{cost:?}");
+    assert!(cost.by_hand.is_empty());
+    let section = out.report.split("## Cost").nth(1).expect("a Cost section");
+    assert!(section.contains("paused to stop billing"), "{section}");
+    assert!(
+        section.contains(&settings_link("fox-paid-fail")),
+        "{section}"
+    );
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_pause_goes_on_and_says_what_to_set_by_hand() {
+    // OAuth-issued tokens are refused some settings calls (huggingface_hub#4972).
+    let world = World::start_with(|c| zerogpu_refused(c).with_settings_refusal("pause", 401)).await;
+    let out = failed_build(&world, "build-no-pause", "fox-no-pause").await;
+    assert_ne!(stage(&world, "fox-no-pause").await, SpaceStage::Paused);
+    let cost = out.state.cost.clone().expect("a cost record");
+    assert!(!cost.paused);
+    assert_eq!(cost.by_hand.len(), 1, "{cost:?}");
+    assert!(cost.by_hand[0].starts_with("Pause the Space"), "{cost:?}");
+    assert_eq!(cost.standing, "$1.80/h until it sleeps after 1 h idle");
+    let section = out.report.split("## Cost").nth(1).expect("a Cost section");
+    assert!(
+        section.contains("**Set by hand:** Pause the Space"),
+        "{section}"
+    );
+    assert!(
+        section.contains(&settings_link("fox-no-pause")),
+        "{section}"
+    );
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_run_on_zerogpu_is_not_paused_and_costs_no_hosting() {
+    let world = World::start().await;
+    let out = failed_build(&world, "build-zero-fail", "fox-zero-fail").await;
+    assert_eq!(out.state.hardware.assigned.as_deref(), Some("zero-a10g"));
+    assert_ne!(stage(&world, "fox-zero-fail").await, SpaceStage::Paused);
+    assert!(!out.has_event("Paused the Space"));
+    let cost = out.state.cost.clone().expect("a cost record");
+    assert!(!cost.paused);
+    assert_eq!((cost.space_usd, cost.sleep_seconds), (Some(0.0), None));
+    assert!(
+        cost.standing.starts_with("ZeroGPU: free hosting"),
+        "{cost:?}"
+    );
+    assert!(out.report.contains("## Cost"));
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hardware_request_never_filled_ends_manual_hardware_required() {
+    let world = World::start_with(|c| zerogpu_refused(c).with_unfilled_hardware("l40sx1")).await;
+    let llm = ScriptedLlm::start(writes_app(
+        &app_source("image_app.py"),
+        crate::support::IMAGE_REQUIREMENTS,
+    ))
+    .await;
+    let mut env = build_env(&world, "build-unfilled", "fox-unfilled", &llm);
+    crate::support::set(&mut env, "SF_SPACE_WAIT_S", "6");
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(
+        out.state.status,
+        RunStatus::ManualHardwareRequired,
+        "{}\n{}",
+        out.state.message,
+        out.messages()
+    );
+    assert!(
+        out.state.message.contains("never assigned that hardware"),
+        "{}",
+        out.state.message
+    );
+    assert!(
+        out.has_event("The Space asked for l40sx1 hardware; the Hub has assigned none yet."),
+        "{}",
+        out.messages()
+    );
+    assert!(
+        out.report
+            .contains("**Verdict:** `manual_hardware_required`")
+    );
+    assert!(out.report.contains(&settings_link("fox-unfilled")));
+    // Not a success on paid hardware: paused, so the request cannot start billing unseen.
+    assert_eq!(stage(&world, "fox-unfilled").await, SpaceStage::Paused);
+    world.sim.shutdown().await;
+}
