@@ -1,6 +1,8 @@
 //! The state behind the Build and Validate forms, written once for both: the draft kept in
-//! localStorage, the shared run bucket name, the per-field errors from `sf_core`'s rules, and
-//! the launch (with the double-launch guard in [`crate::launch`]).
+//! localStorage, the shared run bucket name, the per-field errors from `sf_core`'s rules and
+//! from the Hub's answers to the pre-launch checks (the model exists, the Space is new or
+//! exists), whether the sign-in outlives the run, and the launch (with the double-launch guard
+//! in [`crate::launch`]).
 
 use std::collections::HashMap;
 
@@ -12,7 +14,7 @@ use sf_core::form::{
     BuildForm, BuildRequest, Field, FieldError, LaunchContext, ValidateForm, ValidateRequest,
 };
 use sf_core::jobspec::{self, JobSpec, JobSpecConfig};
-use sf_core::{RunId, RunKind};
+use sf_core::{ModelRef, RunId, RunKind, SpaceName, SpaceRef};
 
 use crate::auth::{Auth, use_auth};
 use crate::bucket::use_run_bucket;
@@ -33,6 +35,56 @@ pub trait LaunchForm: Clone + Serialize + DeserializeOwned + Send + Sync + 'stat
     fn run_id(request: &Self::Request) -> &RunId;
     fn target_space(request: &Self::Request) -> String;
     fn job(request: &Self::Request, token: &str, config: &JobSpecConfig) -> JobSpec;
+    /// What the Hub is asked about the fields as typed (for `namespace`), before launch.
+    fn hub_checks(&self, namespace: &str) -> Vec<(Field, HubCheck)>;
+    /// The job's time limit for the form as typed, when it can be known.
+    fn time_limit_s(&self) -> Option<u32>;
+}
+
+/// One question to the Hub about a field, asked as the person types (debounced) so that no job
+/// is launched that can only fail. The worker keeps its own checks: the Hub can change between.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HubCheck {
+    /// The model exists and this token can read it.
+    ModelReadable(ModelRef),
+    /// A Build's target Space does not exist yet.
+    SpaceIsNew(SpaceRef),
+    /// A Validate's Space exists and this token can read it.
+    SpaceExists(SpaceRef),
+}
+
+/// How long typing must pause before the Hub is asked.
+const CHECK_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(400);
+
+impl HubCheck {
+    /// The sentence that refuses the field, from the Hub's answer (`Ok` = the thing exists);
+    /// `None` when the field is fine or the answer says nothing sure (an outage, a network
+    /// error: the launch and the worker will say more).
+    pub fn refusal(&self, found: Result<(), &sf_hub::HubError>) -> Option<String> {
+        let missing = matches!(found, Err(e) if e.is_not_found() || e.is_forbidden());
+        let exists = found.is_ok();
+        match self {
+            HubCheck::ModelReadable(m) if missing => Some(format!(
+                "No model `{m}` on Hugging Face that your account can read; check the id (owner/name), or request access on the model's page."
+            )),
+            HubCheck::SpaceIsNew(s) if exists => Some(format!(
+                "The Space `{s}` already exists, and Space Factory never changes an existing Space; choose another name, or run Validate on it."
+            )),
+            HubCheck::SpaceExists(s) if missing => Some(format!(
+                "No Space `{s}` on Hugging Face that your account can read; check the owner/name."
+            )),
+            _ => None,
+        }
+    }
+
+    async fn ask(&self, hub: &crate::hub::Hub) -> Result<(), sf_hub::HubError> {
+        match self {
+            HubCheck::ModelReadable(m) => hub.model_info(m, &["gated"]).await.map(|_| ()),
+            HubCheck::SpaceIsNew(s) | HubCheck::SpaceExists(s) => {
+                hub.space_info(s).await.map(|_| ())
+            }
+        }
+    }
 }
 
 impl LaunchForm for BuildForm {
@@ -65,6 +117,21 @@ impl LaunchForm for BuildForm {
     }
     fn job(request: &BuildRequest, token: &str, config: &JobSpecConfig) -> JobSpec {
         jobspec::build_job(request, token, config)
+    }
+    fn hub_checks(&self, namespace: &str) -> Vec<(Field, HubCheck)> {
+        let mut checks = Vec::new();
+        if let Ok(m) = ModelRef::parse(&self.model) {
+            checks.push((Field::Model, HubCheck::ModelReadable(m)));
+        }
+        if let Ok(s) = SpaceName::parse(&self.target_space_name)
+            .and_then(|name| SpaceRef::in_namespace(namespace, &name))
+        {
+            checks.push((Field::TargetSpaceName, HubCheck::SpaceIsNew(s)));
+        }
+        checks
+    }
+    fn time_limit_s(&self) -> Option<u32> {
+        Some(jobspec::time_limit_s(RunKind::Build, 0))
     }
 }
 
@@ -99,11 +166,22 @@ impl LaunchForm for ValidateForm {
     fn job(request: &ValidateRequest, token: &str, config: &JobSpecConfig) -> JobSpec {
         jobspec::validate_job(request, token, config)
     }
+    fn hub_checks(&self, _namespace: &str) -> Vec<(Field, HubCheck)> {
+        SpaceRef::parse(&self.target_space)
+            .map(|s| vec![(Field::TargetSpace, HubCheck::SpaceExists(s))])
+            .unwrap_or_default()
+    }
+    fn time_limit_s(&self) -> Option<u32> {
+        let live = self.live_timeout_seconds.trim().parse().ok()?;
+        Some(jobspec::time_limit_s(RunKind::Validate, live))
+    }
 }
 
 pub struct FormState<F: LaunchForm> {
     pub form: RwSignal<F>,
     pub errors: Memo<HashMap<Field, String>>,
+    /// The Hub checks of the fields that pass the local rules, and whether each is answered.
+    pending_checks: Memo<usize>,
     /// The launch: `pending` while it runs, its value the last refusal (a success opens the run).
     launch: Action<Launch, Option<LaunchError>>,
     /// A deployment that cannot launch at all says so here, without asking the Hub.
@@ -161,7 +239,7 @@ impl<F: LaunchForm> FormState<F> {
                 form.update(|f| *f.bucket_name_mut() = name);
             }
         });
-        let errors = Memo::new(move |_| {
+        let local = Memo::new(move |_| {
             let user = auth.username().unwrap_or_default();
             let ctx = LaunchContext {
                 namespace: &user,
@@ -173,8 +251,81 @@ impl<F: LaunchForm> FormState<F> {
                 Err(errs) => errs
                     .into_iter()
                     .map(|FieldError { field, message }| (field, message))
-                    .collect(),
+                    .collect::<HashMap<_, _>>(),
             })
+        });
+        // The Hub checks of the fields the local rules accept, while signed in.
+        let checks = Memo::new(move |_| {
+            let Some(user) = auth.username() else {
+                return Vec::new();
+            };
+            let local = local.get();
+            form.with(|f| f.hub_checks(&user))
+                .into_iter()
+                .filter(|(field, _)| !local.contains_key(field))
+                .collect::<Vec<_>>()
+        });
+        // Answers by check (`None`: fine or unsure), kept for the page's life: one request each.
+        let answers: RwSignal<Vec<(HubCheck, Option<String>)>> = RwSignal::new(Vec::new());
+        let timer = StoredValue::new(None::<TimeoutHandle>);
+        Effect::new(move |_| {
+            let asked: Vec<HubCheck> = checks
+                .get()
+                .into_iter()
+                .map(|(_, c)| c)
+                .filter(|c| answers.with_untracked(|a| a.iter().all(|(k, _)| k != c)))
+                .collect();
+            if let Some(t) = timer.get_value() {
+                t.clear();
+            }
+            if asked.is_empty() {
+                return;
+            }
+            let handle = set_timeout_with_handle(
+                move || {
+                    let Some(hub) = auth.hub() else { return };
+                    for check in asked.clone() {
+                        let hub = hub.clone();
+                        leptos::task::spawn_local(async move {
+                            let found = check.ask(&hub).await;
+                            if matches!(&found, Err(e) if e.status() == Some(401)) {
+                                auth.expire();
+                                return;
+                            }
+                            let refusal = check.refusal(found.as_ref().map(|_| ()));
+                            answers.update(|a| {
+                                if a.iter().all(|(k, _)| k != &check) {
+                                    a.push((check, refusal));
+                                }
+                            });
+                        });
+                    }
+                },
+                CHECK_DEBOUNCE,
+            );
+            timer.set_value(handle.ok());
+        });
+        let pending_checks = Memo::new(move |_| {
+            checks.with(|list| {
+                answers.with(|a| {
+                    list.iter()
+                        .filter(|(_, c)| a.iter().all(|(k, _)| k != c))
+                        .count()
+                })
+            })
+        });
+        let errors = Memo::new(move |_| {
+            let mut errors = local.get();
+            checks.with(|list| {
+                answers.with(|a| {
+                    for (field, check) in list {
+                        if let Some((_, Some(refusal))) = a.iter().find(|(k, _)| k == check) {
+                            errors.insert(*field, refusal.clone());
+                        }
+                    }
+                })
+            });
+            errors
         });
         let launch = launch_action(Callback::new(move |()| {
             form.update(|f| *f.run_id_mut() = launch::new_run_id(F::KIND));
@@ -182,6 +333,7 @@ impl<F: LaunchForm> FormState<F> {
         FormState {
             form,
             errors,
+            pending_checks,
             launch,
             config_error: RwSignal::new(None),
             auth,
@@ -204,11 +356,31 @@ impl<F: LaunchForm> FormState<F> {
             .update(|f| *f.run_id_mut() = launch::new_run_id(F::KIND));
     }
 
-    /// The launch button is usable: signed in, every field valid, not already launching.
+    /// The launch button is usable: signed in, every field valid and checked with the Hub, not
+    /// already launching.
     pub fn can_launch(&self) -> bool {
         !self.launching()
             && self.errors.with(HashMap::is_empty)
+            && self.pending_checks.get() == 0
             && self.auth.session.with(Option::is_some)
+    }
+
+    /// Whether the Hub has yet to answer a check of the fields as typed.
+    pub fn checking(&self) -> Signal<bool> {
+        let pending = self.pending_checks;
+        Signal::derive(move || pending.get() > 0)
+    }
+
+    /// "Your sign-in ends in 25 min; a build can take up to 3 h." when the sign-in may end
+    /// before the run's time limit (a pasted token has no end of its own).
+    pub fn sign_in_too_short(&self) -> Signal<Option<String>> {
+        let (auth, form) = (self.auth, self.form);
+        Signal::derive(move || {
+            let ends_ms = auth.session.with(|s| s.as_ref()?.expires_at_ms)?;
+            let limit = form.with(F::time_limit_s)?;
+            let left_s = ((ends_ms - js_now_ms()) / 1000.0).max(0.0) as u64;
+            jobspec::sign_in_outlives_run(F::KIND, left_s, limit).err()
+        })
     }
 
     pub fn launching(&self) -> bool {
@@ -255,5 +427,105 @@ impl<F: LaunchForm> FormState<F> {
             kind: F::KIND,
             namespace: user,
         });
+    }
+}
+
+fn js_now_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::Date::now();
+    #[cfg(not(target_arch = "wasm32"))]
+    return std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_millis() as f64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16) -> sf_hub::HubError {
+        let response = sf_hub::HttpResponse {
+            status,
+            headers: Default::default(),
+            body: br#"{"error":"Repository not found"}"#.to_vec(),
+        };
+        sf_hub::HubError::from_response(
+            sf_hub::Operation::SpaceInfo,
+            "https://hf.co/api/x",
+            &response,
+        )
+    }
+
+    #[test]
+    fn each_form_asks_the_hub_about_the_fields_as_typed() {
+        let build = BuildForm {
+            model: "https://huggingface.co/Tongyi-MAI/Z-Image-Turbo".into(),
+            target_space_name: "fox-maker".into(),
+            ..BuildForm::default()
+        };
+        assert_eq!(
+            build.hub_checks("alice"),
+            vec![
+                (
+                    Field::Model,
+                    HubCheck::ModelReadable(ModelRef::parse("Tongyi-MAI/Z-Image-Turbo").unwrap())
+                ),
+                (
+                    Field::TargetSpaceName,
+                    HubCheck::SpaceIsNew(SpaceRef::new("alice", "fox-maker").unwrap())
+                ),
+            ]
+        );
+        // A field the local rules refuse is not asked about.
+        let bad = BuildForm {
+            model: "not a model".into(),
+            target_space_name: "bad--name".into(),
+            ..BuildForm::default()
+        };
+        assert_eq!(bad.hub_checks("alice"), vec![]);
+        let validate = ValidateForm {
+            target_space: "https://huggingface.co/spaces/bob/demo".into(),
+            live_timeout_seconds: "1800".into(),
+            ..ValidateForm::default()
+        };
+        assert_eq!(
+            validate.hub_checks("alice"),
+            vec![(
+                Field::TargetSpace,
+                HubCheck::SpaceExists(SpaceRef::new("bob", "demo").unwrap())
+            )]
+        );
+        assert_eq!(validate.time_limit_s(), Some(1800 + 15 * 60));
+        assert_eq!(build.time_limit_s(), Some(3 * 3600));
+    }
+
+    #[test]
+    fn the_hubs_answer_refuses_a_field_only_when_it_is_sure() {
+        let space = SpaceRef::new("alice", "fox").unwrap();
+        let model = ModelRef::parse("alice/model").unwrap();
+        let new = HubCheck::SpaceIsNew(space.clone());
+        assert!(new.refusal(Ok(())).unwrap().contains("already exists"));
+        assert_eq!(new.refusal(Err(&answer(404))), None);
+        let exists = HubCheck::SpaceExists(space);
+        assert_eq!(exists.refusal(Ok(())), None);
+        assert!(
+            exists
+                .refusal(Err(&answer(404)))
+                .unwrap()
+                .starts_with("No Space `alice/fox`")
+        );
+        let readable = HubCheck::ModelReadable(model);
+        assert!(
+            readable
+                .refusal(Err(&answer(404)))
+                .unwrap()
+                .starts_with("No model `alice/model`")
+        );
+        assert!(readable.refusal(Err(&answer(403))).is_some());
+        assert_eq!(readable.refusal(Ok(())), None);
+        // An outage says nothing sure about the field: the launch is not held back by it.
+        for check in [&new, &exists, &readable] {
+            assert_eq!(check.refusal(Err(&answer(503))), None);
+        }
     }
 }

@@ -67,7 +67,8 @@ pub fn Validate() -> impl IntoView {
             <TextField id="validate-bucket" label="Run bucket name" value=Signal::derive(move || run_bucket.name.get())
                 on_input=Callback::new(move |v| run_bucket.name.set(v)) error=error_of(Field::BucketName)
                 hint="Shared with Run storage on the start page." />
-            <LaunchGate errors=state.error_count() account_error=error_of(Field::Account) />
+            <LaunchGate errors=state.error_count() account_error=error_of(Field::Account)
+                checking=state.checking() sign_in_short=state.sign_in_too_short() />
             <LaunchOutcome outcome=state.outcome() />
             <div class="row">
                 <button class="primary" type="submit" id="launch-validate"

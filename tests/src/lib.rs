@@ -338,10 +338,23 @@ impl Browser {
         }
     }
 
-    /// Clicks the first element matching a CSS selector (waiting for it to appear).
+    /// Clicks the first element matching a CSS selector (waiting for it to appear and to be
+    /// enabled: a form's launch button waits for the Hub's checks of the fields).
     pub async fn click(&self, css: &str) -> Result<(), String> {
-        let el = self.find(css).await?;
-        el.click().await.map_err(|e| format!("click {css}: {e}"))
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let el = self.find(css).await?;
+            if el.attr("disabled").await.ok().flatten().is_none() {
+                return el.click().await.map_err(|e| format!("click {css}: {e}"));
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{css} stayed disabled; the page showed:\n{}",
+                    self.text().await
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Clicks the button whose text contains `label` (waiting for it to be there and enabled).

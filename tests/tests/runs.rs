@@ -180,6 +180,8 @@ async fn build_launch_sends_the_exact_job_and_opens_the_run() {
 #[tokio::test]
 async fn validate_launch_sends_the_exact_job() {
     let hub = hub().await;
+    // Validate checks before launch that the Space exists.
+    hub.create_space("sf-tester/z-image-demo", "gradio").await;
     scenario!(1280, 900, |b| {
         sign_in(&b, &hub).await?;
         b.goto(&format!("{}/?view=validate", hub.url)).await;

@@ -275,6 +275,55 @@ fn job_body(
     }
 }
 
+/// The job's time limit (`timeoutSeconds`) of a run: [`BUILD_TIMEOUT_S`] for a build, the live
+/// timeout plus [`VALIDATE_MARGIN_S`] for a validation.
+pub fn time_limit_s(kind: RunKind, live_timeout_s: u32) -> u32 {
+    match kind {
+        RunKind::Build => BUILD_TIMEOUT_S,
+        RunKind::Validate => live_timeout_s.saturating_add(VALIDATE_MARGIN_S),
+    }
+}
+
+/// A duration as a person reads it: `90 s`, `25 min`, `3 h`, `3 h 5 min`.
+pub fn describe_seconds(s: u64) -> String {
+    if s < 120 {
+        format!("{s} s")
+    } else if s < 3600 {
+        format!("{} min", s / 60)
+    } else if s % 3600 / 60 == 0 {
+        format!("{} h", s / 3600)
+    } else {
+        format!("{} h {} min", s / 3600, s % 3600 / 60)
+    }
+}
+
+/// Whether a sign-in that ends in `sign_in_left_s` seconds outlives a run of `kind` with the job
+/// time limit `time_limit_s`. The job acts with the person's token for its whole run, so a run
+/// that may outlast the sign-in can die half-way with 401s; `Err` is the sentence that says so,
+/// e.g. "Your sign-in ends in 25 min; a build can take up to 3 h."
+pub fn sign_in_outlives_run(
+    kind: RunKind,
+    sign_in_left_s: u64,
+    time_limit_s: u32,
+) -> Result<(), String> {
+    if sign_in_left_s >= u64::from(time_limit_s) {
+        return Ok(());
+    }
+    let left = if sign_in_left_s < 60 {
+        "less than a minute".to_string()
+    } else {
+        describe_seconds(sign_in_left_s)
+    };
+    let run = match kind {
+        RunKind::Build => "a build",
+        RunKind::Validate => "a validation",
+    };
+    Err(format!(
+        "Your sign-in ends in {left}; {run} can take up to {}.",
+        describe_seconds(u64::from(time_limit_s))
+    ))
+}
+
 /// The job-creation body for a build.
 pub fn build_job(req: &BuildRequest, token: &str, cfg: &JobSpecConfig) -> JobSpec {
     job_body(
@@ -282,7 +331,7 @@ pub fn build_job(req: &BuildRequest, token: &str, cfg: &JobSpecConfig) -> JobSpe
         &req.run_id,
         req.to_env(),
         &req.bucket,
-        BUILD_TIMEOUT_S,
+        time_limit_s(RunKind::Build, 0),
         token,
         cfg,
     )
@@ -290,7 +339,7 @@ pub fn build_job(req: &BuildRequest, token: &str, cfg: &JobSpecConfig) -> JobSpe
 
 /// The job-creation body for a validation.
 pub fn validate_job(req: &ValidateRequest, token: &str, cfg: &JobSpecConfig) -> JobSpec {
-    let timeout = req.live_timeout_seconds.saturating_add(VALIDATE_MARGIN_S);
+    let timeout = time_limit_s(RunKind::Validate, req.live_timeout_seconds);
     job_body(
         RunKind::Validate,
         &req.run_id,
@@ -304,6 +353,46 @@ pub fn validate_job(req: &ValidateRequest, token: &str, cfg: &JobSpecConfig) -> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_sign_in_shorter_than_the_run_is_named_with_both_durations() {
+        use super::{describe_seconds, sign_in_outlives_run, time_limit_s};
+        use crate::ids::RunKind;
+        let build = time_limit_s(RunKind::Build, 0);
+        assert_eq!(build, 3 * 3600);
+        assert_eq!(
+            sign_in_outlives_run(RunKind::Build, 25 * 60 + 30, build),
+            Err("Your sign-in ends in 25 min; a build can take up to 3 h.".to_string())
+        );
+        assert_eq!(
+            sign_in_outlives_run(RunKind::Build, 8 * 3600, build),
+            Ok(())
+        );
+        assert_eq!(
+            sign_in_outlives_run(RunKind::Build, 3 * 3600, build),
+            Ok(())
+        );
+        assert_eq!(
+            sign_in_outlives_run(RunKind::Build, 3 * 3600 - 1, build),
+            Err("Your sign-in ends in 2 h 59 min; a build can take up to 3 h.".to_string())
+        );
+        assert_eq!(
+            sign_in_outlives_run(RunKind::Build, 10, build),
+            Err("Your sign-in ends in less than a minute; a build can take up to 3 h.".to_string())
+        );
+        let validate = time_limit_s(RunKind::Validate, 1800);
+        assert_eq!(validate, 1800 + 15 * 60);
+        assert_eq!(
+            sign_in_outlives_run(RunKind::Validate, 40 * 60, validate),
+            Err("Your sign-in ends in 40 min; a validation can take up to 45 min.".to_string())
+        );
+        assert_eq!(
+            sign_in_outlives_run(RunKind::Validate, 3600, validate),
+            Ok(())
+        );
+        assert_eq!(describe_seconds(90), "90 s");
+        assert_eq!(describe_seconds(3 * 3600 + 300), "3 h 5 min");
+    }
+
     use super::*;
     use crate::form::{BuildForm, LaunchContext, ValidateForm};
     use serde_json::{Map, Value, json};

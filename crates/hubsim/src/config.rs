@@ -58,7 +58,8 @@ pub struct SimConfig {
     pub space_build_ms: u64,
     /// After SIGTERM, how long a cancelled job may take to exit before SIGKILL.
     pub cancel_grace_ms: u64,
-    /// Lifetime of access tokens issued by the OAuth token endpoint (the Hub default is 8 h).
+    /// Lifetime of access tokens issued by the OAuth token endpoint (the Hub default is 8 h),
+    /// unless the served app's README sets `hf_oauth_expiration_minutes` as a Space does.
     pub oauth_token_ttl_secs: u64,
     /// What the authorize page does by default; tests can change it at run time.
     pub consent: ConsentMode,

@@ -16,7 +16,7 @@
 //! | `PUT /__sim/buckets/{ns}/{name}/files/{path}` | raw bytes | writes a bucket file (as a job would through its mount) |
 //! | `DELETE /__sim/buckets/{ns}/{name}/files/{path}` | | deletes a bucket file |
 //! | `POST /__sim/oauth/consent` | `{"mode": "ask"\|"approve"\|"deny", "user"?}` | what the authorize page does, and who signs in |
-//! | `POST /__sim/oauth/ttl` | `{"seconds"}` | lifetime of tokens issued by `/oauth/token` from now on |
+//! | `POST /__sim/oauth/ttl` | `{"seconds"}` | lifetime of tokens issued by `/oauth/token` from now on (else the served app README's `hf_oauth_expiration_minutes`, else 8 h) |
 //! | `PUT /__sim/spaces/hardware-policy` | `{"refusals": {"zero-a10g": {"status": 402, "message": ".."}}}` | replaces the hardware refusal policy |
 //! | `POST /__sim/spaces/{ns}/{name}/stage` | `{"stage", "errorMessage"?}` | forces a Space's runtime stage |
 //! | `POST /__sim/spaces/{ns}/{name}/logs` | `{"kind": "build"\|"run", "line"}` | appends a Space log line |
@@ -260,7 +260,7 @@ struct TtlBody {
 }
 
 async fn set_oauth_ttl(State(sim): State<Arc<Sim>>, Json(b): Json<TtlBody>) -> ApiResult<Response> {
-    *lock(&sim.oauth_ttl_secs) = b.seconds;
+    *lock(&sim.oauth_ttl_secs) = Some(b.seconds);
     Ok(axum::Json(json!({ "ok": true })).into_response())
 }
 

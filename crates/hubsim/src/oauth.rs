@@ -332,7 +332,8 @@ fn exchange(sim: &Sim, headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiErr
             "The code_verifier does not match the code_challenge (PKCE S256).",
         ));
     }
-    let ttl = *lock(&sim.oauth_ttl_secs);
+    let ttl = (*lock(&sim.oauth_ttl_secs))
+        .unwrap_or_else(|| crate::static_app::oauth_token_ttl_secs(sim));
     let (access_token, record) = sim.issue_token(
         &code.user,
         code.scopes.clone(),

@@ -164,7 +164,8 @@ pub(crate) struct Sim {
     pub tokens: Mutex<HashMap<String, TokenRecord>>,
     pub codes: Mutex<HashMap<String, AuthCode>>,
     pub consent: Mutex<ConsentSettings>,
-    pub oauth_ttl_secs: Mutex<u64>,
+    /// Lifetime of OAuth tokens set through the control API; `None`: as the Space says.
+    pub oauth_ttl_secs: Mutex<Option<u64>>,
     pub faults: Mutex<Vec<Fault>>,
     pub hardware_refusals: Mutex<BTreeMap<String, HardwareRefusal>>,
     pub gated_access: Mutex<BTreeSet<(String, String)>>,
@@ -211,7 +212,7 @@ impl Sim {
                 mode: cfg.consent,
                 user: TEST_USER.to_string(),
             }),
-            oauth_ttl_secs: Mutex::new(cfg.oauth_token_ttl_secs),
+            oauth_ttl_secs: Mutex::new(None),
             hardware_refusals: Mutex::new(cfg.hardware_refusals.clone()),
             gated_access: Mutex::new(cfg.gated_access.clone()),
             users,

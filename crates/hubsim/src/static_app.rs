@@ -96,22 +96,15 @@ pub(crate) fn variables(sim: &Sim) -> BTreeMap<String, String> {
 /// `hf_oauth_scopes` when the served app has a README.md that lists them (a release folder), else
 /// [`crate::SimConfig::oauth_scopes`].
 fn oauth_scopes(sim: &Sim) -> String {
-    let listed = sim
-        .cfg
-        .app_dir
-        .as_ref()
-        .and_then(|dir| std::fs::read_to_string(dir.join("README.md")).ok())
-        .and_then(
-            |readme| match crate::frontmatter::parse(&readme).remove("hf_oauth_scopes") {
-                Some(serde_json::Value::Array(items)) => Some(
-                    items
-                        .iter()
-                        .filter_map(|v| v.as_str().map(str::to_string))
-                        .collect::<Vec<_>>(),
-                ),
-                _ => None,
-            },
-        );
+    let listed = app_readme_field(sim, "hf_oauth_scopes").and_then(|value| match value {
+        serde_json::Value::Array(items) => Some(
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect::<Vec<_>>(),
+        ),
+        _ => None,
+    });
     match listed {
         Some(scopes) => {
             let mut all = vec!["openid".to_string(), "profile".to_string()];
@@ -123,6 +116,31 @@ fn oauth_scopes(sim: &Sim) -> String {
             all.join(" ")
         }
         None => sim.cfg.oauth_scopes.clone(),
+    }
+}
+
+/// A field of the front matter of the served app's README.md (a release folder has one).
+fn app_readme_field(sim: &Sim, key: &str) -> Option<serde_json::Value> {
+    let dir = sim.cfg.app_dir.as_ref()?;
+    let readme = std::fs::read_to_string(dir.join("README.md")).ok()?;
+    crate::frontmatter::parse(&readme).remove(key)
+}
+
+/// The longest OAuth token lifetime a Space may ask for: 30 days.
+const MAX_OAUTH_EXPIRATION_MINUTES: u64 = 43_200;
+
+/// How long tokens issued by `/oauth/token` last, as the Hub decides it for a Space: the
+/// README's `hf_oauth_expiration_minutes` (at most 30 days) when the served app has one, else
+/// [`crate::SimConfig::oauth_token_ttl_secs`] (the Hub's default, 8 hours).
+pub(crate) fn oauth_token_ttl_secs(sim: &Sim) -> u64 {
+    let minutes = app_readme_field(sim, "hf_oauth_expiration_minutes").and_then(|v| match v {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    });
+    match minutes {
+        Some(m) if m > 0 => m.min(MAX_OAUTH_EXPIRATION_MINUTES) * 60,
+        _ => sim.cfg.oauth_token_ttl_secs,
     }
 }
 

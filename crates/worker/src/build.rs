@@ -617,6 +617,8 @@ impl Build<'_> {
                 self.space_exists();
                 return Ok(Step::Done);
             }
+            // The sign-in expired: nothing else the run does can succeed.
+            Created::No(e) if e.status() == Some(401) => return Err(e.into()),
             Created::No(e) => {
                 let msg = e.user_message();
                 self.checks.push(Check::fail("Space created", msg.clone()));
@@ -659,7 +661,11 @@ impl Build<'_> {
                 true
             }
             Err(e) => {
-                let msg = format!("Uploading the files failed: {}", e.user_message());
+                let why = match e.status() {
+                    Some(401) => crate::hub_reason(&e),
+                    _ => e.user_message(),
+                };
+                let msg = format!("Uploading the files failed: {why}");
                 self.checks.push(Check::fail("Upload", msg.clone()));
                 self.fail_detail(msg);
                 false

@@ -139,16 +139,7 @@ fn signal_name(sig: i32) -> &'static str {
 
 /// `90 s`, `25 min`, `3 h 5 min`.
 pub fn describe_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    if s < 120 {
-        format!("{s} s")
-    } else if s < 3600 {
-        format!("{} min", s / 60)
-    } else if s % 3600 / 60 == 0 {
-        format!("{} h", s / 3600)
-    } else {
-        format!("{} h {} min", s / 3600, s % 3600 / 60)
-    }
+    sf_core::jobspec::describe_seconds(d.as_secs())
 }
 
 #[cfg(test)]

@@ -140,7 +140,7 @@ pub type Hub = HubClient<NativeTransport>;
 /// Why a run stopped before its verdict. The `Display` is the sentence recorded as the reason.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
-    #[error(transparent)]
+    #[error("{}", hub_reason(.0))]
     Hub(#[from] HubError),
     #[error(transparent)]
     Gradio(#[from] GradioError),
@@ -151,6 +151,23 @@ pub enum WorkerError {
         what: String,
         source: std::io::Error,
     },
+}
+
+/// Why a run ends when the Hub answers 401 in its middle. The job acts with the person's
+/// OAuth token, which the Hub accepted when the job was launched with it; a 401 later means the
+/// sign-in expired (the Space's `hf_oauth_expiration_minutes`: 480) or was revoked.
+pub const SIGN_IN_EXPIRED: &str = "Your Hugging Face sign-in expired during the run (sign-ins last 8 hours); sign in again and press Run again.";
+
+/// The sentence a Hub error ends a run with: [`SIGN_IN_EXPIRED`] for a 401 (with the request
+/// id, if any), else the Hub's answer as [`HubError`] words it.
+pub fn hub_reason(e: &HubError) -> String {
+    match e {
+        HubError::Status(s) if s.status == 401 => match &s.request_id {
+            Some(id) => format!("{SIGN_IN_EXPIRED} (request id {id})"),
+            None => SIGN_IN_EXPIRED.to_string(),
+        },
+        other => other.to_string(),
+    }
 }
 
 /// A Hub client for the configured Hub with the user's token.
@@ -267,6 +284,36 @@ mod tests {
 
     fn info(json: serde_json::Value) -> sf_hub::types::SpaceInfo {
         serde_json::from_value(json).unwrap()
+    }
+
+    fn hub_answer(status: u16, operation: sf_hub::Operation) -> HubError {
+        let response = sf_hub::HttpResponse {
+            status,
+            headers: [("X-Request-Id", "r7")].into_iter().collect(),
+            body: br#"{"error":"Invalid credentials in Authorization header"}"#.to_vec(),
+        };
+        HubError::from_response(operation, "https://hf.co/api/x", &response)
+    }
+
+    #[test]
+    fn a_401_ends_the_run_naming_the_expired_sign_in_whatever_the_call() {
+        for op in [
+            sf_hub::Operation::CreateSpace,
+            sf_hub::Operation::SpaceRuntime,
+            sf_hub::Operation::ModelInfo,
+        ] {
+            assert_eq!(
+                WorkerError::Hub(hub_answer(401, op)).to_string(),
+                format!("{SIGN_IN_EXPIRED} (request id r7)")
+            );
+        }
+        // Other answers keep the Hub's words; a missing token is not an expired sign-in.
+        let outage = WorkerError::Hub(hub_answer(503, sf_hub::Operation::CreateSpace)).to_string();
+        assert!(outage.contains("HTTP 503"), "{outage}");
+        let none = WorkerError::Hub(HubError::NotSignedIn {
+            operation: sf_hub::Operation::WhoAmI,
+        });
+        assert!(!none.to_string().contains("expired"), "{none}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `report.md`: the human report of a run — what was built or checked, every check and its
 //! result, the verdict and why, and next steps with links.
 
+use sf_core::RunKind;
 use sf_core::RunLinks;
 use sf_core::record::{Phase, RunState, RunStatus};
 use sf_core::rules::{ZEROGPU_DURATION_MAX_S, ZEROGPU_DURATION_MIN_S, ZEROGPU_MARGIN_S};
@@ -347,9 +348,17 @@ pub fn abort_report(state: &RunState, stopped_in: Phase) -> String {
     if let Some(job) = &state.job_id {
         out.push_str(&format!("- Job: `{job}`\n"));
     }
-    out.push_str(
-        "\n## Next steps\n\n- Read `events.jsonl` in this folder for every step the run took, and `traces/` for the logs it kept.\n- Fix what the reason above names, then start a new run.\n",
-    );
+    out.push_str("\n## Next steps\n\n");
+    if state.message.starts_with(crate::SIGN_IN_EXPIRED) {
+        out.push_str("- Sign in again in Space Factory, then press Run again: what you typed in the form is kept.\n");
+        if let (RunKind::Build, Some(space)) = (state.kind, &state.target_space) {
+            out.push_str(&format!("- If the Space `{space}` was created before the sign-in expired, build under another Space name, or run Validate on it.\n"));
+        }
+    }
+    out.push_str("- Read `events.jsonl` in this folder for every step the run took, and `traces/` for the logs it kept.\n");
+    if !state.message.starts_with(crate::SIGN_IN_EXPIRED) {
+        out.push_str("- Fix what the reason above names, then start a new run.\n");
+    }
     out
 }
 

@@ -432,3 +432,88 @@ async fn minted_tokens_expire_and_can_be_revoked() {
     );
     env.shutdown().await;
 }
+
+/// An OAuth env serving an app whose README says `front_matter`, as a Space's does.
+async fn oauth_env_with_readme(front_matter: &str) -> (Env, tempfile::TempDir) {
+    let app = tempfile::tempdir().unwrap();
+    std::fs::write(app.path().join("index.html"), "<html></html>").unwrap();
+    std::fs::write(
+        app.path().join("README.md"),
+        format!("---\ntitle: App\nsdk: static\nhf_oauth: true\n{front_matter}---\n"),
+    )
+    .unwrap();
+    let dir = app.path().to_path_buf();
+    let env = start_with(move |c| c.with_app_dir(dir).with_oauth_client_id(CLIENT)).await;
+    (env, app)
+}
+
+async fn sign_in(env: &Env) -> Value {
+    let v = verifier();
+    let code = code(env, &v).await;
+    exchange(env, &code, REDIRECT, &v)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn oauth_token_lifetime_is_the_spaces_hf_oauth_expiration_minutes() {
+    let (env, _app) = oauth_env_with_readme("hf_oauth_expiration_minutes: 90\n").await;
+    let t = sign_in(&env).await;
+    assert_eq!(t["expires_in"], 90 * 60);
+    let token = t["access_token"].as_str().unwrap().to_string();
+    let who: Value = env
+        .get("/api/whoami-v2", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let expires = chrono::DateTime::parse_from_rfc3339(who["auth"]["expiresAt"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let left = (expires - chrono::Utc::now()).num_seconds();
+    assert!((90 * 60 - 30..=90 * 60).contains(&left), "{left} s left");
+    // The control API's lifetime wins over the README's.
+    env.control(Method::POST, "/oauth/ttl", json!({"seconds": 60}))
+        .await;
+    assert_eq!(sign_in(&env).await["expires_in"], 60);
+    env.shutdown().await;
+
+    // At most 30 days, as on the Hub; without the field, the Hub's 8 hours.
+    let (env, _app) = oauth_env_with_readme("hf_oauth_expiration_minutes: 100000\n").await;
+    assert_eq!(sign_in(&env).await["expires_in"], 43_200 * 60);
+    env.shutdown().await;
+    let (env, _app) = oauth_env_with_readme("").await;
+    assert_eq!(sign_in(&env).await["expires_in"], 8 * 3600);
+    env.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_expired_oauth_token_gets_401_from_every_call() {
+    let env = oauth_env().await;
+    let token = sign_in(&env).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let calls = [
+        "/api/whoami-v2",
+        "/oauth/userinfo",
+        &format!("/api/jobs/{TEST_USER}"),
+        &format!("/api/buckets/{TEST_USER}"),
+        "/api/models/openai-community/gpt2",
+    ];
+    for path in calls {
+        let r = env.get(path, &token).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path} before expiry");
+    }
+    env.control(Method::POST, "/tokens/expire", json!({"token": token}))
+        .await;
+    for path in calls {
+        let r = env.get(path, &token).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path} after expiry");
+    }
+    env.shutdown().await;
+}

@@ -6,6 +6,7 @@ mod support;
 
 mod build;
 mod corpus;
+mod expiry;
 mod live;
 mod money;
 mod sandbox;
