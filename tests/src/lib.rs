@@ -512,6 +512,28 @@ impl Hub {
         }
     }
 
+    /// Without OAuth (token paste), with what a deployed factory has: the signed-in person's run
+    /// bucket and the factory Space the jobs mount to find the worker.
+    pub async fn with_factory() -> Hub {
+        let hub = Hub::start_with(false, |c| {
+            c.with_variable("SF_FACTORY_SPACE", "sf-tester/space-factory")
+        })
+        .await;
+        hub.control("POST", "/buckets/sf-tester/space-factory-runs", json!({}))
+            .await;
+        hub.create_space("sf-tester/space-factory", "static").await;
+        hub
+    }
+
+    /// The job-creation requests the simulator received, oldest first.
+    pub async fn job_requests(&self) -> Vec<Value> {
+        self.control("GET", "/jobs/requests", json!(null))
+            .await
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Creates a Space through the simulated Hub API, as its owner would.
     pub async fn create_space(&self, id: &str, sdk: &str) {
         let (owner, name) = id.split_once('/').expect("owner/name");
@@ -561,5 +583,15 @@ impl Hub {
             resp.status()
         );
         resp.json().await.unwrap_or(Value::Null)
+    }
+}
+
+impl Browser {
+    /// Signs in on the start page by pasting the simulator's test token.
+    pub async fn sign_in_with_token(&self, hub: &Hub) -> Result<(), String> {
+        self.goto(&format!("{}/", hub.url)).await;
+        self.fill("#token", sf_hubsim::TEST_TOKEN).await?;
+        self.click_button("Use this token").await?;
+        self.wait_for_text("Signed in as sf-tester").await
     }
 }

@@ -3,9 +3,8 @@
 //! Space exists; a refusal is a sentence under the field, the launch button stays disabled, and
 //! no job is created.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use sf_e2e::{Browser, Hub};
-use sf_hubsim::TEST_TOKEN;
 
 macro_rules! scenario {
     ($width:expr, $height:expr, |$b:ident| $body:block) => {{
@@ -14,32 +13,6 @@ macro_rules! scenario {
         $b.close().await;
         outcome.unwrap();
     }};
-}
-
-async fn hub() -> Hub {
-    let hub = Hub::start_with(false, |c| {
-        c.with_variable("SF_FACTORY_SPACE", "sf-tester/space-factory")
-    })
-    .await;
-    hub.control("POST", "/buckets/sf-tester/space-factory-runs", json!({}))
-        .await;
-    hub.create_space("sf-tester/space-factory", "static").await;
-    hub
-}
-
-async fn sign_in(b: &Browser, hub: &Hub) -> Result<(), String> {
-    b.goto(&format!("{}/", hub.url)).await;
-    b.fill("#token", TEST_TOKEN).await?;
-    b.click_button("Use this token").await?;
-    b.wait_for_text("Signed in as sf-tester").await
-}
-
-async fn job_requests(hub: &Hub) -> Vec<Value> {
-    hub.control("GET", "/jobs/requests", json!(null))
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
 }
 
 /// Waits until the error under `field` (its input's id) says `needle`.
@@ -71,7 +44,7 @@ async fn refused(b: &Browser, hub: &Hub, button: &str) -> Result<(), String> {
     }
     let _ = el.click().await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let jobs = job_requests(hub).await;
+    let jobs = hub.job_requests().await;
     if !jobs.is_empty() {
         return Err(format!("a job was created: {jobs:?}"));
     }
@@ -80,10 +53,10 @@ async fn refused(b: &Browser, hub: &Hub, button: &str) -> Result<(), String> {
 
 #[tokio::test]
 async fn build_refuses_a_taken_space_name_and_an_unknown_model_before_launch() {
-    let hub = hub().await;
+    let hub = Hub::with_factory().await;
     hub.create_space("sf-tester/taken-demo", "gradio").await;
     scenario!(1280, 900, |b| {
-        sign_in(&b, &hub).await?;
+        b.sign_in_with_token(&hub).await?;
         b.goto(&format!("{}/?view=build", hub.url)).await;
         b.wait_for_text("Build a Space from a model card").await?;
         b.fill("#target-space", "taken-demo").await?;
@@ -113,12 +86,12 @@ async fn build_refuses_a_taken_space_name_and_an_unknown_model_before_launch() {
         b.fill("#model", "Tongyi-MAI/Z-Image-Turbo").await?;
         b.click("#launch-build").await?;
         for _ in 0..100 {
-            if !job_requests(&hub).await.is_empty() {
+            if !hub.job_requests().await.is_empty() {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        let jobs = job_requests(&hub).await;
+        let jobs = hub.job_requests().await;
         if jobs.len() != 1
             || jobs[0]["body"]["environment"]["SF_TARGET_SPACE"] != "sf-tester/fresh-demo"
         {
@@ -130,9 +103,9 @@ async fn build_refuses_a_taken_space_name_and_an_unknown_model_before_launch() {
 
 #[tokio::test]
 async fn validate_refuses_a_space_that_does_not_exist_before_launch() {
-    let hub = hub().await;
+    let hub = Hub::with_factory().await;
     scenario!(1280, 900, |b| {
-        sign_in(&b, &hub).await?;
+        b.sign_in_with_token(&hub).await?;
         b.goto(&format!("{}/?view=validate", hub.url)).await;
         b.wait_for_text("Validate an existing Space").await?;
         b.fill("#target-space", "sf-tester/ghost-demo").await?;

@@ -16,33 +16,6 @@ macro_rules! scenario {
 
 const BUCKET: &str = "sf-tester/space-factory-runs";
 
-async fn hub() -> Hub {
-    let hub = Hub::start_with(false, |c| {
-        c.with_variable("SF_FACTORY_SPACE", "sf-tester/space-factory")
-    })
-    .await;
-    hub.control("POST", "/buckets/sf-tester/space-factory-runs", json!({}))
-        .await;
-    // The factory Space the jobs mount to find the worker.
-    hub.create_space("sf-tester/space-factory", "static").await;
-    hub
-}
-
-async fn sign_in(b: &Browser, hub: &Hub) -> Result<(), String> {
-    b.goto(&format!("{}/", hub.url)).await;
-    b.fill("#token", TEST_TOKEN).await?;
-    b.click_button("Use this token").await?;
-    b.wait_for_text("Signed in as sf-tester").await
-}
-
-async fn job_requests(hub: &Hub) -> Vec<Value> {
-    hub.control("GET", "/jobs/requests", json!(null))
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
 async fn wait_for_url(b: &Browser, part: &str) -> Result<String, String> {
     for _ in 0..200 {
         let u = b.url().await;
@@ -60,9 +33,9 @@ async fn wait_for_url(b: &Browser, part: &str) -> Result<String, String> {
 
 #[tokio::test]
 async fn build_launch_sends_the_exact_job_and_opens_the_run() {
-    let hub = hub().await;
+    let hub = Hub::with_factory().await;
     scenario!(1280, 900, |b| {
-        sign_in(&b, &hub).await?;
+        b.sign_in_with_token(&hub).await?;
         b.goto(&format!("{}/?view=build", hub.url)).await;
         b.wait_for_text("Build a Space from a model card").await?;
         let run_id = b.value("#run-id").await?;
@@ -95,7 +68,7 @@ async fn build_launch_sends_the_exact_job_and_opens_the_run() {
         wait_for_url(&b, &format!("?run={run_id}")).await?;
         b.wait_for_text(&run_id).await?;
 
-        let requests = job_requests(&hub).await;
+        let requests = hub.job_requests().await;
         if requests.len() != 1 {
             return Err(format!("expected one job creation, got {}", requests.len()));
         }
@@ -179,11 +152,11 @@ async fn build_launch_sends_the_exact_job_and_opens_the_run() {
 
 #[tokio::test]
 async fn validate_launch_sends_the_exact_job() {
-    let hub = hub().await;
+    let hub = Hub::with_factory().await;
     // Validate checks before launch that the Space exists.
     hub.create_space("sf-tester/z-image-demo", "gradio").await;
     scenario!(1280, 900, |b| {
-        sign_in(&b, &hub).await?;
+        b.sign_in_with_token(&hub).await?;
         b.goto(&format!("{}/?view=validate", hub.url)).await;
         b.wait_for_text("Validate an existing Space").await?;
         let run_id = b.value("#run-id").await?;
@@ -198,7 +171,7 @@ async fn validate_launch_sends_the_exact_job() {
         b.screenshot_at("#launch-validate", "validate-form").await;
         b.click("#launch-validate").await?;
         wait_for_url(&b, &format!("?run={run_id}")).await?;
-        let requests = job_requests(&hub).await;
+        let requests = hub.job_requests().await;
         let body = &requests.first().ok_or("no job was created")?["body"];
         let env = &body["environment"];
         let checks = [
@@ -242,9 +215,9 @@ async fn validate_launch_sends_the_exact_job() {
 
 #[tokio::test]
 async fn each_invalid_field_blocks_the_launch_with_its_reason() {
-    let hub = hub().await;
+    let hub = Hub::with_factory().await;
     scenario!(1280, 900, |b| {
-        sign_in(&b, &hub).await?;
+        b.sign_in_with_token(&hub).await?;
         b.goto(&format!("{}/?view=build", hub.url)).await;
         b.wait_for_text("Build a Space from a model card").await?;
         b.fill("#target-space", "fine-name").await?;
@@ -311,7 +284,7 @@ async fn each_invalid_field_blocks_the_launch_with_its_reason() {
             b.fill(field, &good).await?;
         }
         b.screenshot_at("#test-args", "validate-invalid").await;
-        if !job_requests(&hub).await.is_empty() {
+        if !hub.job_requests().await.is_empty() {
             return Err("an invalid form launched a job".into());
         }
         Ok(())
@@ -320,9 +293,9 @@ async fn each_invalid_field_blocks_the_launch_with_its_reason() {
 
 #[tokio::test]
 async fn a_run_id_that_already_has_a_job_is_not_launched_again_and_drafts_survive_reload() {
-    let hub = hub().await;
+    let hub = Hub::with_factory().await;
     scenario!(1280, 900, |b| {
-        sign_in(&b, &hub).await?;
+        b.sign_in_with_token(&hub).await?;
         b.goto(&format!("{}/?view=build", hub.url)).await;
         b.fill("#run-id", "build-20261128-120000-aaaaaa").await?;
         b.fill("#target-space", "first-demo").await?;
@@ -345,7 +318,7 @@ async fn a_run_id_that_already_has_a_job_is_not_launched_again_and_drafts_surviv
             .await?;
         b.screenshot_at("[data-testid=launch-outcome]", "build-double-launch")
             .await;
-        if job_requests(&hub).await.len() != 1 {
+        if hub.job_requests().await.len() != 1 {
             return Err("the same run was launched twice".into());
         }
         Ok(())
@@ -371,7 +344,7 @@ fn event(phase: &str, message: &str) -> String {
 
 #[tokio::test]
 async fn run_view_follows_the_record_and_stops_at_the_end_also_from_a_bookmark() {
-    let hub = hub().await;
+    let hub = Hub::with_factory().await;
     let run = "build-20261128-142501-a3f9c2";
     let dir = format!("runs/{run}");
     hub.put_file(
@@ -392,7 +365,7 @@ async fn run_view_follows_the_record_and_stops_at_the_end_also_from_a_bookmark()
     )
     .await;
     scenario!(1280, 900, |b| {
-        sign_in(&b, &hub).await?;
+        b.sign_in_with_token(&hub).await?;
         b.goto(&format!("{}/?run={run}", hub.url)).await;
         b.wait_for_text("Run started").await?;
         b.wait_for_text("The coding agent is writing the app.")
@@ -524,7 +497,7 @@ fn tiny_png() -> Vec<u8> {
 
 #[tokio::test]
 async fn a_report_with_html_and_javascript_links_is_rendered_harmlessly() {
-    let hub = hub().await;
+    let hub = Hub::with_factory().await;
     let run = "build-20261128-150000-bbbbbb";
     let dir = format!("runs/{run}");
     hub.put_file(
@@ -537,7 +510,7 @@ async fn a_report_with_html_and_javascript_links_is_rendered_harmlessly() {
     hub.put_file(BUCKET, &format!("{dir}/report.md"), report)
         .await;
     scenario!(1280, 900, |b| {
-        sign_in(&b, &hub).await?;
+        b.sign_in_with_token(&hub).await?;
         b.goto(&format!("{}/?run={run}", hub.url)).await;
         b.wait_for_text("click me").await?;
         let report_html = b
@@ -580,9 +553,9 @@ async fn a_report_with_html_and_javascript_links_is_rendered_harmlessly() {
 
 #[tokio::test]
 async fn a_missing_run_and_a_malformed_run_id_say_so() {
-    let hub = hub().await;
+    let hub = Hub::with_factory().await;
     scenario!(1280, 900, |b| {
-        sign_in(&b, &hub).await?;
+        b.sign_in_with_token(&hub).await?;
         b.goto(&format!("{}/?run=build-20990101-000000-abcdef", hub.url))
             .await;
         b.wait_for_text("No run with this id in your bucket")
@@ -596,7 +569,7 @@ async fn a_missing_run_and_a_malformed_run_id_say_so() {
 
 #[tokio::test]
 async fn the_run_page_takes_the_newer_file_and_counts_unreadable_event_lines() {
-    let hub = hub().await;
+    let hub = Hub::with_factory().await;
     let run = "build-20261128-160000-cccccc";
     let dir = format!("runs/{run}");
     // state.json lags behind (a listing lag on the real Hub): events.jsonl is a phase further,
@@ -616,7 +589,7 @@ async fn the_run_page_takes_the_newer_file_and_counts_unreadable_event_lines() {
     )
     .await;
     scenario!(1280, 900, |b| {
-        sign_in(&b, &hub).await?;
+        b.sign_in_with_token(&hub).await?;
         b.goto(&format!("{}/?run={run}", hub.url)).await;
         b.wait_for_text("1 line of the run's events.jsonl could not be read")
             .await?;
@@ -642,7 +615,7 @@ async fn the_run_page_takes_the_newer_file_and_counts_unreadable_event_lines() {
 
 #[tokio::test]
 async fn runs_list_shows_every_run_newest_first() {
-    let hub = hub().await;
+    let hub = Hub::with_factory().await;
     let older = "build-20261127-090000-111111";
     let newer = "validate-20261128-100000-222222";
     let mut o: Value =
@@ -657,7 +630,7 @@ async fn runs_list_shows_every_run_newest_first() {
     hub.put_file(BUCKET, &format!("runs/{newer}/state.json"), v.to_string())
         .await;
     scenario!(1280, 900, |b| {
-        sign_in(&b, &hub).await?;
+        b.sign_in_with_token(&hub).await?;
         b.goto(&format!("{}/?view=runs", hub.url)).await;
         b.wait_for_text(older).await?;
         b.wait_for_text(newer).await?;

@@ -232,18 +232,11 @@ async fn pasted_token_valid_invalid_and_malformed() {
     });
 }
 
-async fn sign_in_with_test_token(b: &Browser, hub: &Hub) -> Result<(), String> {
-    b.goto(&format!("{}/", hub.url)).await;
-    b.fill("#token", TEST_TOKEN).await?;
-    b.click_button("Use this token").await?;
-    b.wait_for_text("Signed in as sf-tester").await
-}
-
 #[tokio::test]
 async fn bucket_missing_then_created_then_ready_then_conflict() {
     let hub = Hub::start(false).await;
     scenario!(1280, 900, |b| {
-        sign_in_with_test_token(&b, &hub).await?;
+        b.sign_in_with_token(&hub).await?;
         b.click_button("Check run bucket").await?;
         b.wait_for_text("Run bucket not found").await?;
         b.wait_for_text("sf-tester/space-factory-runs").await?;
@@ -277,7 +270,7 @@ async fn bucket_missing_then_created_then_ready_then_conflict() {
 async fn bucket_errors_are_sentences_and_recover_by_retrying() {
     let hub = Hub::start(false).await;
     scenario!(1280, 900, |b| {
-        sign_in_with_test_token(&b, &hub).await?;
+        b.sign_in_with_token(&hub).await?;
         hub.control("POST", "/buckets/sf-tester/space-factory-runs", json!({}))
             .await;
 
