@@ -521,19 +521,19 @@ fn inline(text: &str, depth: usize, out: &mut String) {
             '!' | '[' if depth < MAX_DEPTH => {
                 let image = c == '!';
                 let at = if image { after } else { rest };
-                if at.starts_with('[') {
-                    if let Some((label, address, len)) = link_at(at) {
-                        let keep = is_web_url(address);
-                        if keep {
-                            open_link(address, out);
-                        }
-                        inline(label, depth + 1, out);
-                        if keep {
-                            out.push_str("</a>");
-                        }
-                        rest = &at[len..];
-                        continue;
+                if at.starts_with('[')
+                    && let Some((label, address, len)) = link_at(at)
+                {
+                    let keep = is_web_url(address);
+                    if keep {
+                        open_link(address, out);
                     }
+                    inline(label, depth + 1, out);
+                    if keep {
+                        out.push_str("</a>");
+                    }
+                    rest = &at[len..];
+                    continue;
                 }
             }
             '<' if !no_gt => {
