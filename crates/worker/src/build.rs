@@ -187,7 +187,10 @@ impl Build<'_> {
             .push(match (&facts.access, &facts.access_checked_on) {
                 (model::Access::Granted, Some(file)) => Check::pass(
                     "Model access",
-                    format!("the card and `{file}` can be downloaded with your account"),
+                    format!(
+                        "{}`{file}` can be downloaded with your account",
+                        if facts.has_card { "the card and " } else { "" }
+                    ),
                 ),
                 (model::Access::Granted, None) => Check::pass("Model card", "read"),
                 (model::Access::Unknown, _) => Check::note("Model card", "the model has no card"),
