@@ -1058,6 +1058,7 @@ impl Build<'_> {
             report::Advice {
                 zerogpu_duration: self.recommended,
                 space_token_missing: token_missing,
+                ..report::Advice::default()
             },
             status,
             reason,

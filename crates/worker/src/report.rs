@@ -234,6 +234,9 @@ pub struct Advice {
     pub zerogpu_duration: Option<u32>,
     /// Rule 7c decided: the model is gated or private and the Space has no `HF_TOKEN` secret.
     pub space_token_missing: bool,
+    /// The run paused the Space (paid hardware, no success); filled by [`write_verdict`] from
+    /// the state's cost record.
+    pub space_paused: bool,
 }
 
 /// Ends a run with its verdict: the report phase, `tests/checks.json`, `report.md` (rendered from
@@ -259,6 +262,10 @@ pub fn write_verdict(
     );
     let mut state = rec.state();
     state.finish(status, reason, &crate::record::now_rfc3339());
+    let advice = Advice {
+        space_paused: state.cost.as_ref().is_some_and(|c| c.paused),
+        ..advice
+    };
     let text = render(&Report {
         state: &state,
         checks,
@@ -307,6 +314,9 @@ pub fn next_steps(status: RunStatus, l: &RunLinks, advice: Advice) -> Vec<String
         }
         RunStatus::TechnicalBlocker if advice.space_token_missing && space.is_some() => {
             steps.push(sf_core::rules::space_token_next_step(&settings));
+            if advice.space_paused {
+                steps.push("The Space was paused so that its hardware does not bill while it cannot load the model: restart it on the same settings page once the secret is there, before Validate.".to_string());
+            }
             steps.push(format!(
                 "Create the read token at {}/settings/tokens with an account that can download the model (fine-grained: read access to it, and to gated repos when it is gated). Never use a token that can write or run jobs.",
                 l.links.hub()
@@ -482,6 +492,19 @@ mod tests {
             "{steps:?}"
         );
         assert!(!steps.join("\n").contains("Read the blockers"));
+        assert!(!steps.join("\n").contains("restart it"));
+        let paused = next_steps(
+            RunStatus::TechnicalBlocker,
+            &l,
+            Advice {
+                space_paused: true,
+                ..token
+            },
+        );
+        assert!(
+            paused[1].contains("paused") && paused[1].contains("restart it"),
+            "{paused:?}"
+        );
         let other = next_steps(RunStatus::TechnicalBlocker, &l, Advice::default()).join("\n");
         assert!(other.contains("Read the blockers") && !other.contains("HF_TOKEN"));
     }

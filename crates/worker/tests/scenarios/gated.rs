@@ -97,6 +97,13 @@ async fn without_the_secret_a_gated_build_stops_blocked_and_the_paid_space_is_pa
         cost.paused && cost.space_flavor.as_deref() == Some("l40sx1"),
         "{cost:?}"
     );
+    // …and the next steps say to restart it once the secret is there, or Validate would wait
+    // for a paused Space.
+    assert!(
+        out.report.contains("The Space was paused so that its hardware does not bill while it cannot load the model: restart it"),
+        "{}",
+        out.report
+    );
     // The access was checked on a weight file, not only the card.
     let facts: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
