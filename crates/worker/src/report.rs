@@ -313,7 +313,10 @@ pub fn next_steps(status: RunStatus, l: &RunLinks, advice: Advice) -> Vec<String
             steps.push("The app does not run the model yet: rebuild with `full-inference-attempt`, or edit `app.py` in the Space to load the model, then run Validate.".to_string());
         }
         RunStatus::TechnicalBlocker if advice.space_token_missing && space.is_some() => {
-            steps.push(sf_core::rules::space_token_next_step(&settings));
+            // `<url>`: a Markdown autolink, so the run page's report links the settings.
+            steps.push(sf_core::rules::space_token_next_step(&format!(
+                "<{settings}>"
+            )));
             if advice.space_paused {
                 steps.push("The Space was paused so that its hardware does not bill while it cannot load the model: restart it on the same settings page once the secret is there, before Validate.".to_string());
             }
@@ -485,7 +488,7 @@ mod tests {
         let steps = next_steps(RunStatus::TechnicalBlocker, &l, token);
         assert_eq!(
             steps[0],
-            "Add a read token as the secret `HF_TOKEN` in the Space settings (https://huggingface.co/spaces/alice/demo/settings), then Validate this Space."
+            "Add a read token as the secret `HF_TOKEN` in the Space settings (<https://huggingface.co/spaces/alice/demo/settings>), then Validate this Space."
         );
         assert!(
             steps[1].contains("https://huggingface.co/settings/tokens"),

@@ -276,7 +276,7 @@ fn rows_granted() -> Vec<Row> {
 }
 
 /// What rule 7c's next step says, with the row's Space settings link.
-const TOKEN_NEXT: &str = "Add a read token as the secret `HF_TOKEN` in the Space settings (";
+const TOKEN_NEXT: &str = "Add a read token as the secret `HF_TOKEN` in the Space settings (<http";
 
 /// Rows in a world where the person has access to the gated Llama: the Space still needs its
 /// own token (the person's sign-in token is never put into a Space).
@@ -293,7 +293,7 @@ fn rows_gated_access() -> Vec<Row> {
             ],
             report: &[
                 TOKEN_NEXT,
-                "/spaces/sf-tester/gated-access-no-secret/settings), then Validate this Space.",
+                "/spaces/sf-tester/gated-access-no-secret/settings>), then Validate this Space.",
                 "Model access | ✅ pass | the card and `model.safetensors.index.json` can be downloaded",
                 "Space token | ❌ fail",
                 "ZeroGPU: free hosting",
@@ -315,7 +315,7 @@ fn rows_gated_access() -> Vec<Row> {
             why: &["The model is private, and the Space has no `HF_TOKEN` secret"],
             report: &[
                 TOKEN_NEXT,
-                "/spaces/sf-tester/private-no-secret/settings), then Validate this Space.",
+                "/spaces/sf-tester/private-no-secret/settings>), then Validate this Space.",
             ],
             ..Row::new("private-no-secret", PRIVATE, ATTEMPT)
         },

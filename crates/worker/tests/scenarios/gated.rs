@@ -78,7 +78,7 @@ async fn without_the_secret_a_gated_build_stops_blocked_and_the_paid_space_is_pa
     );
     assert!(
         out.report.contains(&format!(
-            "## Next steps\n\n- Add a read token as the secret `HF_TOKEN` in the Space settings ({settings}), then Validate this Space.\n"
+            "## Next steps\n\n- Add a read token as the secret `HF_TOKEN` in the Space settings (<{settings}>), then Validate this Space.\n"
         )),
         "{}",
         out.report
