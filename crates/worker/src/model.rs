@@ -8,25 +8,6 @@ use sf_hub::types::{Gated, ModelInfo};
 /// The largest single-GPU memory offered for Spaces (an H200), in bytes.
 pub const LARGEST_GPU_BYTES: u64 = 141_000_000_000;
 
-/// File name endings of model weights.
-const WEIGHT_SUFFIXES: &[&str] = &[
-    ".safetensors",
-    ".bin",
-    ".pt",
-    ".pth",
-    ".ckpt",
-    ".gguf",
-    ".onnx",
-    ".h5",
-    ".msgpack",
-    ".tflite",
-    ".mlmodel",
-    ".npz",
-    ".keras",
-    ".pb",
-    ".nemo",
-];
-
 /// Whether the person can download the model's files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "access")]
@@ -38,16 +19,6 @@ pub enum Access {
     /// Not known (no card and no weight file to test with).
     Unknown,
 }
-
-/// Weight and index files in the order a model library downloads them first: the single-file
-/// weights of transformers and diffusers, then any safetensors, then the older formats.
-const FIRST_DOWNLOADS: &[&str] = &[
-    "model.safetensors",
-    "diffusion_pytorch_model.safetensors",
-    "model.safetensors.index.json",
-    "pytorch_model.bin",
-    "diffusion_pytorch_model.bin",
-];
 
 /// What the build knows about the model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -116,11 +87,7 @@ impl ModelFacts {
         let files: Vec<String> = info.siblings.iter().map(|s| s.rfilename.clone()).collect();
         let weight_files = files
             .iter()
-            .filter(|f| {
-                let lower = f.to_ascii_lowercase();
-                WEIGHT_SUFFIXES.iter().any(|s| lower.ends_with(s))
-                    && !lower.ends_with(".index.json")
-            })
+            .filter(|f| sf_hub::types::is_weight_file(f))
             .cloned()
             .collect();
         let (parameters, weight_bytes) = match &info.safetensors {
@@ -201,27 +168,10 @@ impl ModelFacts {
         }
     }
 
-    /// The file a model library downloads first among the weights: `model.safetensors`, a
-    /// diffusers component's `diffusion_pytorch_model.safetensors`, else the first weight
-    /// file, else the pipeline's `model_index.json` or the `config.json`. `None` for a repo
-    /// with none of them.
+    /// The file a model library downloads first among the weights
+    /// ([`sf_hub::types::first_download`]).
     pub fn first_download(&self) -> Option<&str> {
-        let base = |f: &str| f.rsplit('/').next().unwrap_or(f).to_string();
-        FIRST_DOWNLOADS
-            .iter()
-            .find_map(|want| self.files.iter().find(|f| base(f) == *want))
-            .or_else(|| {
-                self.weight_files
-                    .iter()
-                    .find(|f| f.ends_with(".safetensors"))
-            })
-            .or_else(|| self.weight_files.first())
-            .or_else(|| {
-                ["model_index.json", "config.json"]
-                    .iter()
-                    .find_map(|want| self.files.iter().find(|f| f.as_str() == *want))
-            })
-            .map(String::as_str)
+        sf_hub::types::first_download(self.files.iter().map(String::as_str))
     }
 
     /// Takes the answer to downloading [`ModelFacts::first_download`] into [`Access`]: a
@@ -407,41 +357,6 @@ mod tests {
             siblings.join(",")
         ));
         ModelFacts::from_info("o/m", &i, &Ok(Some("# card".into())))
-    }
-
-    #[test]
-    fn the_first_download_is_what_a_library_fetches_first() {
-        let first = |names: &[&str]| files(names).first_download().map(str::to_string);
-        assert_eq!(
-            first(&["README.md", "pytorch_model.bin", "model.safetensors"]).as_deref(),
-            Some("model.safetensors")
-        );
-        assert_eq!(
-            first(&[
-                "model_index.json",
-                "unet/diffusion_pytorch_model.safetensors"
-            ])
-            .as_deref(),
-            Some("unet/diffusion_pytorch_model.safetensors")
-        );
-        assert_eq!(
-            first(&[
-                "model-00002-of-00002.safetensors",
-                "model-00001-of-00002.safetensors",
-                "model.safetensors.index.json"
-            ])
-            .as_deref(),
-            Some("model.safetensors.index.json")
-        );
-        assert_eq!(
-            first(&["config.json", "weights.gguf"]).as_deref(),
-            Some("weights.gguf")
-        );
-        assert_eq!(
-            first(&["README.md", "model_index.json"]).as_deref(),
-            Some("model_index.json")
-        );
-        assert_eq!(first(&["README.md", "notes.txt"]), None);
     }
 
     /// The card can be readable while the weights are not: the weights decide.
