@@ -9,11 +9,10 @@ use sf_hub::types::HardwareFlavor;
 pub fn label(name: &str, hub: Option<&[HardwareFlavor]>) -> String {
     if let Some(h) = hub.and_then(|list| list.iter().find(|h| h.name == name)) {
         let pretty = h.pretty_name.clone().unwrap_or_else(|| name.to_string());
-        let price = match (h.unit_cost_usd, h.unit_label.as_deref()) {
-            (Some(c), Some("minute")) if c > 0.0 => format!("${:.2}/h", c * 60.0),
-            (Some(c), Some("hour")) if c > 0.0 => format!("${c:.2}/h"),
-            (Some(0.0), _) => "free".to_string(),
-            _ => String::new(),
+        let price = match h.usd_per_hour() {
+            Some(0.0) => "free".to_string(),
+            Some(p) => format!("{}/h", sf_core::estimate::usd(p)),
+            None => String::new(),
         };
         let price = if name.starts_with("zero-") {
             "PRO, no hourly cost".to_string()
