@@ -416,6 +416,12 @@ impl Estimate {
         if let Some(p) = &self.preferred {
             rows.push(("Space", space_row(p)));
         }
+        if self.preferred.is_none() {
+            rows.push((
+                "Space",
+                "not created: the run checks an existing Space, which keeps the hardware of its settings (paid hardware bills while the check wakes it, until it sleeps again)".to_string(),
+            ));
+        }
         if let Some(f) = &self.fallback {
             let when = match &self.preferred {
                 Some(p) if p.flavor.is_zerogpu() => "If ZeroGPU is refused",
@@ -440,6 +446,55 @@ impl Estimate {
             out.push_str(&text);
         }
         out
+    }
+}
+
+impl crate::form::BuildForm {
+    /// The estimate of this Build as typed (`None` while the hardware names are not valid),
+    /// with the Hub's job and Space price lists when they answered.
+    pub fn estimate(
+        &self,
+        jobs: Option<&PriceList>,
+        spaces: Option<&PriceList>,
+    ) -> Option<Estimate> {
+        let preferred = HardwareFlavor::parse(&self.preferred_hardware).ok()?;
+        let fallback = if self.allow_fixed_gpu_fallback {
+            Some(HardwareFlavor::parse(&self.fallback_hardware).ok()?)
+        } else {
+            None
+        };
+        let sleep_s = crate::form::parse_sleep_time(&self.sleep_time_seconds)
+            .unwrap_or(hardware::DEFAULT_SLEEP_S);
+        Some(Estimate::new(
+            &EstimateInput {
+                job_flavor: crate::jobspec::JOB_FLAVOR,
+                time_limit_s: crate::jobspec::time_limit_s(crate::RunKind::Build, 0),
+                preferred: Some(&preferred),
+                fallback: fallback.as_ref(),
+                sleep_s,
+            },
+            jobs,
+            spaces,
+        ))
+    }
+}
+
+impl crate::form::ValidateForm {
+    /// The estimate of this Validate as typed (`None` while the live timeout is not a number):
+    /// the job only, as a validation creates no Space.
+    pub fn estimate(&self, jobs: Option<&PriceList>) -> Option<Estimate> {
+        let live = self.live_timeout_seconds.trim().parse().ok()?;
+        Some(Estimate::new(
+            &EstimateInput {
+                job_flavor: crate::jobspec::JOB_FLAVOR,
+                time_limit_s: crate::jobspec::time_limit_s(crate::RunKind::Validate, live),
+                preferred: None,
+                fallback: None,
+                sleep_s: hardware::DEFAULT_SLEEP_S,
+            },
+            jobs,
+            None,
+        ))
     }
 }
 
@@ -642,7 +697,8 @@ mod tests {
         };
         let e = Estimate::new(&input, None, None);
         assert!(e.preferred.is_none() && e.fallback.is_none());
-        assert_eq!(e.rows().len(), 3, "{:?}", e.rows());
+        assert_eq!(e.rows().len(), 4, "{:?}", e.rows());
+        assert!(e.rows()[1].1.starts_with("not created"), "{:?}", e.rows());
         assert!(e.rows()[0].1.contains("45 min"), "{:?}", e.rows());
         let one = Estimate::new(
             &build(&hw("zero-a10g"), Some(&hw("l40sx1")), 3600),
@@ -665,6 +721,30 @@ mod tests {
         );
         assert_eq!(standing(&hw("zero-a10g"), None, None), ZEROGPU_NOTE);
         assert!(standing(&hw("cpu-basic"), Some(0.0), None).contains("48 h"));
+    }
+
+    #[test]
+    fn estimates_of_the_forms_as_typed() {
+        let mut form = crate::form::BuildForm::default();
+        let e = form.estimate(None, None).unwrap();
+        assert_eq!(e.worst_case().to_string(), "at most $7.23");
+        form.allow_fixed_gpu_fallback = false;
+        assert_eq!(
+            form.estimate(None, None).unwrap().worst_case().to_string(),
+            "at most $0.03"
+        );
+        form.preferred_hardware = "Not A Flavor".into();
+        assert!(form.estimate(None, None).is_none());
+        form.preferred_hardware = "t4-small".into();
+        form.sleep_time_seconds = "900".into();
+        let e = form.estimate(None, None).unwrap();
+        assert!((e.worst_case().usd - (0.03 + 0.4 * 3.25)).abs() < 1e-9);
+        let mut v = crate::form::ValidateForm::default();
+        v.live_timeout_seconds = "1800".into();
+        let e = v.estimate(None).unwrap();
+        assert!(e.rows()[0].1.contains("45 min"), "{:?}", e.rows());
+        v.live_timeout_seconds = "soon".into();
+        assert!(v.estimate(None).is_none());
     }
 
     proptest! {
