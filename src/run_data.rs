@@ -183,6 +183,10 @@ pub struct RunRow {
     pub status: Option<RunStatus>,
     pub phase: Option<String>,
     pub time: String,
+    /// What the run cost (`state.json` `cost`), once recorded.
+    pub cost: Option<record::CostRecord>,
+    /// The Space the run built or checked.
+    pub space: Option<sf_core::SpaceRef>,
 }
 
 /// Every run in `bucket`, newest first (by creation time, then by run id, which starts with
@@ -226,9 +230,14 @@ fn row(run_id: &RunId, state: StateRead) -> RunRow {
             run_id: run_id.to_string(),
             kind: Some(s.kind),
             phase: (!s.status.is_final()).then(|| s.phase.label().to_string()),
+            space: s
+                .target_space
+                .as_deref()
+                .and_then(|t| sf_core::SpaceRef::parse(t).ok()),
             subject: s.model_id.or(s.target_space).unwrap_or_default(),
             status: Some(s.status),
             time: s.created_at,
+            cost: s.cost,
         },
         _ => RunRow {
             run_id: run_id.to_string(),
@@ -237,6 +246,8 @@ fn row(run_id: &RunId, state: StateRead) -> RunRow {
             status: None,
             phase: Some("No state written yet".into()),
             time: time_from_run_id(run_id.as_str()).unwrap_or_default(),
+            cost: None,
+            space: None,
         },
     }
 }

@@ -10,6 +10,7 @@ mod field;
 mod launch_gate;
 mod launch_outcome;
 mod log_tail;
+mod run_cost;
 mod sign_in;
 mod status_badge;
 
@@ -21,5 +22,6 @@ pub use field::TextField;
 pub use launch_gate::LaunchGate;
 pub use launch_outcome::LaunchOutcome;
 pub use log_tail::LogTail;
+pub use run_cost::{RunCost, settings_href};
 pub use sign_in::SignInPanel;
 pub use status_badge::StatusBadge;

@@ -252,9 +252,9 @@ fn RunDetails(
         // The phases matter while the run goes on; at the end the outcome says it all.
         {(!finished).then(|| view! { <PhaseStepper kind=kind current=snapshot.progress().map(|p| p.phase) /> })}
         <QuickLinks job=snapshot.job.clone() target_space=target_space.clone() bucket=bucket.clone() run_id=run_id.clone() />
-        <RunActions snapshot=snapshot.clone() kind=kind target_space=target_space bucket=bucket run_id=run_id actions=actions />
+        <RunActions snapshot=snapshot.clone() kind=kind target_space=target_space.clone() bucket=bucket run_id=run_id actions=actions />
         <ValidationFigures validation=state.and_then(|s| s.validation.clone()) />
-        <CostFigures cost=state.and_then(|s| s.cost.clone()) />
+        <CostFigures cost=state.and_then(|s| s.cost.clone()) space=target_space />
         // While the run goes on the events say most; at the end, the report does.
         {if finished { view! { {report} {events} }.into_any() } else { view! { {events} {report} }.into_any() }}
         {snapshot.job.clone().map(|job| view! { <JobPanel job=job /> })}
