@@ -73,6 +73,22 @@ async fn the_estimate_shows_the_hubs_prices_and_follows_a_change() {
                 return Err(format!("the estimate lacks {want:?}:\n{text}"));
             }
         }
+        // Row by row, exactly: to the cent, as an estimate should be.
+        let rows = eval(
+            &b,
+            "return [...document.querySelectorAll('[data-testid=cost-estimate] dd')].map(d => d.textContent)",
+        )
+        .await;
+        let want = json!([
+            "cpu-basic at $0.01/h × 3 h time limit: at most $0.03",
+            "ZeroGPU: free hosting (PRO: up to 10 Spaces); each call uses the daily GPU quota (free 5 min, PRO 40 min), beyond it billed",
+            "l40sx1: $1.80/h while it runs (up to $5.40 during the run), then until it sleeps after 1 h idle",
+            "at most $7.23",
+            "the Hub's hardware list",
+        ]);
+        if rows != want {
+            return Err(format!("the estimate's rows {rows:#}, want {want:#}"));
+        }
         b.screenshot_at("[data-testid=cost-estimate]", "build-estimate")
             .await;
 
@@ -179,6 +195,7 @@ async fn runs_list_and_run_page_show_the_recorded_cost_and_the_standing_one() {
                 return Err(format!("the runs list lacks {want:?}:\n{table}"));
             }
         }
+        b.screenshot("runs-cost").await;
         // Only the Space left on paid hardware gets the warning and the settings link.
         let links = eval(
             &b,

@@ -143,6 +143,16 @@ pub fn usd(x: f64) -> String {
     }
 }
 
+/// Dollars to the cent, for estimates (a recorded cost keeps [`usd`]'s precision): `$7.23`,
+/// `$0.03`, and `under $0.01` for a positive amount that rounds to nothing.
+pub fn cents(x: f64) -> String {
+    if x > 0.0 && x < 0.005 {
+        "under $0.01".to_string()
+    } else {
+        format!("${x:.2}")
+    }
+}
+
 /// What a Space on `flavor` costs from now on, in words: ZeroGPU's quota, the free CPU that
 /// sleeps by itself, or "$1.80/h until it sleeps after 1 h idle" (`usd_per_hour` `None`: the
 /// price is unknown; `sleep_s` `None`: no sleep time set).
@@ -285,7 +295,7 @@ pub struct WorstCase {
 
 impl std::fmt::Display for WorstCase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "at most {}", usd(self.usd))?;
+        write!(f, "at most {}", cents(self.usd))?;
         if !self.unpriced.is_empty() {
             write!(f, " plus {} (price unknown)", self.unpriced.join(" and "))?;
         }
@@ -394,8 +404,8 @@ impl Estimate {
                 (Some(p), Some(w)) => format!(
                     "{} at {}/h × {limit} time limit: at most {}",
                     self.job.flavor,
-                    usd(p.usd_per_hour),
-                    usd(w)
+                    cents(p.usd_per_hour),
+                    cents(w)
                 ),
                 _ => format!("{} (price unknown) for up to {limit}", self.job.flavor),
             },
@@ -407,8 +417,8 @@ impl Estimate {
             } => format!(
                 "{}: {}/h while it runs (up to {} during the run), then until it sleeps after {} idle",
                 s.flavor,
-                usd(p.usd_per_hour),
-                usd(p.usd_per_hour * f64::from(self.job.time_limit_s) / 3600.0),
+                cents(p.usd_per_hour),
+                cents(p.usd_per_hour * f64::from(self.job.time_limit_s) / 3600.0),
                 hardware::duration_label(u64::from(*sleep_s))
             ),
             _ => s.standing(),
@@ -591,6 +601,31 @@ mod tests {
         ] {
             assert_eq!(usd(x), s, "{x}");
         }
+    }
+
+    #[test]
+    fn estimates_are_to_the_cent() {
+        assert_eq!(cents(0.03006), "$0.03");
+        assert_eq!(cents(7.23006), "$7.23");
+        assert_eq!(cents(0.004), "under $0.01");
+        assert_eq!(cents(0.0), "$0.00");
+        // hubsim's and the Hub's cpu-basic: 167 µ$/min.
+        let jobs = PriceList::new([(
+            "cpu-basic".to_string(),
+            hourly_price(Some(167.0), None, None),
+        )]);
+        let input = EstimateInput {
+            job_flavor: "cpu-basic",
+            time_limit_s: crate::jobspec::BUILD_TIMEOUT_S,
+            preferred: None,
+            fallback: None,
+            sleep_s: 3600,
+        };
+        let e = Estimate::new(&input, Some(&jobs), None);
+        assert_eq!(
+            e.rows()[0].1,
+            "cpu-basic at $0.01/h × 3 h time limit: at most $0.03"
+        );
     }
 
     #[test]
@@ -784,7 +819,7 @@ mod tests {
             let e = Estimate::new(&EstimateInput { job_flavor: "cpu-basic", time_limit_s: 3600,
                 preferred: Some(&preferred), fallback: None, sleep_s: 3600 }, None, Some(&spaces));
             let text = e.text();
-            let needle = format!("{}/h", usd(h));
+            let needle = format!("{}/h", cents(h));
             prop_assert!(text.contains(&needle), "{} not in {}", needle, text);
         }
     }
