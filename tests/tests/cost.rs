@@ -83,7 +83,7 @@ async fn the_estimate_shows_the_hubs_prices_and_follows_a_change() {
             "cpu-basic at $0.01/h × 3 h time limit: at most $0.03",
             "ZeroGPU: free hosting (PRO: up to 10 Spaces); each call uses the daily GPU quota (free 5 min, PRO 40 min), beyond it billed",
             "l40sx1: $1.80/h while it runs (up to $5.40 during the run), then until it sleeps after 1 h idle",
-            "at most $7.23",
+            "at most $7.23 (the job runs its whole 3 h and the Space is on l40sx1 all that time, then idles 1 h before it sleeps)",
             "the Hub's hardware list",
         ]);
         if rows != want {

@@ -439,7 +439,24 @@ impl Estimate {
             };
             rows.push((when, space_row(f)));
         }
-        rows.push(("Worst case", self.worst_case().to_string()));
+        let mut worst = self.worst_case().to_string();
+        let dearest = self
+            .preferred
+            .iter()
+            .chain(&self.fallback)
+            .filter_map(|s| Some((s, s.worst_usd(self.job.time_limit_s)?)))
+            .filter(|(_, x)| *x > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((s, _)) = dearest
+            && let Hosting::Hourly { sleep_s, .. } = s.hosting
+        {
+            worst.push_str(&format!(
+                " (the job runs its whole {limit} and the Space is on {} all that time, then idles {} before it sleeps)",
+                s.flavor,
+                hardware::duration_label(u64::from(sleep_s))
+            ));
+        }
+        rows.push(("Worst case", worst));
         rows.push(("Prices", self.prices_from().describe().to_string()));
         rows
     }
@@ -659,7 +676,10 @@ mod tests {
         );
         let text = e.text();
         assert!(text.starts_with("Estimate"), "{text}");
-        assert!(text.contains("Worst case: at most $7.23"), "{text}");
+        assert!(
+            text.contains("Worst case: at most $7.23 (the job runs its whole 3 h and the Space is on l40sx1 all that time, then idles 1 h before it sleeps)"),
+            "{text}"
+        );
         assert!(text.contains("published prices"), "{text}");
     }
 
@@ -774,8 +794,10 @@ mod tests {
         form.sleep_time_seconds = "900".into();
         let e = form.estimate(None, None).unwrap();
         assert!((e.worst_case().usd - (0.03 + 0.4 * 3.25)).abs() < 1e-9);
-        let mut v = crate::form::ValidateForm::default();
-        v.live_timeout_seconds = "1800".into();
+        let mut v = crate::form::ValidateForm {
+            live_timeout_seconds: "1800".into(),
+            ..Default::default()
+        };
         let e = v.estimate(None).unwrap();
         assert!(e.rows()[0].1.contains("45 min"), "{:?}", e.rows());
         v.live_timeout_seconds = "soon".into();
