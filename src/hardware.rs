@@ -36,7 +36,20 @@ pub fn label(name: &str, hub: Option<&[HardwareFlavor]>) -> String {
 /// for it: a page that calls this before its selectors makes them share one request (public
 /// endpoint, no token needed).
 pub fn use_space_hardware() -> LocalResource<Option<Vec<HardwareFlavor>>> {
-    if let Some(SpaceHardware(list)) = use_context::<SpaceHardware>() {
+    use_shared_list::<false>()
+}
+
+/// The Hub's job hardware list (for the job's price), shared like [`use_space_hardware`].
+pub fn use_job_hardware() -> LocalResource<Option<Vec<HardwareFlavor>>> {
+    use_shared_list::<true>()
+}
+
+/// The context that carries the one request of a page for the job (`JOBS`) or Space list.
+#[derive(Clone, Copy)]
+struct SharedList<const JOBS: bool>(LocalResource<Option<Vec<HardwareFlavor>>>);
+
+fn use_shared_list<const JOBS: bool>() -> LocalResource<Option<Vec<HardwareFlavor>>> {
+    if let Some(SharedList(list)) = use_context::<SharedList<JOBS>>() {
         return list;
     }
     let hub_url = crate::auth::use_auth()
@@ -45,39 +58,17 @@ pub fn use_space_hardware() -> LocalResource<Option<Vec<HardwareFlavor>>> {
     let list = LocalResource::new(move || {
         let hub_url = hub_url.clone();
         async move {
-            crate::hub::client(&hub_url)
-                .ok()?
-                .space_hardware()
-                .await
-                .ok()
+            let hub = crate::hub::client(&hub_url).ok()?;
+            if JOBS {
+                hub.job_hardware().await.ok()
+            } else {
+                hub.space_hardware().await.ok()
+            }
         }
     });
-    provide_context(SpaceHardware(list));
+    provide_context(SharedList::<JOBS>(list));
     list
 }
-
-/// The context that carries the one hardware-list request of a page.
-#[derive(Clone, Copy)]
-struct SpaceHardware(LocalResource<Option<Vec<HardwareFlavor>>>);
-
-/// The Hub's job hardware list (for the job's price), shared like [`use_space_hardware`].
-pub fn use_job_hardware() -> LocalResource<Option<Vec<HardwareFlavor>>> {
-    if let Some(JobHardware(list)) = use_context::<JobHardware>() {
-        return list;
-    }
-    let hub_url = crate::auth::use_auth()
-        .config
-        .with_value(|c| c.hub_url.clone());
-    let list = LocalResource::new(move || {
-        let hub_url = hub_url.clone();
-        async move { crate::hub::client(&hub_url).ok()?.job_hardware().await.ok() }
-    });
-    provide_context(JobHardware(list));
-    list
-}
-
-#[derive(Clone, Copy)]
-struct JobHardware(LocalResource<Option<Vec<HardwareFlavor>>>);
 
 /// The prices of the Hub's job and Space hardware lists, `None` for a list that has not
 /// answered (yet, or at all): [`sf_core::estimate`] falls back on the published prices.

@@ -5,16 +5,7 @@
 //! exactly once when a watched run ends.
 
 use serde_json::{Value, json};
-use sf_e2e::{Browser, Hub};
-
-macro_rules! scenario {
-    ($width:expr, $height:expr, |$b:ident| $body:block) => {{
-        let $b = Browser::start($width, $height).await;
-        let outcome: Result<(), String> = async { $body }.await;
-        $b.close().await;
-        outcome.unwrap();
-    }};
-}
+use sf_e2e::{Browser, Hub, scenario};
 
 const BUCKET: &str = "sf-tester/space-factory-runs";
 

@@ -362,20 +362,18 @@ fn to_json(fl: &Flavor, prices: &PriceOverrides) -> Value {
 }
 
 pub(crate) fn job_flavors(prices: &PriceOverrides) -> Value {
-    Value::Array(
-        FLAVORS
-            .iter()
-            .filter(|f| f.jobs)
-            .map(|f| to_json(f, prices))
-            .collect(),
-    )
+    list(|f| f.jobs, prices)
 }
 
 pub(crate) fn space_flavors(prices: &PriceOverrides) -> Value {
+    list(|f| f.spaces, prices)
+}
+
+fn list(keep: fn(&Flavor) -> bool, prices: &PriceOverrides) -> Value {
     Value::Array(
         FLAVORS
             .iter()
-            .filter(|f| f.spaces)
+            .filter(|f| keep(f))
             .map(|f| to_json(f, prices))
             .collect(),
     )
@@ -463,21 +461,17 @@ mod tests {
     #[test]
     fn a_test_can_change_a_price() {
         let prices = PriceOverrides::from([("l40sx1".to_string(), 2.4)]);
-        let spaces = space_flavors(&prices);
-        let l40s = spaces
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["name"] == "l40sx1")
-            .unwrap();
-        assert_eq!(l40s["unitCostMicroUSD"], 40_000);
-        let spaces = space_flavors(&PriceOverrides::new());
-        let l40s = spaces
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["name"] == "l40sx1")
-            .unwrap();
+        let l40s = |prices: &PriceOverrides| {
+            space_flavors(prices)
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == "l40sx1")
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(l40s(&prices)["unitCostMicroUSD"], 40_000);
+        let l40s = l40s(&PriceOverrides::new());
         assert_eq!(l40s["unitCostMicroUSD"], 30_000);
     }
 }
