@@ -15,6 +15,7 @@ mod hardware;
 mod hub;
 mod launch;
 mod markdown;
+mod notify;
 mod pages;
 mod routes;
 mod run_data;

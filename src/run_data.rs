@@ -71,6 +71,23 @@ impl RunSnapshot {
             .unwrap_or(RunKind::Build)
     }
 
+    /// Where the run is at in a few words, for the tab title and the notification:
+    /// `● running`, `✓ Generation works`, or, when the job ended without an outcome,
+    /// `✗ job canceled`.
+    pub fn headline(&self) -> String {
+        match self.status() {
+            Some(s) if s.is_final() => crate::notify::status_text(s),
+            _ => match &self.job {
+                Some(j) if j.status.stage.is_final() => format!(
+                    "{} job {}",
+                    crate::notify::status_mark(RunStatus::Failed),
+                    j.status.stage.as_str().to_ascii_lowercase()
+                ),
+                _ => crate::notify::status_text(RunStatus::Running),
+            },
+        }
+    }
+
     /// Where the run stands: the newer of `state.json` and the last event, so that a listing lag
     /// on one of the two files never shows the run going backwards.
     pub fn progress(&self) -> Option<Progress<'_>> {
@@ -166,6 +183,10 @@ pub struct RunRow {
     pub status: Option<RunStatus>,
     pub phase: Option<String>,
     pub time: String,
+    /// What the run cost (`state.json` `cost`), once recorded.
+    pub cost: Option<record::CostRecord>,
+    /// The Space the run built or checked.
+    pub space: Option<sf_core::SpaceRef>,
 }
 
 /// Every run in `bucket`, newest first (by creation time, then by run id, which starts with
@@ -209,9 +230,14 @@ fn row(run_id: &RunId, state: StateRead) -> RunRow {
             run_id: run_id.to_string(),
             kind: Some(s.kind),
             phase: (!s.status.is_final()).then(|| s.phase.label().to_string()),
+            space: s
+                .target_space
+                .as_deref()
+                .and_then(|t| sf_core::SpaceRef::parse(t).ok()),
             subject: s.model_id.or(s.target_space).unwrap_or_default(),
             status: Some(s.status),
             time: s.created_at,
+            cost: s.cost,
         },
         _ => RunRow {
             run_id: run_id.to_string(),
@@ -220,6 +246,8 @@ fn row(run_id: &RunId, state: StateRead) -> RunRow {
             status: None,
             phase: Some("No state written yet".into()),
             time: time_from_run_id(run_id.as_str()).unwrap_or_default(),
+            cost: None,
+            space: None,
         },
     }
 }

@@ -9,7 +9,7 @@ use sf_core::{ModelRef, SpaceName};
 
 use crate::auth::use_auth;
 use crate::bucket::use_run_bucket;
-use crate::components::{LaunchGate, LaunchOutcome, TextField};
+use crate::components::{CostEstimate, LaunchGate, LaunchOutcome, TextField};
 use crate::form_state::FormState;
 use crate::hardware::HardwareSelect;
 use crate::routes::Page;
@@ -23,6 +23,10 @@ pub fn Build() -> impl IntoView {
     // Both hardware selectors share one request for the Hub's list.
     crate::hardware::use_space_hardware();
     let form = state.form;
+    let prices = crate::hardware::use_price_lists();
+    let estimate = Signal::derive(move || {
+        prices.with(|(jobs, spaces)| form.with(|f| f.estimate(jobs.as_ref(), spaces.as_ref())))
+    });
     let error_of = move |field: Field| state.error_of(field);
     let on_launch = move |_| state.launch();
 
@@ -138,6 +142,7 @@ pub fn Build() -> impl IntoView {
             <TextField id="build-bucket" label="Run bucket name" value=Signal::derive(move || run_bucket.name.get())
                 on_input=Callback::new(move |v| run_bucket.name.set(v)) error=error_of(Field::BucketName)
                 hint="Shared with Run storage on the start page; create it there once." />
+            <CostEstimate estimate=estimate />
             <LaunchGate errors=state.error_count() account_error=error_of(Field::Account)
                 checking=state.checking() sign_in_short=state.sign_in_too_short() />
             <LaunchOutcome outcome=state.outcome() />

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use crate::auth::use_auth;
 use crate::bucket::use_run_bucket;
-use crate::components::StatusBadge;
+use crate::components::{RunCost, StatusBadge};
 use crate::routes::{Page, SIGN_IN_HREF, run_href};
 use crate::run_data::{self, RunRow};
 
@@ -65,6 +65,7 @@ fn RunsTable(rows: Vec<RunRow>) -> impl IntoView {
                         {r.status.map(|s| view! { <StatusBadge status=s /> })}
                         {r.phase.map(|p| view! { <span class="muted small">" " {p}</span> })}
                     </td>
+                    <td class="cost-cell"><RunCost cost=r.cost space=r.space /></td>
                     <td class="muted small">{r.time.replace('T', " ").trim_end_matches('Z').to_string()}</td>
                 </tr>
             }
@@ -72,7 +73,7 @@ fn RunsTable(rows: Vec<RunRow>) -> impl IntoView {
         .collect_view();
     view! {
         <table class="runs" data-testid="runs">
-            <thead><tr><th>"Run"</th><th>"Kind"</th><th>"Model or Space"</th><th>"Status"</th><th>"Started"</th></tr></thead>
+            <thead><tr><th>"Run"</th><th>"Kind"</th><th>"Model or Space"</th><th>"Status"</th><th>"Cost"</th><th>"Started"</th></tr></thead>
             <tbody>{rows}</tbody>
         </table>
     }

@@ -18,6 +18,18 @@ use tokio::process::{Child, Command};
 #[path = "../../xtask/src/csp.rs"]
 pub mod csp;
 
+/// Runs `$body` (an async block giving `Result<(), String>`) in a fresh browser of the given
+/// size, closes the browser whatever happens, then fails the test on `Err`.
+#[macro_export]
+macro_rules! scenario {
+    ($width:expr, $height:expr, |$b:ident| $body:block) => {{
+        let $b = $crate::Browser::start($width, $height).await;
+        let outcome: Result<(), String> = async { $body }.await;
+        $b.close().await;
+        outcome.unwrap();
+    }};
+}
+
 /// The built release app. Panics with the fix when it is missing.
 pub fn dist_dir() -> PathBuf {
     let dir = std::env::var_os("SF_DIST_DIR").map(PathBuf::from).unwrap_or_else(|| {

@@ -47,20 +47,22 @@ async fn build_launch_sends_the_exact_job_and_opens_the_run() {
         {
             return Err("the seed's defaults are not there".into());
         }
-        // Both hardware selectors are named and priced from one request for the Hub's list.
+        // Both hardware selectors and the cost estimate are named and priced from one request
+        // for each of the Hub's lists (Spaces, jobs).
         b.wait_for_text("1x Nvidia L40S — $1.80/h").await?;
-        let hardware_requests = b
-            .client
-            .execute(
-                "return performance.getEntriesByType('resource').filter(r => r.name.includes('/api/spaces/hardware')).length",
-                vec![],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        if hardware_requests != 1 {
-            return Err(format!(
-                "the hardware list was requested {hardware_requests} times, not once"
-            ));
+        b.wait_for_text("Estimated cost").await?;
+        for list in ["/api/spaces/hardware", "/api/jobs/hardware"] {
+            let requests = b
+                .client
+                .execute(
+                    &format!("return performance.getEntriesByType('resource').filter(r => r.name.includes('{list}')).length"),
+                    vec![],
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            if requests != 1 {
+                return Err(format!("{list} was requested {requests} times, not once"));
+            }
         }
         b.fill("#target-space", "z-image-demo").await?;
         b.screenshot_at("#launch-build", "build-form").await;

@@ -467,6 +467,25 @@ pub struct CostRecord {
     pub by_hand: Vec<String>,
 }
 
+impl CostRecord {
+    /// What the run cost: the job plus the Space's paid time during the run (`None` when the
+    /// job's price was unknown).
+    pub fn total_usd(&self) -> Option<f64> {
+        Some(self.job_usd? + self.space_usd.unwrap_or(0.0))
+    }
+
+    /// The Space was left running on hardware billed by the hour (not paused, not ZeroGPU or
+    /// the free CPU): it costs [`CostRecord::standing`] until it sleeps.
+    pub fn bills_on(&self) -> bool {
+        !self.paused
+            && self
+                .space_flavor
+                .as_deref()
+                .and_then(|f| crate::hardware::HardwareFlavor::parse(f).ok())
+                .is_some_and(|f| f.is_billed_hourly())
+    }
+}
+
 /// `state.json`: where a run stands. Timestamps are RFC 3339 strings (see [`crate::ids::rfc3339`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
@@ -1053,5 +1072,31 @@ mod tests {
             let e = event(&msg);
             prop_assert_eq!(parse_events(&e.to_line()).events, vec![e]);
         }
+    }
+
+    #[test]
+    fn cost_totals_and_spaces_that_bill_on() {
+        let mut c = CostRecord {
+            job_usd: Some(0.01),
+            space_flavor: Some("l40sx1".into()),
+            space_usd: Some(0.3),
+            standing: "$1.80/h until it sleeps after 1 h idle".into(),
+            ..CostRecord::default()
+        };
+        assert!((c.total_usd().unwrap() - 0.31).abs() < 1e-9);
+        assert!(c.bills_on());
+        c.paused = true;
+        assert!(!c.bills_on());
+        c.paused = false;
+        for free in ["zero-a10g", "cpu-basic"] {
+            c.space_flavor = Some(free.into());
+            assert!(!c.bills_on(), "{free}");
+        }
+        c.space_flavor = None;
+        c.space_usd = None;
+        assert!(!c.bills_on());
+        assert_eq!(c.total_usd(), Some(0.01));
+        c.job_usd = None;
+        assert_eq!(c.total_usd(), None);
     }
 }

@@ -18,6 +18,7 @@
 //! | `POST /__sim/oauth/consent` | `{"mode": "ask"\|"approve"\|"deny", "user"?}` | what the authorize page does, and who signs in |
 //! | `POST /__sim/oauth/ttl` | `{"seconds"}` | lifetime of tokens issued by `/oauth/token` from now on (else the served app README's `hf_oauth_expiration_minutes`, else 8 h) |
 //! | `PUT /__sim/spaces/hardware-policy` | `{"refusals": {"zero-a10g": {"status": 402, "message": ".."}}}` | replaces the hardware refusal policy |
+//! | `PUT /__sim/hardware/prices` | `{"l40sx1": 2.4, ..}` (US dollars per hour) | the job and Space hardware lists give these prices from now on (`{}`: their own again) |
 //! | `POST /__sim/spaces/{ns}/{name}/stage` | `{"stage", "errorMessage"?}` | forces a Space's runtime stage |
 //! | `POST /__sim/spaces/{ns}/{name}/logs` | `{"kind": "build"\|"run", "line"}` | appends a Space log line |
 //! | `POST /__sim/gated-access` | `{"user", "model", "granted"}` | grants or removes access to a gated model |
@@ -64,6 +65,7 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
         .route("/oauth/consent", post(set_consent))
         .route("/oauth/ttl", post(set_oauth_ttl))
         .route("/spaces/hardware-policy", put(set_hardware_policy))
+        .route("/hardware/prices", put(set_hardware_prices))
         .route("/spaces/{ns}/{name}/stage", post(set_space_stage))
         .route("/spaces/{ns}/{name}/logs", post(add_space_log))
         .route("/gated-access", post(set_gated_access))
@@ -274,6 +276,19 @@ async fn set_hardware_policy(
     Json(b): Json<PolicyBody>,
 ) -> ApiResult<Response> {
     *lock(&sim.hardware_refusals) = b.refusals;
+    Ok(axum::Json(json!({ "ok": true })).into_response())
+}
+
+async fn set_hardware_prices(
+    State(sim): State<Arc<Sim>>,
+    Json(prices): Json<BTreeMap<String, f64>>,
+) -> ApiResult<Response> {
+    if let Some((name, p)) = prices.iter().find(|(_, p)| !p.is_finite() || **p < 0.0) {
+        return Err(ApiError::bad_request(format!(
+            "The price of '{name}' is {p}; give US dollars per hour, 0 or more."
+        )));
+    }
+    *lock(&sim.hardware_prices) = prices;
     Ok(axum::Json(json!({ "ok": true })).into_response())
 }
 

@@ -336,8 +336,12 @@ const FLAVORS: &[Flavor] = &[
     ),
 ];
 
-fn to_json(fl: &Flavor) -> Value {
-    let micro_per_minute = (fl.usd_per_hour * 1_000_000.0 / 60.0).round() as u64;
+/// Hourly prices a test set in place of the list's own (`PUT /__sim/hardware/prices`).
+pub(crate) type PriceOverrides = std::collections::BTreeMap<String, f64>;
+
+fn to_json(fl: &Flavor, prices: &PriceOverrides) -> Value {
+    let usd_per_hour = prices.get(fl.name).copied().unwrap_or(fl.usd_per_hour);
+    let micro_per_minute = (usd_per_hour * 1_000_000.0 / 60.0).round() as u64;
     json!({
         "name": fl.name,
         "prettyName": fl.pretty,
@@ -357,12 +361,22 @@ fn to_json(fl: &Flavor) -> Value {
     })
 }
 
-pub(crate) fn job_flavors() -> Value {
-    Value::Array(FLAVORS.iter().filter(|f| f.jobs).map(to_json).collect())
+pub(crate) fn job_flavors(prices: &PriceOverrides) -> Value {
+    list(|f| f.jobs, prices)
 }
 
-pub(crate) fn space_flavors() -> Value {
-    Value::Array(FLAVORS.iter().filter(|f| f.spaces).map(to_json).collect())
+pub(crate) fn space_flavors(prices: &PriceOverrides) -> Value {
+    list(|f| f.spaces, prices)
+}
+
+fn list(keep: fn(&Flavor) -> bool, prices: &PriceOverrides) -> Value {
+    Value::Array(
+        FLAVORS
+            .iter()
+            .filter(|f| keep(f))
+            .map(|f| to_json(f, prices))
+            .collect(),
+    )
 }
 
 pub(crate) fn is_job_flavor(name: &str) -> bool {
@@ -427,7 +441,7 @@ mod tests {
         assert!(!is_job_flavor("zero-a10g"));
         assert!(is_space_flavor("zero-a10g"));
         assert!(!is_space_flavor("h200"));
-        let jobs = job_flavors();
+        let jobs = job_flavors(&PriceOverrides::new());
         let cpu = &jobs[0];
         assert_eq!(cpu["name"], "cpu-basic");
         assert_eq!(cpu["unitCostMicroUSD"], 167);
@@ -442,5 +456,22 @@ mod tests {
         assert_eq!(space_machine("zero-a10g"), Some((1, 70, None)));
         assert_eq!(space_machine("a100-large"), Some((1, 80, Some(142))));
         assert_eq!(space_machine("h200"), None, "not a Space flavor");
+    }
+
+    #[test]
+    fn a_test_can_change_a_price() {
+        let prices = PriceOverrides::from([("l40sx1".to_string(), 2.4)]);
+        let l40s = |prices: &PriceOverrides| {
+            space_flavors(prices)
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == "l40sx1")
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(l40s(&prices)["unitCostMicroUSD"], 40_000);
+        let l40s = l40s(&PriceOverrides::new());
+        assert_eq!(l40s["unitCostMicroUSD"], 30_000);
     }
 }

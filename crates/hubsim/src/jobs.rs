@@ -166,8 +166,9 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
         .route("/api/jobs/{ns}/{id}/labels", put(set_labels))
 }
 
-async fn hardware() -> Response {
-    axum::Json(crate::hardware::job_flavors()).into_response()
+async fn hardware(State(sim): State<Arc<Sim>>) -> Response {
+    let prices = lock(&sim.hardware_prices).clone();
+    axum::Json(crate::hardware::job_flavors(&prices)).into_response()
 }
 
 /// The caller, if allowed to use jobs under `ns`.

@@ -64,7 +64,7 @@
 //!
 //! ## Control API (test-only, unauthenticated, under `/__sim`)
 //! See [`control`] for the routes: mint / expire / revoke tokens, fault injection, the recorded
-//! job requests, direct bucket writes, consent mode, hardware policy, gated access, Space stages.
+//! job requests, direct bucket writes, consent mode, hardware policy and prices, gated access, Space stages.
 //!
 //! ## How a Space runs
 //! Without a Space Python (the default) a Space's runtime walks `BUILDING → RUNNING` on a timer

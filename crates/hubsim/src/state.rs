@@ -168,6 +168,8 @@ pub(crate) struct Sim {
     pub oauth_ttl_secs: Mutex<Option<u64>>,
     pub faults: Mutex<Vec<Fault>>,
     pub hardware_refusals: Mutex<BTreeMap<String, HardwareRefusal>>,
+    /// Hourly prices a test set in place of the hardware lists' own.
+    pub hardware_prices: Mutex<crate::hardware::PriceOverrides>,
     pub gated_access: Mutex<BTreeSet<(String, String)>>,
     pub buckets: crate::buckets::BucketStore,
     pub spaces: crate::spaces::SpaceStore,
@@ -214,6 +216,7 @@ impl Sim {
             }),
             oauth_ttl_secs: Mutex::new(None),
             hardware_refusals: Mutex::new(cfg.hardware_refusals.clone()),
+            hardware_prices: Mutex::new(Default::default()),
             gated_access: Mutex::new(cfg.gated_access.clone()),
             users,
             tokens: Mutex::new(tokens),

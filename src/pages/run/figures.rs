@@ -2,7 +2,11 @@
 //! recommended ZeroGPU duration; and what the run cost.
 
 use leptos::prelude::*;
+use sf_core::SpaceRef;
+use sf_core::estimate::usd;
 use sf_core::record::{CostRecord, ValidationRecord};
+
+use crate::components::settings_href;
 
 #[component]
 pub fn ValidationFigures(validation: Option<ValidationRecord>) -> impl IntoView {
@@ -24,27 +28,17 @@ pub fn ValidationFigures(validation: Option<ValidationRecord>) -> impl IntoView 
     })
 }
 
-/// What the run cost and what its Space costs from now on (`state.json` `cost`).
+/// What the run cost and what its Space costs from now on (`state.json` `cost`); a Space left
+/// on paid hardware gets the link to its settings, where it can be paused.
 #[component]
-pub fn CostFigures(cost: Option<CostRecord>) -> impl IntoView {
-    let usd = |x: Option<f64>| {
-        x.map_or_else(
-            || "—".to_string(),
-            |x| {
-                if x >= 1.0 {
-                    format!("${x:.2}")
-                } else {
-                    format!("${x:.4}")
-                }
-            },
-        )
-    };
+pub fn CostFigures(cost: Option<CostRecord>, space: Option<SpaceRef>) -> impl IntoView {
+    let money = |x: Option<f64>| x.map_or_else(|| "—".to_string(), usd);
     let minutes = |s: u64| format!("{}:{:02} min", s / 60, s % 60);
     cost.map(|c| {
-        let space = c.space_flavor.clone().map(|f| {
+        let space_row = c.space_flavor.clone().map(|f| {
             view! {
                 <dt>"Space"</dt>
-                <dd><code>{f}</code> " at " {usd(c.space_usd_per_hour)} "/h: " {minutes(c.space_paid_seconds)} " on paid hardware → " {usd(c.space_usd)}</dd>
+                <dd><code>{f}</code> " at " {money(c.space_usd_per_hour)} "/h: " {minutes(c.space_paid_seconds)} " on paid hardware → " {money(c.space_usd)}</dd>
             }
         });
         let by_hand = c
@@ -52,14 +46,19 @@ pub fn CostFigures(cost: Option<CostRecord>) -> impl IntoView {
             .iter()
             .map(|t| view! { <dt>"Set by hand"</dt><dd>{t.clone()}</dd> })
             .collect_view();
+        let settings = space.filter(|_| c.bills_on()).map(|s| {
+            view! { " · " <a href=settings_href(&s) target="_blank" rel="noopener">"pause it or change its sleep time in its settings ↗"</a> }
+        });
+        let standing_class = if c.bills_on() { "warn-text" } else { "" };
         view! {
-            <section class="card" id="cost">
+            <section class="card" id="cost" data-testid="cost">
                 <h2>"Cost"</h2>
                 <dl class="facts">
+                    <dt>"Total"</dt><dd class="cost"><strong>{money(c.total_usd())}</strong></dd>
                     <dt>"Job"</dt>
-                    <dd><code>{c.job_flavor.clone()}</code> " at " {usd(c.job_usd_per_hour)} "/h: " {minutes(c.job_seconds)} " → " {usd(c.job_usd)}</dd>
-                    {space}
-                    <dt>"From now on"</dt><dd>{c.standing.clone()}</dd>
+                    <dd><code>{c.job_flavor.clone()}</code> " at " {money(c.job_usd_per_hour)} "/h: " {minutes(c.job_seconds)} " → " {money(c.job_usd)}</dd>
+                    {space_row}
+                    <dt>"From now on"</dt><dd><span class=standing_class data-testid="standing">{c.standing.clone()}</span>{settings}</dd>
                     {by_hand}
                     <dt>"Prices"</dt><dd>{if c.prices_from == "hub" { "the Hub's hardware lists" } else { "built-in published prices" }}</dd>
                 </dl>

@@ -36,8 +36,9 @@ pub(super) fn routes() -> Router<Arc<Sim>> {
         )
 }
 
-async fn hardware() -> Response {
-    axum::Json(crate::hardware::space_flavors()).into_response()
+async fn hardware(State(sim): State<Arc<Sim>>) -> Response {
+    let prices = lock(&sim.hardware_prices).clone();
+    axum::Json(crate::hardware::space_flavors(&prices)).into_response()
 }
 
 /// A known Space flavor the refusal policy allows; the Hub's answer otherwise.
