@@ -21,6 +21,7 @@
 //! Every error's `Display` is a sentence saying what is wrong and how to fix it, and never echoes
 //! a token.
 
+pub mod batch;
 pub mod env;
 pub mod form;
 pub mod hardware;
