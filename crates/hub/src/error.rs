@@ -33,6 +33,7 @@ pub enum Operation {
     SpaceHardware,
     SpaceLogs,
     ModelInfo,
+    ListModels,
     ModelReadme,
     Fetch,
 }
@@ -64,6 +65,7 @@ impl Operation {
             Operation::SpaceHardware => "list the Space hardware",
             Operation::SpaceLogs => "read the Space's logs",
             Operation::ModelInfo => "read the model",
+            Operation::ListModels => "search the models",
             Operation::ModelReadme => "read the model card",
             Operation::Fetch => "download from Hugging Face",
         }

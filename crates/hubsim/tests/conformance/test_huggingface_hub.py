@@ -251,3 +251,14 @@ def test_models(api):
         hf_hub_download("meta-llama/Llama-3.1-8B-Instruct", "README.md", endpoint=URL, token=TOKEN)
     with pytest.raises(EntryNotFoundError):
         hf_hub_download("sim-fixtures/model-without-card", "README.md", endpoint=URL, token=TOKEN)
+
+
+def test_model_search(api):
+    found = list(api.list_models(pipeline_tag="text-generation", sort="likes", limit=2,
+                                 expand=["pipeline_tag", "likes", "gated", "private"]))
+    assert [m.id for m in found] == ["meta-llama/Llama-3.1-8B-Instruct", "deepseek-ai/DeepSeek-V3"]
+    assert found[0].gated == "manual" and found[0].likes == 4512
+    assert found[0].downloads is None  # not asked for
+    trending = list(api.list_models(sort="trending_score", limit=1))
+    assert trending[0].id == "Tongyi-MAI/Z-Image-Turbo"
+    assert [m.id for m in api.list_models(search="gpt")] == ["openai-community/gpt2"]
