@@ -268,7 +268,10 @@ impl BatchForm {
         if self.rows.is_empty()
             || run_ids.len() != self.rows.len()
             || !Self::settings_problems(settings, ctx).is_empty()
-            || self.row_problems(settings, ctx).iter().any(|p| !p.is_empty())
+            || self
+                .row_problems(settings, ctx)
+                .iter()
+                .any(|p| !p.is_empty())
         {
             return None;
         }
@@ -378,9 +381,12 @@ impl LaunchPlan {
 
     /// Every row has a job or a refusal: nothing is under way or waiting.
     pub fn settled(&self) -> bool {
-        self.runs
-            .iter()
-            .all(|r| matches!(r.launch, RowLaunch::Launched { .. } | RowLaunch::Failed { .. }))
+        self.runs.iter().all(|r| {
+            matches!(
+                r.launch,
+                RowLaunch::Launched { .. } | RowLaunch::Failed { .. }
+            )
+        })
     }
 
     /// Adds a run (a "run again") for an existing row, planned.
@@ -697,7 +703,10 @@ mod tests {
         );
         assert!((total_cost_usd(&runs) - 0.512).abs() < 1e-9);
         assert!(!any_live(&runs));
-        let failed: Vec<&str> = failed_rows(&runs).iter().map(|r| r.run_id.as_str()).collect();
+        let failed: Vec<&str> = failed_rows(&runs)
+            .iter()
+            .map(|r| r.run_id.as_str())
+            .collect();
         assert_eq!(failed, ["build-c"]);
         // Row 3 run again: counted by its newer run, which is live; the old one still costs.
         let mut again = run(3, "build-c-again", None, false);

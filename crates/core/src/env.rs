@@ -375,7 +375,10 @@ mod tests {
         assert_eq!(json["batch"]["row"], 3);
         let mut old = json.clone();
         old.as_object_mut().unwrap().remove("batch");
-        assert_eq!(serde_json::from_value::<BuildRequest>(old).unwrap().batch, None);
+        assert_eq!(
+            serde_json::from_value::<BuildRequest>(old).unwrap().batch,
+            None
+        );
         let mut bad = env.clone();
         bad.retain(|(k, _)| *k != SF_BATCH_ROW);
         bad.push((SF_BATCH_ROW, "0".into()));
