@@ -5,6 +5,7 @@
 mod account;
 mod artifacts;
 mod bucket_panel;
+mod build_settings;
 mod field;
 mod launch_gate;
 mod launch_outcome;
@@ -15,6 +16,7 @@ mod status_badge;
 pub use account::Account;
 pub use artifacts::Artifacts;
 pub use bucket_panel::BucketPanel;
+pub use build_settings::BuildSettings;
 pub use field::TextField;
 pub use launch_gate::LaunchGate;
 pub use launch_outcome::LaunchOutcome;
