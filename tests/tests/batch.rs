@@ -51,15 +51,6 @@ async fn wait_js(
 /// Each row's check sentences, in row order.
 const ROW_CHECKS: &str = "return [...document.querySelectorAll('.batch-row')].map(r => r.querySelector('.row-check').innerText.trim())";
 
-async fn row_checks(b: &Browser) -> Result<Vec<String>, String> {
-    let v = js(b, ROW_CHECKS).await?;
-    Ok(v.as_array()
-        .into_iter()
-        .flatten()
-        .map(|s| s.as_str().unwrap_or_default().to_string())
-        .collect())
-}
-
 /// Waits until no row is still being checked with the Hub.
 async fn rows_checked(b: &Browser, rows: usize) -> Result<Vec<String>, String> {
     let v = wait_js(b, ROW_CHECKS, Duration::from_secs(20), |v| {
