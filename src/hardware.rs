@@ -2,18 +2,18 @@
 //! list when it answers, from the built-in list otherwise.
 
 use leptos::prelude::*;
+use sf_core::estimate::PriceList;
 use sf_core::hardware;
-use sf_hub::types::HardwareFlavor;
+use sf_hub::types::{HardwareFlavor, price_list};
 
 /// "Nvidia T4 · small — $0.40/h" for a flavor name.
 pub fn label(name: &str, hub: Option<&[HardwareFlavor]>) -> String {
     if let Some(h) = hub.and_then(|list| list.iter().find(|h| h.name == name)) {
         let pretty = h.pretty_name.clone().unwrap_or_else(|| name.to_string());
-        let price = match (h.unit_cost_usd, h.unit_label.as_deref()) {
-            (Some(c), Some("minute")) if c > 0.0 => format!("${:.2}/h", c * 60.0),
-            (Some(c), Some("hour")) if c > 0.0 => format!("${c:.2}/h"),
-            (Some(0.0), _) => "free".to_string(),
-            _ => String::new(),
+        let price = match h.usd_per_hour() {
+            Some(0.0) => "free".to_string(),
+            Some(p) => format!("{}/h", sf_core::estimate::usd(p)),
+            None => String::new(),
         };
         let price = if name.starts_with("zero-") {
             "PRO, no hourly cost".to_string()
@@ -59,6 +59,39 @@ pub fn use_space_hardware() -> LocalResource<Option<Vec<HardwareFlavor>>> {
 /// The context that carries the one hardware-list request of a page.
 #[derive(Clone, Copy)]
 struct SpaceHardware(LocalResource<Option<Vec<HardwareFlavor>>>);
+
+/// The Hub's job hardware list (for the job's price), shared like [`use_space_hardware`].
+pub fn use_job_hardware() -> LocalResource<Option<Vec<HardwareFlavor>>> {
+    if let Some(JobHardware(list)) = use_context::<JobHardware>() {
+        return list;
+    }
+    let hub_url = crate::auth::use_auth()
+        .config
+        .with_value(|c| c.hub_url.clone());
+    let list = LocalResource::new(move || {
+        let hub_url = hub_url.clone();
+        async move { crate::hub::client(&hub_url).ok()?.job_hardware().await.ok() }
+    });
+    provide_context(JobHardware(list));
+    list
+}
+
+#[derive(Clone, Copy)]
+struct JobHardware(LocalResource<Option<Vec<HardwareFlavor>>>);
+
+/// The prices of the Hub's job and Space hardware lists, `None` for a list that has not
+/// answered (yet, or at all): [`sf_core::estimate`] falls back on the published prices.
+pub fn use_price_lists() -> Signal<(Option<PriceList>, Option<PriceList>)> {
+    let jobs = use_job_hardware();
+    let spaces = use_space_hardware();
+    let prices = Memo::new(move |_| {
+        let list = |r: LocalResource<Option<Vec<HardwareFlavor>>>| {
+            r.with(|l| l.as_ref().and_then(|l| l.as_deref().map(price_list)))
+        };
+        (list(jobs), list(spaces))
+    });
+    prices.into()
+}
 
 /// A `<select>` of flavors.
 #[component]

@@ -16,6 +16,7 @@ mod hardware;
 mod hub;
 mod launch;
 mod markdown;
+mod notify;
 mod pages;
 mod routes;
 mod run_data;

@@ -71,6 +71,23 @@ impl RunSnapshot {
             .unwrap_or(RunKind::Build)
     }
 
+    /// Where the run is at in a few words, for the tab title and the notification:
+    /// `● running`, `✓ Generation works`, or, when the job ended without an outcome,
+    /// `✗ job canceled`.
+    pub fn headline(&self) -> String {
+        match self.status() {
+            Some(s) if s.is_final() => crate::notify::status_text(s),
+            _ => match &self.job {
+                Some(j) if j.status.stage.is_final() => format!(
+                    "{} job {}",
+                    crate::notify::status_mark(RunStatus::Failed),
+                    j.status.stage.as_str().to_ascii_lowercase()
+                ),
+                _ => crate::notify::status_text(RunStatus::Running),
+            },
+        }
+    }
+
     /// Where the run stands: the newer of `state.json` and the last event, so that a listing lag
     /// on one of the two files never shows the run going backwards.
     pub fn progress(&self) -> Option<Progress<'_>> {

@@ -16,7 +16,7 @@ use sf_hub::{ModelSearch, ModelSort};
 use crate::auth::use_auth;
 use crate::batch;
 use crate::bucket::use_run_bucket;
-use crate::components::{BuildSettings, LaunchGate};
+use crate::components::{BuildSettings, CostEstimate, LaunchGate};
 use crate::drafts;
 use crate::form_state::{HubAnswers, HubCheck, LaunchForm};
 use crate::launch;
@@ -46,6 +46,10 @@ pub fn Batch() -> impl IntoView {
         if settings.with_untracked(|f| f.bucket_name != name) {
             settings.update(|f| f.bucket_name = name);
         }
+    });
+    let prices = crate::hardware::use_price_lists();
+    let estimate = Signal::derive(move || {
+        prices.with(|(jobs, spaces)| settings.with(|f| f.estimate(jobs.as_ref(), spaces.as_ref())))
     });
     let user = move || auth.username().unwrap_or_default();
     let settings_errors = Memo::new(move |_| {
@@ -213,12 +217,17 @@ pub fn Batch() -> impl IntoView {
         <form class="card" on:submit=|ev| ev.prevent_default()>
             <h2>"Settings for every row"</h2>
             <BuildSettings form=settings errors=settings_errors />
+            <CostEstimate estimate=estimate />
             <LaunchGate errors=problem_count
                 account_error=Signal::derive(move || settings_errors.with(|e| e.get(&Field::Account).cloned()))
                 checking=Signal::derive(move || !pending.with(Vec::is_empty)) />
             {move || { let confirm = confirm.clone(); confirming.get().then(move || {
                 let n = row_count();
                 let limit = jobspec::describe_seconds(u64::from(jobspec::time_limit_s(RunKind::Build, 0)));
+                let worst = estimate.get().map(|e| format!(
+                    "Worst case for the {n} (an estimate): {}, if every job ran its whole {limit} and every Space stayed on its dearest hardware until it slept.",
+                    e.for_runs(n as u32)
+                ));
                 view! {
                     <div class="notice warn" role="alertdialog" data-testid="batch-confirm">
                         <p><strong>{format!("Launch {n} job{}?", if n == 1 { "" } else { "s" })}</strong></p>
@@ -226,6 +235,7 @@ pub fn Batch() -> impl IntoView {
                             "Each is a build on {JOB_FLAVOR} for at most {limit}, billed to your account; a Space left on a fixed GPU costs by the hour until it sleeps. They start {} at a time.",
                             sf_core::batch::CONCURRENCY
                         )}</p>
+                        {worst.map(|w| view! { <p data-testid="batch-worst-case"><strong>{w}</strong></p> })}
                         <div class="row">
                             <button type="button" class="primary" id="batch-confirm" on:click=confirm>
                                 {format!("Launch {n} build{}", if n == 1 { "" } else { "s" })}

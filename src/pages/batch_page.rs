@@ -7,12 +7,14 @@
 use leptos::prelude::*;
 use sf_core::RunStatus;
 use sf_core::batch::{self as rules, BatchId, BatchRun, LaunchPlan, RowLaunch};
+use sf_core::estimate::usd;
 use sf_hub::types::JobInfo;
 
 use crate::auth::use_auth;
 use crate::batch;
 use crate::bucket::use_run_bucket;
 use crate::components::StatusBadge;
+use crate::notify::{self, NotifyButton};
 use crate::routes::{Page, SIGN_IN_HREF, run_href};
 use crate::run_data;
 
@@ -113,6 +115,40 @@ fn BatchView(id: BatchId) -> impl IntoView {
             set_timeout(move || tick.update(|t| *t += 1), REFRESH);
         }
     });
+
+    // The tab title follows the batch; a batch seen live here notifies once when it ends.
+    let seen_live = StoredValue::new(false);
+    Effect::new(move |_| {
+        let Some((list, _)) = last.get() else { return };
+        let launching = plan.with(|p| p.as_ref().is_some_and(|p| !p.settled()));
+        let running = list.iter().filter(|r| !r.has_ended()).count();
+        if running > 0 || launching {
+            seen_live.set_value(true);
+            notify::set_tab_title(&[
+                &format!(
+                    "{} {running} running",
+                    notify::status_mark(RunStatus::Running)
+                ),
+                "Batch",
+            ]);
+            return;
+        }
+        let counts = rules::status_counts(&list)
+            .into_iter()
+            .map(|(s, n)| format!("{n} {}", s.label().to_lowercase()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        notify::set_tab_title(&["Batch ended", &counts]);
+        if seen_live.get_value() {
+            let id = id.get_value();
+            notify::notify_once(
+                id.as_str(),
+                &format!("Batch ended — {counts}"),
+                &format!("Batch {id}: every run has ended."),
+            );
+        }
+    });
+    on_cleanup(notify::reset_tab_title);
 
     let action_note = RwSignal::new(None::<String>);
     let cancel_running = move |_| {
@@ -250,10 +286,11 @@ fn BatchView(id: BatchId) -> impl IntoView {
         view! {
             {error}
             <div class="card" data-testid="batch-summary">
+                {live.then(|| view! { <NotifyButton what="the batch" /> })}
                 <p>
                     <strong>{if live { "Running" } else { "All runs have ended" }}</strong>
                     {format!(" · {rows_n} row{} · total cost so far ", plural(rows_n))}
-                    <strong data-testid="batch-cost">{rules::format_usd(total)}</strong>
+                    <strong data-testid="batch-cost">{usd(total)}</strong>
                     <span class="muted small">" (jobs and billed Space time, as each run recorded it)"</span>
                 </p>
                 <ul class="counts" data-testid="batch-counts">
@@ -287,7 +324,7 @@ fn BatchView(id: BatchId) -> impl IntoView {
                                     {superseded.then(|| view! { <span class="muted small">" (run again)"</span> })}
                                 </td>
                                 <td>{r.duration(now).unwrap_or_else(|| "—".into())}</td>
-                                <td>{r.cost_usd().map(rules::format_usd).unwrap_or_else(|| "—".into())}</td>
+                                <td>{r.cost_usd().map(usd).unwrap_or_else(|| "—".into())}</td>
                                 <td><a href=run_href(r.run_id.as_str())>"Open run"</a></td>
                             </tr>
                         }

@@ -6,7 +6,7 @@ use sf_core::form::{BuildForm, Field};
 use sf_core::{ModelRef, SpaceName};
 
 use crate::auth::use_auth;
-use crate::components::{BuildSettings, LaunchGate, LaunchOutcome, TextField};
+use crate::components::{BuildSettings, CostEstimate, LaunchGate, LaunchOutcome, TextField};
 use crate::form_state::FormState;
 use crate::routes::Page;
 
@@ -16,6 +16,10 @@ pub fn Build() -> impl IntoView {
     let auth = use_auth();
     let state = FormState::<BuildForm>::new();
     let form = state.form;
+    let prices = crate::hardware::use_price_lists();
+    let estimate = Signal::derive(move || {
+        prices.with(|(jobs, spaces)| form.with(|f| f.estimate(jobs.as_ref(), spaces.as_ref())))
+    });
     let error_of = move |field: Field| state.error_of(field);
     let on_launch = move |_| state.launch();
 
@@ -59,6 +63,7 @@ pub fn Build() -> impl IntoView {
                 <button type="button" on:click=suggest_name>"Suggest a name"</button>
             </TextField>
             <BuildSettings form=form errors=state.errors />
+            <CostEstimate estimate=estimate />
             <LaunchGate errors=state.error_count() account_error=error_of(Field::Account)
                 checking=state.checking() sign_in_short=state.sign_in_too_short() />
             <LaunchOutcome outcome=state.outcome() />

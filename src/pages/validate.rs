@@ -4,9 +4,10 @@
 use leptos::prelude::*;
 use sf_core::form::{Field, ValidateForm};
 use sf_core::record::OutputType;
+use sf_hub::types::price_list;
 
 use crate::bucket::use_run_bucket;
-use crate::components::{LaunchGate, LaunchOutcome, TextField};
+use crate::components::{CostEstimate, LaunchGate, LaunchOutcome, TextField};
 use crate::form_state::FormState;
 
 /// The Validate form: re-checks an existing Space (typically after its hardware was set by hand).
@@ -15,6 +16,12 @@ pub fn Validate() -> impl IntoView {
     let run_bucket = use_run_bucket();
     let state = FormState::<ValidateForm>::new();
     let form = state.form;
+    // A validation creates no Space: only the job list's price matters.
+    let jobs = crate::hardware::use_job_hardware();
+    let estimate = Signal::derive(move || {
+        let prices = jobs.with(|l| l.as_ref().and_then(|l| l.as_deref().map(price_list)));
+        form.with(|f| f.estimate(prices.as_ref()))
+    });
     let error_of = move |field: Field| state.error_of(field);
     let on_launch = move |_| state.launch();
 
@@ -67,6 +74,7 @@ pub fn Validate() -> impl IntoView {
             <TextField id="validate-bucket" label="Run bucket name" value=Signal::derive(move || run_bucket.name.get())
                 on_input=Callback::new(move |v| run_bucket.name.set(v)) error=error_of(Field::BucketName)
                 hint="Shared with Run storage on the start page." />
+            <CostEstimate estimate=estimate />
             <LaunchGate errors=state.error_count() account_error=error_of(Field::Account)
                 checking=state.checking() sign_in_short=state.sign_in_too_short() />
             <LaunchOutcome outcome=state.outcome() />

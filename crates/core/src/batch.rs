@@ -509,15 +509,6 @@ pub fn failed_rows(runs: &[BatchRun]) -> Vec<&BatchRun> {
         .collect()
 }
 
-/// `$0.0123` for small sums, `$1.80` otherwise.
-pub fn format_usd(usd: f64) -> String {
-    if usd > 0.0 && usd < 0.1 {
-        format!("${usd:.4}")
-    } else {
-        format!("${usd:.2}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -727,8 +718,6 @@ mod tests {
         let lost = run(4, "build-d", None, true);
         assert_eq!(lost.outcome(), Some(RunStatus::Failed));
         assert!(lost.has_ended());
-        assert_eq!(format_usd(0.012), "$0.0120");
-        assert_eq!(format_usd(1.8), "$1.80");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! | [`rules`] | the numbered status rules ([`decide_build_status`], [`decide_validate_status`]) and [`recommend_zerogpu_duration`] |
 //! | [`form`] | the Build and Validate forms, their validation into [`BuildRequest`] / [`ValidateRequest`], reading `request.json` back, and the forms the run page pre-fills (Run again, Validate this Space) |
 //! | [`mod@env`] | job environment variable names and the way back from an environment to a request |
+//! | [`estimate`] | prices (the Hub's hardware lists, else the published ones), dollars as text, what a Space costs from now on, and the pre-launch [`estimate::Estimate`] of a run or a batch |
 //! | [`jobspec`] | the typed job-creation body [`JobSpec`] for a run ([`build_job`], [`validate_job`]) |
 //! | [`links`] | web links to jobs, Spaces, buckets, run folders and Space apps; [`RunLinks`], the links of one run |
 //! | [`progress`] | where a run stands now: the newer of `state.json` and the last event |
@@ -23,6 +24,7 @@
 
 pub mod batch;
 pub mod env;
+pub mod estimate;
 pub mod form;
 pub mod hardware;
 pub mod ids;

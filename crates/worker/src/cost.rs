@@ -1,30 +1,11 @@
-//! What a run cost and what its Space costs from now on: prices from the Hub's hardware lists
-//! (`unitCostMicroUSD` per `unitLabel`), else the published prices of
-//! [`sf_core::hardware::BUILT_IN`]; the run's [`CostRecord`] and the report's Cost section.
+//! What a run cost and what its Space costs from now on: the run's [`CostRecord`] and the
+//! report's Cost section. The prices and the words for a Space's standing cost are
+//! [`sf_core::estimate`]'s, shared with the app's pre-launch estimate.
 
-use sf_core::hardware::{self, HardwareFlavor};
+use sf_core::estimate::{self, PriceFrom, PriceList, usd};
+use sf_core::hardware::HardwareFlavor;
 use sf_core::jobspec::JOB_FLAVOR;
 use sf_core::record::CostRecord;
-
-/// Published price of the `cpu-basic` job flavor, per hour (the Hub lists 167 micro-USD per
-/// minute); the Space flavor of the same name is free.
-pub const JOB_CPU_BASIC_USD_PER_HOUR: f64 = 0.01;
-
-/// One entry's hourly price, from `unitCostMicroUSD` (or `unitCostUSD`) per `unitLabel`.
-pub fn hourly(entry: &sf_hub::types::HardwareFlavor) -> Option<f64> {
-    let per_unit = entry
-        .unit_cost_micro_usd
-        .map(|m| m / 1_000_000.0)
-        .or(entry.unit_cost_usd)?;
-    let units_per_hour = match entry.unit_label.as_deref().unwrap_or("minute") {
-        "second" => 3600.0,
-        "minute" => 60.0,
-        "hour" => 1.0,
-        _ => return None,
-    };
-    // Whole micro-dollars per hour: 30000 µ$/min is $1.80/h, not 1.7999999999999998.
-    Some((per_unit * units_per_hour * 1e6).round() / 1e6)
-}
 
 /// Hourly prices of the job and of the Space hardware, and where they come from.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,39 +17,26 @@ pub struct Prices {
 }
 
 /// Looks the prices up in the Hub's lists (`None` when a list did not answer), falling back on
-/// the built-in prices.
+/// the published prices ([`sf_core::estimate::job_price`], [`sf_core::estimate::space_price`]).
 pub fn prices(
     job_list: Option<&[sf_hub::types::HardwareFlavor]>,
     space_list: Option<&[sf_hub::types::HardwareFlavor]>,
     space_flavor: Option<&str>,
 ) -> Prices {
-    let find = |list: Option<&[sf_hub::types::HardwareFlavor]>, name: &str| {
-        list.and_then(|l| l.iter().find(|e| e.name == name))
-            .and_then(hourly)
-    };
-    let hub_job = find(job_list, JOB_FLAVOR);
-    let hub_space = space_flavor.map(|f| find(space_list, f));
-    let from = if hub_job.is_some() && hub_space.is_none_or(|p| p.is_some()) {
-        "hub"
+    let jobs = job_list.map(sf_hub::types::price_list);
+    let spaces: Option<PriceList> = space_list.map(sf_hub::types::price_list);
+    let job = estimate::job_price(jobs.as_ref(), JOB_FLAVOR);
+    let space = space_flavor.map(|f| estimate::space_price(spaces.as_ref(), f));
+    let from_hub = |p: Option<estimate::Price>| p.is_some_and(|p| p.from == PriceFrom::Hub);
+    let from = if from_hub(job) && space.is_none_or(from_hub) {
+        PriceFrom::Hub
     } else {
-        "built-in"
+        PriceFrom::BuiltIn
     };
-    let built_in_job = (JOB_FLAVOR == "cpu-basic").then_some(JOB_CPU_BASIC_USD_PER_HOUR);
     Prices {
-        job: hub_job.or(built_in_job),
-        space: hub_space
-            .flatten()
-            .or_else(|| space_flavor.and_then(hardware::lookup)?.usd_per_hour),
-        from,
-    }
-}
-
-/// `$1.80/h`, `$0.0123`.
-fn usd(x: f64) -> String {
-    if x >= 1.0 {
-        format!("${x:.2}")
-    } else {
-        format!("${x:.4}")
+        job: job.map(|p| p.usd_per_hour),
+        space: space.flatten().map(|p| p.usd_per_hour),
+        from: from.as_str(),
     }
 }
 
@@ -86,24 +54,10 @@ pub fn record(
     let billed = space.is_some_and(|(f, _)| f.is_billed_hourly());
     let standing = match space {
         None => "no Space was created by this run".to_string(),
-        Some((f, _)) if f.is_zerogpu() => "ZeroGPU: free hosting (PRO: up to 10 Spaces); each call uses the daily GPU quota (free 5 min, PRO 40 min), beyond it billed".to_string(),
-        Some(_) if paused => "paused: no charge until someone restarts it".to_string(),
-        Some((f, _)) if !billed => format!(
-            "{f}: free; it sleeps after {} idle by itself",
-            hardware::duration_label(u64::from(hardware::FREE_CPU_SLEEP_S))
-        ),
-        Some((f, _)) => {
-            let rate = prices
-                .space
-                .map_or_else(|| format!("{f} (price unknown)"), |p| format!("{}/h", usd(p)));
-            match sleep {
-                Some(s) => format!(
-                    "{rate} until it sleeps after {} idle",
-                    hardware::duration_label(u64::from(s))
-                ),
-                None => format!("{rate} while it runs: no sleep time is set"),
-            }
+        Some((f, _)) if paused && !f.is_zerogpu() => {
+            "paused: no charge until someone restarts it".to_string()
         }
+        Some((f, _)) => estimate::standing(f, prices.space, sleep),
     };
     CostRecord {
         job_flavor: JOB_FLAVOR.to_string(),

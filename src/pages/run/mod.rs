@@ -26,6 +26,7 @@ use crate::auth::use_auth;
 use crate::bucket::use_run_bucket;
 use crate::components::{Artifacts, LogTail};
 use crate::launch;
+use crate::notify::{self, NotifyButton};
 use crate::routes::{Page, SIGN_IN_HREF};
 use crate::run_data::{self, RunSnapshot};
 
@@ -76,6 +77,44 @@ pub fn Run(run: String) -> impl IntoView {
     let refreshing =
         Memo::new(move |_| loaded.with(|l| l.as_ref().map(|(at, _)| *at)) != Some(tick.get()));
     let is_final = Memo::new(move |_| snapshot.with(|s| matches!(s, Some(Ok(s)) if s.is_final())));
+    let live = Memo::new(move |_| {
+        snapshot.with(|s| matches!(s, Some(Ok(s)) if !s.is_missing() && !s.is_final()))
+    });
+    // The tab title follows the run; a run this page saw live notifies once when it ends
+    // (a run already over when the page opened is not news).
+    let seen_live = StoredValue::new(false);
+    let watched = run_id.to_string();
+    Effect::new(move |_| {
+        snapshot.with(|s| {
+            let Some(Ok(s)) = s else { return };
+            if s.is_missing() {
+                return;
+            }
+            let head = s.headline();
+            let state = s.state.state();
+            let subject = state
+                .and_then(|st| st.model_id.as_deref().or(st.target_space.as_deref()))
+                .unwrap_or("");
+            let ended = s.is_finished() || s.is_final();
+            if !ended {
+                notify::set_tab_title(&[&head]);
+                seen_live.set_value(true);
+                return;
+            }
+            notify::set_tab_title(&[&head, subject]);
+            if seen_live.get_value() {
+                let message = state.map_or("", |st| st.message.as_str());
+                let body = format!("Run {watched}. {message}");
+                let title = [head.as_str(), subject]
+                    .into_iter()
+                    .filter(|p| !p.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" — ");
+                notify::notify_once(&watched, &title, body.trim());
+            }
+        })
+    });
+    on_cleanup(notify::reset_tab_title);
     // Follows the run by itself while it is not finished; stops when it is.
     let handle = set_interval_with_handle(
         move || {
@@ -138,6 +177,7 @@ pub fn Run(run: String) -> impl IntoView {
                     _ => "",
                 }}
             </span>
+            {move || live.get().then(|| view! { <NotifyButton what="the run" /> })}
         </div>
         {move || {
             if auth.session.with(Option::is_none) {

@@ -40,3 +40,41 @@ pub struct Accelerator {
     #[serde(default)]
     pub manufacturer: Option<String>,
 }
+
+impl HardwareFlavor {
+    /// The hourly price in US dollars (`unitCostMicroUSD`, else `unitCostUSD`, per `unitLabel`),
+    /// by [`sf_core::estimate::hourly_price`].
+    pub fn usd_per_hour(&self) -> Option<f64> {
+        sf_core::estimate::hourly_price(
+            self.unit_cost_micro_usd,
+            self.unit_cost_usd,
+            self.unit_label.as_deref(),
+        )
+    }
+}
+
+/// The hourly prices of a Hub hardware list, for [`sf_core::estimate`].
+pub fn price_list(list: &[HardwareFlavor]) -> sf_core::estimate::PriceList {
+    sf_core::estimate::PriceList::new(list.iter().map(|h| (h.name.clone(), h.usd_per_hour())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_of_a_hub_list() {
+        let list: Vec<HardwareFlavor> = serde_json::from_value(serde_json::json!([
+            {"name": "cpu-basic", "unitCostMicroUSD": 167, "unitCostUSD": 0.000167, "unitLabel": "minute"},
+            {"name": "l40sx1", "unitCostMicroUSD": 30000, "unitLabel": "minute"},
+            {"name": "a100-large", "unitCostUSD": 2.5, "unitLabel": "hour"},
+            {"name": "mystery"}
+        ]))
+        .unwrap();
+        assert_eq!(list[1].usd_per_hour(), Some(1.8));
+        let prices = price_list(&list);
+        assert_eq!(prices.get("cpu-basic"), Some(0.01002));
+        assert_eq!(prices.get("a100-large"), Some(2.5));
+        assert_eq!(prices.get("mystery"), None);
+    }
+}

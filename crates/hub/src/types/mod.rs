@@ -19,7 +19,7 @@ mod spaces;
 mod whoami;
 
 pub use buckets::{BucketEntry, BucketInfo, RepoUrl};
-pub use hardware::{Accelerator, HardwareFlavor};
+pub use hardware::{Accelerator, HardwareFlavor, price_list};
 pub use jobs::{JobInfo, JobOwner, JobStage, JobStatus, Volume};
 pub use models::{Gated, ModelInfo, Safetensors, Sibling, TransformersInfo};
 pub use oauth::{OpenIdConfiguration, TokenResponse, UserInfo, UserInfoOrg};
