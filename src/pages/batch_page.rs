@@ -97,6 +97,7 @@ fn BatchView(id: BatchId) -> impl IntoView {
         }
     });
     let last = RwSignal::new(None::<(Vec<BatchRun>, Vec<JobInfo>)>);
+    let scheduled = StoredValue::new(false);
     let load_error = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         let Some(Some(result)) = runs.get() else {
@@ -111,8 +112,16 @@ fn BatchView(id: BatchId) -> impl IntoView {
         }
         let live = last.with_untracked(|l| l.as_ref().is_some_and(|(r, _)| rules::any_live(r)))
             || plan.with_untracked(|p| p.as_ref().is_some_and(|p| !p.settled()));
-        if live {
-            set_timeout(move || tick.update(|t| *t += 1), REFRESH);
+        // One refresh pending at a time, however many loads ended meanwhile.
+        if live && !scheduled.get_value() {
+            scheduled.set_value(true);
+            set_timeout(
+                move || {
+                    scheduled.set_value(false);
+                    tick.try_update(|t| *t += 1);
+                },
+                REFRESH,
+            );
         }
     });
 
@@ -178,20 +187,37 @@ fn BatchView(id: BatchId) -> impl IntoView {
             tick.update(|t| *t += 1);
         });
     };
-    let run_again_failed = move |_| {
-        let Some(bucket) = run_bucket.bucket(&auth) else {
-            return;
-        };
-        let failed: Vec<sf_core::RunId> = last.with_untracked(|l| {
+    // The failed rows that have no newer run on its way (planned or being launched here).
+    let failed_now = move || -> Vec<sf_core::RunId> {
+        let waiting: Vec<u32> = plan.with(|p| {
+            p.iter()
+                .flat_map(|p| &p.runs)
+                .filter(|r| matches!(r.launch, RowLaunch::Planned | RowLaunch::Launching))
+                .filter_map(|r| r.request.batch.as_ref().map(|b| b.row))
+                .collect()
+        });
+        last.with(|l| {
             l.as_ref()
                 .map(|(r, _)| {
                     rules::failed_rows(r)
                         .into_iter()
+                        .filter(|r| !waiting.contains(&r.row))
                         .map(|r| r.run_id.clone())
                         .collect()
                 })
                 .unwrap_or_default()
-        });
+        })
+    };
+    let rerunning = RwSignal::new(false);
+    let run_again_failed = move |_| {
+        let Some(bucket) = run_bucket.bucket(&auth) else {
+            return;
+        };
+        let failed = failed_now();
+        if rerunning.get_untracked() || failed.is_empty() {
+            return;
+        }
+        rerunning.set(true);
         leptos::task::spawn_local(async move {
             let mut problems = Vec::new();
             for run_id in failed {
@@ -206,6 +232,7 @@ fn BatchView(id: BatchId) -> impl IntoView {
                 }
             }
             action_note.set(problems.first().cloned());
+            rerunning.set(false);
         });
     };
 
@@ -274,7 +301,7 @@ fn BatchView(id: BatchId) -> impl IntoView {
         let total = rules::total_cost_usd(&list);
         let live = rules::any_live(&list);
         let running_jobs = jobs.iter().filter(|j| !j.status.stage.is_final()).count();
-        let failed = rules::failed_rows(&list).len();
+        let failed = failed_now().len();
         let rows_n = rules::latest_per_row(&list).len();
         let mut sorted = list.clone();
         sorted.sort_by(|a, b| (a.row, &a.created_at).cmp(&(b.row, &b.created_at)));
@@ -302,7 +329,7 @@ fn BatchView(id: BatchId) -> impl IntoView {
                     <button type="button" id="cancel-running" disabled=running_jobs == 0 on:click=cancel_running>
                         {format!("Cancel the {running_jobs} running")}
                     </button>
-                    <button type="button" id="rerun-failed" disabled=failed == 0 on:click=run_again_failed>
+                    <button type="button" id="rerun-failed" disabled=move || failed == 0 || rerunning.get() on:click=run_again_failed>
                         {format!("Run again the {failed} failed")}
                     </button>
                 </div>

@@ -219,7 +219,9 @@ async fn the_batch_view_checks_every_row_and_adds_rows_from_a_hub_search() {
         b.click("#launch-batch").await?;
         let confirm = b.find("[data-testid=batch-confirm]").await?;
         let text = confirm.text().await.map_err(|e| e.to_string())?;
-        if !text.contains("Launch 3 jobs?") {
+        if !text.contains("Launch 3 jobs?")
+            || !text.contains("Worst case for the 3 (an estimate): at most $")
+        {
             return Err(format!("the confirmation says: {text}"));
         }
         b.screenshot_at("[data-testid=batch-confirm]", "batch-view-confirm")
