@@ -14,7 +14,7 @@ use sf_core::jobspec::{self, LABEL_RUN_ID};
 use sf_core::record::{self, StateRead};
 use sf_core::{BucketRef, Namespace, RunId, RunKind};
 use sf_hub::types::{JobInfo, ModelInfo};
-use sf_hub::{JobFilter, ModelSearch};
+use sf_hub::{JobFilter, ModelSearch, Transport};
 
 use leptos::prelude::WithValue;
 
@@ -48,13 +48,34 @@ pub async fn search_models(auth: Auth, q: ModelSearch) -> Result<Vec<ModelInfo>,
     hub.list_models(&q).await.map_err(|e| auth.explain(&e))
 }
 
+/// How long a launch interrupted by a reload waits for its job to show before creating one:
+/// the creation may still be on its way at the Hub.
+const INTERRUPTED_WAIT: [std::time::Duration; 4] = [std::time::Duration::from_millis(2500); 4];
+
 /// Launches one planned run; `Launched` also when its run id already has a job (a reload, a
-/// second click), never a second job.
-pub async fn launch_row(auth: Auth, request: BuildRequest) -> RowLaunch {
+/// second click, a retry after a lost answer), never a second job. An `interrupted` launch
+/// first waits for the job it may already have started.
+pub async fn launch_row(auth: Auth, request: BuildRequest, interrupted: bool) -> RowLaunch {
     let failed = |reason: String| RowLaunch::Failed { reason };
-    let (Some(user), Some(token)) = (auth.username(), auth.token()) else {
+    let (Some(user), Some(token), Some(hub)) = (auth.username(), auth.token(), auth.hub()) else {
         return failed("Sign in with Hugging Face first; the batch resumes here.".into());
     };
+    if interrupted && let Ok(owner) = Namespace::parse(&user) {
+        for wait in INTERRUPTED_WAIT {
+            match hub
+                .list_jobs(&owner, &JobFilter::run(&request.run_id))
+                .await
+            {
+                Ok(jobs) if !jobs.is_empty() => {
+                    return RowLaunch::Launched {
+                        job_id: jobs[0].id.clone(),
+                    };
+                }
+                Ok(_) => hub.transport().sleep(wait).await,
+                Err(e) => return failed(auth.explain(&e)),
+            }
+        }
+    }
     let config = match auth.config.with_value(|c| c.job_spec_config()) {
         Ok(c) => c,
         Err(e) => return failed(e),

@@ -60,15 +60,16 @@ fn BatchView(id: BatchId) -> impl IntoView {
         plan.update(|p| {
             if let Some(p) = p {
                 for i in next {
+                    let interrupted = p.runs[i].launch == RowLaunch::Interrupted;
                     p.runs[i].launch = RowLaunch::Launching;
-                    started.push((i, p.runs[i].request.clone()));
+                    started.push((i, p.runs[i].request.clone(), interrupted));
                 }
                 batch::save_plan(p);
             }
         });
-        for (i, request) in started {
+        for (i, request, interrupted) in started {
             leptos::task::spawn_local(async move {
-                let result = batch::launch_row(auth, request).await;
+                let result = batch::launch_row(auth, request, interrupted).await;
                 plan.update(|p| {
                     if let Some(p) = p {
                         p.runs[i].launch = result;
@@ -192,7 +193,12 @@ fn BatchView(id: BatchId) -> impl IntoView {
         let waiting: Vec<u32> = plan.with(|p| {
             p.iter()
                 .flat_map(|p| &p.runs)
-                .filter(|r| matches!(r.launch, RowLaunch::Planned | RowLaunch::Launching))
+                .filter(|r| {
+                    matches!(
+                        r.launch,
+                        RowLaunch::Planned | RowLaunch::Launching | RowLaunch::Interrupted
+                    )
+                })
                 .filter_map(|r| r.request.batch.as_ref().map(|b| b.row))
                 .collect()
         });

@@ -263,30 +263,61 @@ async fn a_reload_during_the_launch_launches_no_row_twice() {
             |v| v == &json!(false),
         )
         .await?;
+        // The Hub takes its time creating the first three jobs (the reload comes while they are
+        // on their way), and the answer to the fourth creation is lost (its job exists).
+        hub.control(
+            "POST",
+            "/faults",
+            json!({"method": "POST", "path_prefix": "/api/jobs/sf-tester", "count": 3, "delay_ms": 1500}),
+        )
+        .await;
+        hub.control(
+            "POST",
+            "/faults",
+            json!({"method": "POST", "path_prefix": "/api/jobs/sf-tester", "count": 1, "drop_connection": true}),
+        )
+        .await;
         b.click("#launch-batch").await?;
         b.click("#batch-confirm").await?;
         let batch = batch_id_from_url(&b).await?;
-        // Reloaded at once, then again: the launch resumes from the saved plan.
         let page = format!("{}/?batch={batch}", hub.url);
-        b.goto(&page).await;
-        b.goto(&page).await;
         wait_js(
             &b,
-            "const p = document.querySelector('#launch-progress'); return p ? null : document.querySelectorAll('[data-testid=batch-runs] tbody tr').length",
+            "const l = document.querySelector('[data-testid=batch-launch] label'); return l ? l.innerText : ''",
+            Duration::from_secs(10),
+            |v| v.as_str().unwrap_or("").contains("Launching: 0 of 5"),
+        )
+        .await?;
+        b.goto(&page).await;
+        // The lost answer: that row says why it was not launched, and can be retried.
+        wait_js(
+            &b,
+            "return document.querySelectorAll('[data-testid=launch-failed]').length",
+            Duration::from_secs(60),
+            |v| v.as_u64() == Some(1),
+        )
+        .await?;
+        b.screenshot_at("[data-testid=batch-launch]", "batch-page-launch-refused")
+            .await;
+        b.click("[data-testid=launch-failed] button").await?;
+        wait_js(
+            &b,
+            "const p = document.querySelector('#launch-progress'); return p ? -1 : document.querySelectorAll('[data-testid=batch-runs] tbody tr').length",
             Duration::from_secs(60),
             |v| v.as_u64() == Some(5),
         )
         .await?;
-        // A second press of the (now empty) view launches nothing either.
+        // Reloaded again, and the (now empty) Batch view: nothing more is launched.
+        b.goto(&page).await;
         b.goto(&format!("{}/?view=batch", hub.url)).await;
         b.wait_for_text("No rows yet").await?;
         b.goto(&page).await;
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
         let jobs = hub.job_requests().await;
         let mut run_ids: Vec<String> = jobs
             .iter()
             .map(|j| {
-                j["labels"]["run-id"]
+                j["body"]["labels"]["run-id"]
                     .as_str()
                     .unwrap_or_default()
                     .to_string()
@@ -294,7 +325,7 @@ async fn a_reload_during_the_launch_launches_no_row_twice() {
             .collect();
         run_ids.sort();
         run_ids.dedup();
-        if jobs.len() != 5 || run_ids.len() != 5 {
+        if run_ids.len() != 5 || jobs.len() != 5 {
             return Err(format!(
                 "{} job requests for {} run ids (5 rows): {run_ids:?}",
                 jobs.len(),
@@ -302,8 +333,11 @@ async fn a_reload_during_the_launch_launches_no_row_twice() {
             ));
         }
         for j in &jobs {
-            if j["labels"]["batch-id"] != json!(batch) {
-                return Err(format!("a job without the batch label: {}", j["labels"]));
+            if j["body"]["labels"]["batch-id"] != json!(batch) {
+                return Err(format!(
+                    "a job without the batch label: {}",
+                    j["body"]["labels"]
+                ));
             }
         }
         Ok(())

@@ -299,8 +299,11 @@ impl BatchForm {
 pub enum RowLaunch {
     /// Run id chosen and saved; not launched yet (or the launch's answer was lost).
     Planned,
-    /// Being launched now (a reload finds it here: the run-id lookup decides).
+    /// Being launched now.
     Launching,
+    /// Was being launched when the page went away: its job may exist, or be on its way at the
+    /// Hub. It is launched again only after the run-id lookup has waited for it.
+    Interrupted,
     /// The job exists.
     Launched { job_id: String },
     /// The Hub refused; the sentence says why. Can be retried.
@@ -336,19 +339,19 @@ impl LaunchPlan {
         }
     }
 
-    /// After a reload nothing is under way: a row left `Launching` is `Planned` again (its
-    /// launch asks the Hub first whether its run id already has a job).
+    /// After a reload nothing is under way: a row left `Launching` is `Interrupted` (its
+    /// launch waits for the Hub to show a job with its run id before creating one).
     pub fn resumed(mut self) -> LaunchPlan {
         for r in &mut self.runs {
             if r.launch == RowLaunch::Launching {
-                r.launch = RowLaunch::Planned;
+                r.launch = RowLaunch::Interrupted;
             }
         }
         self
     }
 
-    /// The indexes of the rows to launch now: planned ones, so that at most [`CONCURRENCY`]
-    /// are under way.
+    /// The indexes of the rows to launch now: planned or interrupted ones, so that at most
+    /// [`CONCURRENCY`] are under way.
     pub fn next_to_launch(&self) -> Vec<usize> {
         let busy = self
             .runs
@@ -358,7 +361,7 @@ impl LaunchPlan {
         self.runs
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.launch == RowLaunch::Planned)
+            .filter(|(_, r)| matches!(r.launch, RowLaunch::Planned | RowLaunch::Interrupted))
             .map(|(i, _)| i)
             .take(CONCURRENCY.saturating_sub(busy))
             .collect()
@@ -642,7 +645,7 @@ mod tests {
         // Saved and read back after a reload: the row under way is planned again.
         let json = serde_json::to_string(&p).unwrap();
         let back: LaunchPlan = serde_json::from_str::<LaunchPlan>(&json).unwrap().resumed();
-        assert_eq!(back.runs[0].launch, RowLaunch::Planned);
+        assert_eq!(back.runs[0].launch, RowLaunch::Interrupted);
         assert_eq!(back.next_to_launch(), vec![0, 3, 4]);
         for r in &mut p.runs {
             if !matches!(r.launch, RowLaunch::Failed { .. }) {
