@@ -264,7 +264,7 @@ async fn a_reload_during_the_launch_launches_no_row_twice() {
         )
         .await?;
         // The Hub takes its time creating the first three jobs (the reload comes while they are
-        // on their way), and the answer to the fourth creation is lost (its job exists).
+        // on their way), and refuses the fourth creation once.
         hub.control(
             "POST",
             "/faults",
@@ -274,7 +274,7 @@ async fn a_reload_during_the_launch_launches_no_row_twice() {
         hub.control(
             "POST",
             "/faults",
-            json!({"method": "POST", "path_prefix": "/api/jobs/sf-tester", "count": 1, "drop_connection": true}),
+            json!({"method": "POST", "path_prefix": "/api/jobs/sf-tester", "count": 1, "status": 503, "body": "The Jobs service is busy; try again in a minute."}),
         )
         .await;
         b.click("#launch-batch").await?;
@@ -289,16 +289,37 @@ async fn a_reload_during_the_launch_launches_no_row_twice() {
         )
         .await?;
         b.goto(&page).await;
-        // The lost answer: that row says why it was not launched, and can be retried.
-        wait_js(
+        // The refused row says why it was not launched, and can be retried.
+        if let Err(e) = wait_js(
             &b,
             "return document.querySelectorAll('[data-testid=launch-failed]').length",
             Duration::from_secs(60),
             |v| v.as_u64() == Some(1),
         )
-        .await?;
+        .await
+        {
+            let faults = hub.control("GET", "/faults", json!(null)).await;
+            let asked: Vec<Value> = hub
+                .job_requests()
+                .await
+                .iter()
+                .map(|j| json!([j["status"], j["body"]["labels"]["run-id"]]))
+                .collect();
+            return Err(format!(
+                "{e}\nfaults left: {faults}\njob requests: {asked:?}"
+            ));
+        }
         b.screenshot_at("[data-testid=batch-launch]", "batch-page-launch-refused")
             .await;
+        let refused = b
+            .find("[data-testid=launch-failed]")
+            .await?
+            .text()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !refused.contains("was not launched") {
+            return Err(format!("the refused row says: {refused}"));
+        }
         b.click("[data-testid=launch-failed] button").await?;
         wait_js(
             &b,

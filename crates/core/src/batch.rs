@@ -494,7 +494,10 @@ pub fn status_counts(runs: &[BatchRun]) -> Vec<(RunStatus, usize)> {
 
 /// What every run of the batch cost so far (runs run again included).
 pub fn total_cost_usd(runs: &[BatchRun]) -> f64 {
-    runs.iter().filter_map(BatchRun::cost_usd).sum()
+    // A fold from +0.0: an empty `sum` of floats is -0.0, shown as "$-0.00".
+    runs.iter()
+        .filter_map(BatchRun::cost_usd)
+        .fold(0.0, |a, b| a + b)
 }
 
 /// Some run is still live: the page keeps refreshing.
@@ -696,6 +699,10 @@ mod tests {
             ]
         );
         assert!((total_cost_usd(&runs) - 0.512).abs() < 1e-9);
+        assert!(
+            total_cost_usd(&[]).is_sign_positive(),
+            "no run costs $0.00, not $-0.00"
+        );
         assert!(!any_live(&runs));
         let failed: Vec<&str> = failed_rows(&runs)
             .iter()
