@@ -205,6 +205,9 @@ pub fn Batch() -> impl IntoView {
             {move || (row_count() == 0).then(|| view! {
                 <p class="muted" data-testid="batch-empty">"No rows yet: paste model ids above, or add them from the search."</p>
             })}
+            {move || (row_count() > 0).then(|| view! {
+                <p class="muted small">"Each row: the model, then the name of the private Space it creates under your account."</p>
+            })}
             <ol class="batch-rows" data-testid="batch-rows">
                 <For each=move || 0..row_count() key=|i| *i let:i>
                     <RowEditor i=i form=form errors=row_errors pending=pending />
@@ -307,11 +310,11 @@ fn RowEditor(
     view! {
         <li class="batch-row" data-row=n>
             <span class="row-number">{n}</span>
-            <input type="text" class="row-model" spellcheck="false" autocomplete="off"
+            <input type="text" class="row-model" spellcheck="false" autocomplete="off" placeholder="owner/model or card URL"
                 aria-label=format!("Model of row {n}")
                 prop:value=read(|r| r.model.clone())
                 on:input=write(|r, v| r.model = v) />
-            <input type="text" class="row-space" spellcheck="false" autocomplete="off"
+            <input type="text" class="row-space" spellcheck="false" autocomplete="off" placeholder="Space name"
                 aria-label=format!("Space name of row {n}")
                 prop:value=read(|r| r.space_name.clone())
                 on:input=write(|r, v| r.space_name = v) />
