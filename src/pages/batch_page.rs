@@ -331,13 +331,18 @@ fn BatchView(id: BatchId) -> impl IntoView {
                         <li data-status=s.as_str()><StatusBadge status=s /> " " <strong>{n}</strong></li>
                     }).collect_view()}
                 </ul>
+                // Only the actions that have something to act on.
                 <div class="row">
-                    <button type="button" id="cancel-running" disabled=running_jobs == 0 on:click=cancel_running>
-                        {format!("Cancel the {running_jobs} running")}
-                    </button>
-                    <button type="button" id="rerun-failed" disabled=move || failed == 0 || rerunning.get() on:click=run_again_failed>
-                        {format!("Run again the {failed} failed")}
-                    </button>
+                    {(running_jobs > 0).then(|| view! {
+                        <button type="button" id="cancel-running" on:click=cancel_running>
+                            {format!("Cancel the {running_jobs} running")}
+                        </button>
+                    })}
+                    {(failed > 0).then(|| view! {
+                        <button type="button" id="rerun-failed" disabled=move || rerunning.get() on:click=run_again_failed>
+                            {format!("Run again the {failed} failed")}
+                        </button>
+                    })}
                 </div>
                 {move || action_note.get().map(|n| view! { <p class="small" role="status">{n}</p> })}
             </div>
@@ -349,12 +354,12 @@ fn BatchView(id: BatchId) -> impl IntoView {
                         let superseded = !latest.contains(&r.run_id);
                         view! {
                             <tr class:superseded=superseded data-run=r.run_id.to_string()>
-                                <td>{r.row}</td>
+                                <td class="row-n">{r.row}</td>
                                 <td><code>{r.model.clone()}</code><div class="muted small">{r.target_space.clone()}</div></td>
                                 <td>
                                     <StatusBadge status=status />
                                     {r.phase.clone().map(|p| view! { <span class="muted small">" " {p}</span> })}
-                                    {superseded.then(|| view! { <span class="muted small">" (run again)"</span> })}
+                                    {superseded.then(|| view! { <span class="muted small">" (replaced by the run below)"</span> })}
                                 </td>
                                 <td>{r.duration(now).unwrap_or_else(|| "—".into())}</td>
                                 <td>{r.cost_usd().map(usd).unwrap_or_else(|| "—".into())}</td>
