@@ -35,6 +35,8 @@ pub enum Operation {
     ModelInfo,
     ListModels,
     ModelReadme,
+    ModelFile,
+    SpaceSecrets,
     Fetch,
 }
 
@@ -67,6 +69,8 @@ impl Operation {
             Operation::ModelInfo => "read the model",
             Operation::ListModels => "search the models",
             Operation::ModelReadme => "read the model card",
+            Operation::ModelFile => "read the model's files",
+            Operation::SpaceSecrets => "list the Space's secrets",
             Operation::Fetch => "download from Hugging Face",
         }
     }
@@ -89,9 +93,11 @@ impl Operation {
             | Operation::CommitSpaceFiles
             | Operation::RequestSpaceHardware
             | Operation::PauseSpace
+            | Operation::SpaceSecrets
             | Operation::SpaceLogs => "The Space",
             Operation::ModelInfo => "The model",
             Operation::ModelReadme => "The model card",
+            Operation::ModelFile => "The model's file",
             _ => "What was asked for",
         }
     }

@@ -61,6 +61,8 @@ const FIXTURES: &[Fixture] = &[
         "sim-fixtures/model-without-card",
         "sim-fixtures__model-without-card"
     ),
+    // A private model of the test user (`TEST_USER`): only that account sees it.
+    fixture!("sf-tester/private-gpt2", "sf-tester__private-gpt2", readme),
 ];
 
 /// Properties `expand=` accepts (the list `huggingface_hub` documents).
@@ -159,7 +161,7 @@ const SORTS: &[&str] = &[
 const MAX_LIMIT: usize = 1000;
 
 /// `GET /api/models?search=&author=&pipeline_tag=&filter=&sort=&direction=&limit=&expand=`:
-/// the public models (and the caller's own, of which the simulator has none) whose id contains
+/// the public models (and the caller's own private ones) whose id contains
 /// `search` (any case), of `author`, whose task is `pipeline_tag`, carrying every `filter` tag
 /// (a tag, the task or the library), sorted by `sort` (`direction=-1`: largest first), at most
 /// `limit`; with `expand`, only those fields and the id.
@@ -168,7 +170,7 @@ async fn list_models(
     headers: HeaderMap,
     uri: Uri,
 ) -> ApiResult<Response> {
-    sim.caller(&headers)?;
+    let caller = sim.caller(&headers)?;
     let q = uri.query();
     let one = |k: &str| crate::util::query_value(q, k).filter(|v| !v.is_empty());
     let expand = crate::util::query_values(q, "expand");
@@ -213,7 +215,13 @@ async fn list_models(
     let mut found: Vec<Map<String, Value>> = FIXTURES
         .iter()
         .map(info_of)
-        .filter(|m| m.get("private") != Some(&Value::Bool(true)))
+        // A private model is listed to its owner only.
+        .filter(|m| {
+            m.get("private") != Some(&Value::Bool(true))
+                || caller.as_ref().is_some_and(|c| {
+                    text(m, "id").is_some_and(|id| id.split('/').next() == Some(c.user.as_str()))
+                })
+        })
         .filter(|m| {
             let id = text(m, "id").unwrap_or_default();
             let tags: Vec<String> = m
@@ -282,8 +290,9 @@ fn check_revision(f: &Fixture, rev: &str) -> ApiResult<()> {
 
 fn info(sim: &Sim, id: &str, rev: &str, headers: &HeaderMap, uri: &Uri) -> ApiResult<Response> {
     // A bad token is refused even on public repositories, as on the Hub.
-    sim.caller(headers)?;
+    let caller = sim.caller(headers)?;
     let f = fixture(id).ok_or_else(|| ApiError::repo_not_found("Repository", id))?;
+    visible(caller.as_ref(), f)?;
     check_revision(f, rev)?;
     let mut info = info_of(f);
     let expand = crate::util::query_values(uri.query(), "expand");
@@ -297,6 +306,28 @@ fn info(sim: &Sim, id: &str, rev: &str, headers: &HeaderMap, uri: &Uri) -> ApiRe
         info.retain(|k, _| k == "_id" || k == "id" || expand.iter().any(|e| e == k));
     }
     Ok(axum::Json(info).into_response())
+}
+
+/// A private model exists only for its owner, as on the Hub: anyone else is told it is not
+/// found (401 without a token, 404 with another account's), never that it is private.
+fn visible(caller: Option<&Caller>, f: &Fixture) -> ApiResult<()> {
+    let private = info_of(f).get("private") == Some(&Value::Bool(true));
+    if !private {
+        return Ok(());
+    }
+    let owner = f.id.split('/').next().unwrap_or_default();
+    match caller {
+        // The Hub's words for an anonymous request to a private repo; `huggingface_hub` turns
+        // a 401 with `RepoNotFound` into `RepositoryNotFoundError`.
+        None => Err(
+            ApiError::new(StatusCode::UNAUTHORIZED, "Invalid username or password.")
+                .with_code("RepoNotFound"),
+        ),
+        Some(c) if c.user == owner && c.has_any(&["read-repos", "write-repos", "manage-repos"]) => {
+            Ok(())
+        }
+        Some(_) => Err(ApiError::repo_not_found("Repository", f.id)),
+    }
 }
 
 fn gate(sim: &Sim, caller: Option<&Caller>, f: &Fixture) -> ApiResult<()> {
@@ -377,6 +408,7 @@ pub(crate) fn resolve(sim: &Sim, path: &str, headers: &HeaderMap) -> Option<Resp
         let caller = sim.caller(headers)?;
         let f = fixture(&id).ok_or_else(|| ApiError::repo_not_found("Repository", &id))?;
         let rev = percent_encoding::percent_decode_str(rev).decode_utf8_lossy();
+        visible(caller.as_ref(), f)?;
         check_revision(f, &rev)?;
         gate(sim, caller.as_ref(), f)?;
         let file = percent_encoding::percent_decode_str(file).decode_utf8_lossy();

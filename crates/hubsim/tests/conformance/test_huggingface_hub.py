@@ -10,6 +10,7 @@ Where the client expects something the simulator does not do, the simulator is w
 
 import json
 import os
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -252,6 +253,17 @@ def test_models(api):
     with pytest.raises(EntryNotFoundError):
         hf_hub_download("sim-fixtures/model-without-card", "README.md", endpoint=URL, token=TOKEN)
 
+    # A private model: its owner reads it; anyone else is told it is not found.
+    private = f"{USER}/private-gpt2"
+    assert api.model_info(private).private is True
+    hf_hub_download(private, "model.safetensors", endpoint=URL, token=TOKEN)
+    with pytest.raises(RepositoryNotFoundError):
+        HfApi(endpoint=URL, token=OTHER_TOKEN).model_info(private)
+    with pytest.raises(RepositoryNotFoundError):
+        # A cache of its own: the owner's copy above would otherwise be served.
+        hf_hub_download(
+            private, "model.safetensors", endpoint=URL, token=False, cache_dir=tempfile.mkdtemp()
+        )
 
 def test_model_search(api):
     found = list(api.list_models(pipeline_tag="text-generation", sort="likes", limit=2,
@@ -261,4 +273,7 @@ def test_model_search(api):
     assert found[0].downloads is None  # not asked for
     trending = list(api.list_models(sort="trending_score", limit=1))
     assert trending[0].id == "Tongyi-MAI/Z-Image-Turbo"
-    assert [m.id for m in api.list_models(search="gpt")] == ["openai-community/gpt2"]
+    # The owner's own private model is listed to its owner, and to no one else.
+    assert [m.id for m in api.list_models(search="gpt")] == ["openai-community/gpt2", f"{USER}/private-gpt2"]
+    other = HfApi(endpoint=URL, token=OTHER_TOKEN)
+    assert [m.id for m in other.list_models(search="gpt")] == ["openai-community/gpt2"]
