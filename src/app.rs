@@ -34,21 +34,26 @@ fn Shell() -> impl IntoView {
     let query = use_query_map();
     let page = Memo::new(move |_| Page::from_query(query.read().get("view").as_deref()));
     let run = Memo::new(move |_| query.read().get("run"));
-    // A run's page belongs to the runs.
+    let batch = Memo::new(move |_| query.read().get("batch"));
+    // A run's page belongs to the runs, a batch's to the batch view.
     let current = Signal::derive(move || {
         if run.with(Option::is_some) {
             Some(Page::Runs)
+        } else if batch.with(Option::is_some) {
+            Some(Page::Batch)
         } else {
             page.get()
         }
     });
     view! {
         <Layout current=current>
-            {move || match (run.get(), page.get()) {
-                (Some(run), _) => view! { <pages::Run run=run /> }.into_any(),
-                (None, page) => match page {
+            {move || match (run.get(), batch.get(), page.get()) {
+                (Some(run), _, _) => view! { <pages::Run run=run /> }.into_any(),
+                (None, Some(batch), _) => view! { <pages::BatchPage batch=batch /> }.into_any(),
+                (None, None, page) => match page {
                 Some(Page::Home) => pages::Home().into_any(),
                 Some(Page::Build) => pages::Build().into_any(),
+                Some(Page::Batch) => pages::Batch().into_any(),
                 Some(Page::Validate) => pages::Validate().into_any(),
                 Some(Page::Runs) => pages::Runs().into_any(),
                 Some(Page::About) => pages::About().into_any(),

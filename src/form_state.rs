@@ -192,6 +192,76 @@ impl LaunchForm for ValidateForm {
     }
 }
 
+/// The Hub's answers to pre-launch checks, shared by the forms and the Batch view: each check
+/// is asked once (400 ms after the checks stop changing, while signed in) and its answer kept
+/// for the page's life.
+#[derive(Clone, Copy)]
+pub struct HubAnswers {
+    /// Answers by check (`None`: fine or unsure).
+    answers: RwSignal<Vec<(HubCheck, Option<String>)>>,
+}
+
+impl HubAnswers {
+    /// Asks the Hub about every check in `checks` not answered yet, whenever they change.
+    pub fn new(auth: Auth, checks: Signal<Vec<HubCheck>>) -> HubAnswers {
+        let answers: RwSignal<Vec<(HubCheck, Option<String>)>> = RwSignal::new(Vec::new());
+        let timer = StoredValue::new(None::<TimeoutHandle>);
+        Effect::new(move |_| {
+            let asked: Vec<HubCheck> = checks
+                .get()
+                .into_iter()
+                .filter(|c| answers.with_untracked(|a| a.iter().all(|(k, _)| k != c)))
+                .collect();
+            if let Some(t) = timer.get_value() {
+                t.clear();
+            }
+            if asked.is_empty() {
+                return;
+            }
+            let handle = set_timeout_with_handle(
+                move || {
+                    let Some(hub) = auth.hub() else { return };
+                    for check in asked.clone() {
+                        let hub = hub.clone();
+                        leptos::task::spawn_local(async move {
+                            let found = check.ask(&hub).await;
+                            // A 401 `GatedRepo` is the model's gate, not an expired sign-in.
+                            if matches!(&found, Err(e) if e.status() == Some(401) && e.error_code() != Some("GatedRepo"))
+                            {
+                                auth.expire();
+                                return;
+                            }
+                            let refusal = check.refusal(hub.hub_url(), found.as_ref().map(|_| ()));
+                            answers.update(|a| {
+                                if a.iter().all(|(k, _)| k != &check) {
+                                    a.push((check, refusal));
+                                }
+                            });
+                        });
+                    }
+                },
+                CHECK_DEBOUNCE,
+            );
+            timer.set_value(handle.ok());
+        });
+        HubAnswers { answers }
+    }
+
+    /// The Hub has not answered `check` yet (tracked).
+    pub fn pending(&self, check: &HubCheck) -> bool {
+        self.answers.with(|a| a.iter().all(|(k, _)| k != check))
+    }
+
+    /// The sentence refusing `check`, once the Hub's answer is sure (tracked).
+    pub fn refusal(&self, check: &HubCheck) -> Option<String> {
+        self.answers.with(|a| {
+            a.iter()
+                .find(|(k, _)| k == check)
+                .and_then(|(_, r)| r.clone())
+        })
+    }
+}
+
 pub struct FormState<F: LaunchForm> {
     pub form: RwSignal<F>,
     pub errors: Memo<HashMap<Field, String>>,
@@ -280,67 +350,21 @@ impl<F: LaunchForm> FormState<F> {
                 .filter(|(field, _)| !local.contains_key(field))
                 .collect::<Vec<_>>()
         });
-        // Answers by check (`None`: fine or unsure), kept for the page's life: one request each.
-        let answers: RwSignal<Vec<(HubCheck, Option<String>)>> = RwSignal::new(Vec::new());
-        let timer = StoredValue::new(None::<TimeoutHandle>);
-        Effect::new(move |_| {
-            let asked: Vec<HubCheck> = checks
-                .get()
-                .into_iter()
-                .map(|(_, c)| c)
-                .filter(|c| answers.with_untracked(|a| a.iter().all(|(k, _)| k != c)))
-                .collect();
-            if let Some(t) = timer.get_value() {
-                t.clear();
-            }
-            if asked.is_empty() {
-                return;
-            }
-            let handle = set_timeout_with_handle(
-                move || {
-                    let Some(hub) = auth.hub() else { return };
-                    for check in asked.clone() {
-                        let hub = hub.clone();
-                        leptos::task::spawn_local(async move {
-                            let found = check.ask(&hub).await;
-                            // A 401 `GatedRepo` is the model's gate, not an expired sign-in.
-                            if matches!(&found, Err(e) if e.status() == Some(401) && e.error_code() != Some("GatedRepo"))
-                            {
-                                auth.expire();
-                                return;
-                            }
-                            let refusal = check.refusal(hub.hub_url(), found.as_ref().map(|_| ()));
-                            answers.update(|a| {
-                                if a.iter().all(|(k, _)| k != &check) {
-                                    a.push((check, refusal));
-                                }
-                            });
-                        });
-                    }
-                },
-                CHECK_DEBOUNCE,
-            );
-            timer.set_value(handle.ok());
-        });
+        let answers = HubAnswers::new(
+            auth,
+            Signal::derive(move || checks.get().into_iter().map(|(_, c)| c).collect()),
+        );
         let pending_checks = Memo::new(move |_| {
-            checks.with(|list| {
-                answers.with(|a| {
-                    list.iter()
-                        .filter(|(_, c)| a.iter().all(|(k, _)| k != c))
-                        .count()
-                })
-            })
+            checks.with(|list| list.iter().filter(|(_, c)| answers.pending(c)).count())
         });
         let errors = Memo::new(move |_| {
             let mut errors = local.get();
             checks.with(|list| {
-                answers.with(|a| {
-                    for (field, check) in list {
-                        if let Some((_, Some(refusal))) = a.iter().find(|(k, _)| k == check) {
-                            errors.insert(*field, refusal.clone());
-                        }
+                for (field, check) in list {
+                    if let Some(refusal) = answers.refusal(check) {
+                        errors.insert(*field, refusal);
                     }
-                })
+                }
             });
             errors
         });

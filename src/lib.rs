@@ -6,6 +6,7 @@
 
 mod app;
 mod auth;
+mod batch;
 mod bucket;
 mod components;
 mod config;

@@ -1,5 +1,5 @@
 //! Every internal address of the app, in one place. Pages are all `index.html`: the view is the
-//! `view` query parameter and a run is `run`, so every URL works on a static host with no
+//! `view` query parameter, a run is `run` and a batch `batch`, so every URL works on a static host with no
 //! rewrite rules. Links and navigation use [`Page::href`], [`run_href`] and [`SIGN_IN_HREF`],
 //! never a literal query string.
 
@@ -8,6 +8,7 @@
 pub enum Page {
     Home,
     Build,
+    Batch,
     Validate,
     Runs,
     About,
@@ -16,15 +17,21 @@ pub enum Page {
 /// The start page's sign-in panel.
 pub const SIGN_IN_HREF: &str = "?view=home#sign-in";
 
+/// The page of one batch: `?batch=<batch id>`.
+pub fn batch_href(batch_id: &str) -> String {
+    format!("?batch={batch_id}")
+}
+
 /// The page of one run: `?run=<run id>`.
 pub fn run_href(run_id: &str) -> String {
     format!("?run={run_id}")
 }
 
 impl Page {
-    pub const NAV: [Page; 5] = [
+    pub const NAV: [Page; 6] = [
         Page::Home,
         Page::Build,
+        Page::Batch,
         Page::Validate,
         Page::Runs,
         Page::About,
@@ -34,6 +41,7 @@ impl Page {
         match view.unwrap_or("") {
             "" | "home" => Some(Page::Home),
             "build" => Some(Page::Build),
+            "batch" => Some(Page::Batch),
             "validate" => Some(Page::Validate),
             "runs" => Some(Page::Runs),
             "about" => Some(Page::About),
@@ -45,6 +53,7 @@ impl Page {
         match self {
             Page::Home => "?",
             Page::Build => "?view=build",
+            Page::Batch => "?view=batch",
             Page::Validate => "?view=validate",
             Page::Runs => "?view=runs",
             Page::About => "?view=about",
@@ -55,6 +64,7 @@ impl Page {
         match self {
             Page::Home => "Home",
             Page::Build => "Build",
+            Page::Batch => "Batch",
             Page::Validate => "Validate",
             Page::Runs => "Runs",
             Page::About => "About & limits",
@@ -74,6 +84,7 @@ mod tests {
         }
         assert_eq!(Page::from_query(Some("nope")), None);
         assert_eq!(run_href("build-1"), "?run=build-1");
+        assert_eq!(batch_href("batch-1"), "?batch=batch-1");
         assert!(SIGN_IN_HREF.starts_with("?view=home#"));
     }
 }

@@ -187,6 +187,8 @@ pub struct RunRow {
     pub cost: Option<record::CostRecord>,
     /// The Space the run built or checked.
     pub space: Option<sf_core::SpaceRef>,
+    /// The batch the run belongs to (from `state.json`).
+    pub batch: Option<sf_core::batch::BatchTag>,
 }
 
 /// Every run in `bucket`, newest first (by creation time, then by run id, which starts with
@@ -221,7 +223,32 @@ pub async fn list_runs(auth: Auth, bucket: BucketRef) -> Result<Vec<RunRow>, Str
         .map(|(run_id, text)| row(run_id, StateRead::parse(text.ok().flatten().as_deref())))
         .collect();
     rows.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| b.run_id.cmp(&a.run_id)));
-    Ok(rows)
+    Ok(group_by_batch(rows))
+}
+
+/// The runs of a batch together, where its newest run is, in row order; other runs stay where
+/// they are (newest first).
+fn group_by_batch(rows: Vec<RunRow>) -> Vec<RunRow> {
+    let mut out: Vec<RunRow> = Vec::with_capacity(rows.len());
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let first = rest.remove(0);
+        let Some(id) = first.batch.as_ref().map(|b| b.id.clone()) else {
+            out.push(first);
+            continue;
+        };
+        let (mut group, others): (Vec<RunRow>, Vec<RunRow>) = rest
+            .into_iter()
+            .partition(|r| r.batch.as_ref().is_some_and(|b| b.id == id));
+        group.push(first);
+        group.sort_by(|a, b| {
+            let row = |r: &RunRow| r.batch.as_ref().map_or(0, |b| b.row);
+            row(a).cmp(&row(b)).then_with(|| a.time.cmp(&b.time))
+        });
+        out.extend(group);
+        rest = others;
+    }
+    out
 }
 
 fn row(run_id: &RunId, state: StateRead) -> RunRow {
@@ -238,6 +265,7 @@ fn row(run_id: &RunId, state: StateRead) -> RunRow {
             status: Some(s.status),
             time: s.created_at,
             cost: s.cost,
+            batch: s.batch,
         },
         _ => RunRow {
             run_id: run_id.to_string(),
@@ -248,6 +276,7 @@ fn row(run_id: &RunId, state: StateRead) -> RunRow {
             time: time_from_run_id(run_id.as_str()).unwrap_or_default(),
             cost: None,
             space: None,
+            batch: None,
         },
     }
 }
@@ -314,6 +343,36 @@ pub fn job_owner(job: &JobInfo, auth: &Auth) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_runs_of_a_batch_are_listed_together_in_row_order() {
+        use sf_core::batch::{BatchId, BatchTag};
+        let row = |id: &str, time: &str, batch: Option<u32>| super::RunRow {
+            run_id: id.into(),
+            kind: None,
+            subject: String::new(),
+            status: None,
+            phase: None,
+            time: time.into(),
+            batch: batch.map(|row| BatchTag {
+                id: BatchId::parse("batch-1").unwrap(),
+                row,
+            }),
+        };
+        // Newest first, as listed: a batch's runs interleaved with a run launched alone.
+        let rows = vec![
+            row("b2", "09", Some(2)),
+            row("alone", "08", None),
+            row("b1", "07", Some(1)),
+            row("b3", "06", Some(3)),
+            row("old", "01", None),
+        ];
+        let ids: Vec<String> = super::group_by_batch(rows)
+            .into_iter()
+            .map(|r| r.run_id)
+            .collect();
+        assert_eq!(ids, ["b1", "b2", "b3", "alone", "old"]);
+    }
+
     #[test]
     fn run_ids_carry_their_time() {
         assert_eq!(

@@ -5,6 +5,7 @@
 mod account;
 mod artifacts;
 mod bucket_panel;
+mod build_settings;
 mod cost_estimate;
 mod field;
 mod launch_gate;
@@ -17,6 +18,7 @@ mod status_badge;
 pub use account::Account;
 pub use artifacts::Artifacts;
 pub use bucket_panel::BucketPanel;
+pub use build_settings::BuildSettings;
 pub use cost_estimate::CostEstimate;
 pub use field::TextField;
 pub use launch_gate::LaunchGate;

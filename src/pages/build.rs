@@ -3,25 +3,18 @@
 
 use leptos::prelude::*;
 use sf_core::form::{BuildForm, Field};
-use sf_core::hardware::{FALLBACK_CHOICES, PREFERRED_CHOICES, SLEEP_CHOICES_S, duration_label};
-use sf_core::rules::ImplementationMode;
 use sf_core::{ModelRef, SpaceName};
 
 use crate::auth::use_auth;
-use crate::bucket::use_run_bucket;
-use crate::components::{CostEstimate, LaunchGate, LaunchOutcome, TextField};
+use crate::components::{BuildSettings, CostEstimate, LaunchGate, LaunchOutcome, TextField};
 use crate::form_state::FormState;
-use crate::hardware::HardwareSelect;
 use crate::routes::Page;
 
 /// The Build form: every field of the seed, checked as the person types.
 #[component]
 pub fn Build() -> impl IntoView {
     let auth = use_auth();
-    let run_bucket = use_run_bucket();
     let state = FormState::<BuildForm>::new();
-    // Both hardware selectors share one request for the Hub's list.
-    crate::hardware::use_space_hardware();
     let form = state.form;
     let prices = crate::hardware::use_price_lists();
     let estimate = Signal::derive(move || {
@@ -69,79 +62,7 @@ pub fn Build() -> impl IntoView {
                 placeholder="e.g. space-factory-z-image-v1" hint=Signal::derive(space_hint).get_untracked()>
                 <button type="button" on:click=suggest_name>"Suggest a name"</button>
             </TextField>
-            <TextField id="pi-model" label="Coding model" value=get(|f| f.pi_model.clone())
-                on_input=set(|f, v| f.pi_model = v) error=error_of(Field::PiModel)
-                hint="The model the Pi agent uses, through Hugging Face Inference Providers (owner/name, optionally :provider)." />
-            <fieldset class="field">
-                <legend>"Implementation mode"</legend>
-                {ImplementationMode::ALL
-                    .into_iter()
-                    .map(|mode| {
-                        view! {
-                            <label class="choice">
-                                <input
-                                    type="radio"
-                                    name="mode"
-                                    value=mode.as_str()
-                                    prop:checked=move || form.with(|f| f.implementation_mode == mode.as_str())
-                                    on:change=move |_| form.update(|f| f.implementation_mode = mode.as_str().to_string())
-                                />
-                                <span>
-                                    <strong>{mode.label()}</strong> " " <code>{mode.as_str()}</code>
-                                    <span class="hint">{mode.explanation()}</span>
-                                </span>
-                            </label>
-                        }
-                    })
-                    .collect_view()}
-                {move || error_of(Field::ImplementationMode).get().map(|e| view! { <p class="error">{e}</p> })}
-            </fieldset>
-            <div class="grid-2">
-                <div class="field">
-                    <label for="preferred-hw">"Preferred Space hardware"</label>
-                    <HardwareSelect id="preferred-hw" choices=PREFERRED_CHOICES
-                        value=get(|f| f.preferred_hardware.clone()) on_change=set(|f, v| f.preferred_hardware = v) />
-                    <p class="hint">"ZeroGPU is tried first. It needs a PRO account; if your quota is used up, set the hardware by hand after the build."</p>
-                    {move || error_of(Field::PreferredHardware).get().map(|e| view! { <p class="error">{e}</p> })}
-                </div>
-                <div class="field">
-                    <label class="choice">
-                        <input type="checkbox" id="allow-fallback"
-                            prop:checked=move || form.with(|f| f.allow_fixed_gpu_fallback)
-                            on:change=move |ev| form.update(|f| f.allow_fixed_gpu_fallback = event_target_checked(&ev)) />
-                        <span>"Allow a fixed-GPU fallback"</span>
-                    </label>
-                    <HardwareSelect id="fallback-hw" choices=FALLBACK_CHOICES
-                        value=get(|f| f.fallback_hardware.clone()) on_change=set(|f, v| f.fallback_hardware = v)
-                        disabled=Signal::derive(move || !form.with(|f| f.allow_fixed_gpu_fallback)) />
-                    <p class="hint">"Asked for when ZeroGPU is refused. Fixed GPUs are billed by the hour while the Space runs."</p>
-                    {move || error_of(Field::FallbackHardware).get().map(|e| view! { <p class="error">{e}</p> })}
-                </div>
-            </div>
-            <div class="field">
-                <label for="sleep-time">"Sleep after … of inactivity"</label>
-                <select id="sleep-time"
-                    prop:value=move || form.with(|f| f.sleep_time_seconds.clone())
-                    on:change=move |ev| form.update(|f| f.sleep_time_seconds = event_target_value(&ev))>
-                    {SLEEP_CHOICES_S
-                        .iter()
-                        .map(|s| {
-                            let value = s.to_string();
-                            let selected = value.clone();
-                            view! {
-                                <option value=value selected=move || form.with(|f| f.sleep_time_seconds == selected)>
-                                    {duration_label(u64::from(*s))}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
-                <p class="hint">"Paid hardware bills while the Space is up: it sleeps after this long without visitors, and a failed run pauses it. ZeroGPU and CPU basic take no sleep time."</p>
-                {move || error_of(Field::SleepTime).get().map(|e| view! { <p class="error">{e}</p> })}
-            </div>
-            <TextField id="build-bucket" label="Run bucket name" value=Signal::derive(move || run_bucket.name.get())
-                on_input=Callback::new(move |v| run_bucket.name.set(v)) error=error_of(Field::BucketName)
-                hint="Shared with Run storage on the start page; create it there once." />
+            <BuildSettings form=form errors=state.errors />
             <CostEstimate estimate=estimate />
             <LaunchGate errors=state.error_count() account_error=error_of(Field::Account)
                 checking=state.checking() sign_in_short=state.sign_in_too_short() />

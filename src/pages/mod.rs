@@ -5,6 +5,8 @@
 //! (`run/`); a part used by several pages belongs in [`crate::components`].
 
 mod about;
+mod batch;
+mod batch_page;
 mod build;
 mod home;
 mod not_found;
@@ -13,6 +15,8 @@ mod runs;
 mod validate;
 
 pub use about::About;
+pub use batch::Batch;
+pub use batch_page::BatchPage;
 pub use build::Build;
 pub use home::Home;
 pub use not_found::NotFound;

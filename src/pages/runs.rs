@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::auth::use_auth;
 use crate::bucket::use_run_bucket;
 use crate::components::{RunCost, StatusBadge};
-use crate::routes::{Page, SIGN_IN_HREF, run_href};
+use crate::routes::{Page, SIGN_IN_HREF, batch_href, run_href};
 use crate::run_data::{self, RunRow};
 
 #[component]
@@ -52,12 +52,25 @@ pub fn Runs() -> impl IntoView {
 
 #[component]
 fn RunsTable(rows: Vec<RunRow>) -> impl IntoView {
+    // A heading before the first run of each batch (its runs are listed together).
+    let mut previous: Option<String> = None;
     let rows = rows
         .into_iter()
         .map(|r| {
             let href = run_href(&r.run_id);
+            let batch = r.batch.as_ref().map(|b| b.id.to_string());
+            let heading = (batch.is_some() && batch != previous).then(|| {
+                let id = batch.clone().unwrap_or_default();
+                view! {
+                    <tr class="batch-head" data-batch=id.clone()>
+                        <td colspan="6">"Batch " <a href=batch_href(&id)><code>{id.clone()}</code></a></td>
+                    </tr>
+                }
+            });
+            previous = batch;
             view! {
-                <tr>
+                {heading}
+                <tr class:in-batch=r.batch.is_some()>
                     <td><a href=href><code>{r.run_id}</code></a></td>
                     <td>{r.kind.map_or("—", |k| k.label())}</td>
                     <td>{r.subject}</td>

@@ -7,6 +7,7 @@
 use serde_json::Value;
 use thiserror::Error;
 
+use crate::batch::{BatchId, BatchTag};
 use crate::form::{
     ApiName, BuildRequest, PiModel, ValidateRequest, parse_live_timeout, parse_sleep_time,
     parse_test_args, parse_test_kwargs,
@@ -37,6 +38,10 @@ pub const SF_ALLOW_FIXED_GPU_FALLBACK: &str = "SF_ALLOW_FIXED_GPU_FALLBACK";
 pub const SF_FALLBACK_HARDWARE: &str = "SF_FALLBACK_HARDWARE";
 /// Sleep time of a paid-hardware Space, whole seconds (absent: one hour).
 pub const SF_SPACE_SLEEP_S: &str = "SF_SPACE_SLEEP_S";
+/// The batch a build belongs to (absent for a run launched alone).
+pub const SF_BATCH_ID: &str = "SF_BATCH_ID";
+/// The build's row in its batch (1-based), set with [`SF_BATCH_ID`].
+pub const SF_BATCH_ROW: &str = "SF_BATCH_ROW";
 /// Gradio endpoint to call, e.g. `/generate`.
 pub const SF_API_NAME: &str = "SF_API_NAME";
 /// Test args, a JSON list.
@@ -140,6 +145,18 @@ impl BuildRequest {
                 _ => crate::hardware::DEFAULT_SLEEP_S,
             },
             bucket: parsed(get, SF_BUCKET, BucketRef::parse)?,
+            batch: match get(SF_BATCH_ID) {
+                Some(v) if !v.trim().is_empty() => Some(BatchTag {
+                    id: parsed(get, SF_BATCH_ID, BatchId::parse)?,
+                    row: parsed(get, SF_BATCH_ROW, |s| {
+                        s.parse::<u32>()
+                            .ok()
+                            .filter(|n| *n >= 1)
+                            .ok_or("expected the row number, 1 or more")
+                    })?,
+                }),
+                _ => None,
+            },
         })
     }
 
@@ -165,6 +182,10 @@ impl BuildRequest {
         ];
         if let (true, Some(f)) = (self.allow_fixed_gpu_fallback, &self.fallback_hardware) {
             env.push((SF_FALLBACK_HARDWARE, f.to_string()));
+        }
+        if let Some(b) = &self.batch {
+            env.push((SF_BATCH_ID, b.id.to_string()));
+            env.push((SF_BATCH_ROW, b.row.to_string()));
         }
         env
     }
@@ -332,6 +353,42 @@ mod tests {
                 RunRequest::Build(req)
             );
         }
+    }
+
+    #[test]
+    fn a_batch_build_carries_its_batch_and_row_through_the_environment() {
+        let mut req = BuildForm {
+            target_space_name: "app".into(),
+            ..BuildForm::default()
+        }
+        .validate(&CTX)
+        .unwrap();
+        req.batch = Some(BatchTag {
+            id: BatchId::parse("batch-20261130-080000-abcdef").unwrap(),
+            row: 3,
+        });
+        let env = req.to_env();
+        assert_eq!(BuildRequest::from_env(&getter(env.clone())).unwrap(), req);
+        // request.json keeps it; one written without it reads as a run launched alone.
+        let json = serde_json::to_value(&req).unwrap();
+        assert_eq!(json["batch"]["id"], "batch-20261130-080000-abcdef");
+        assert_eq!(json["batch"]["row"], 3);
+        let mut old = json.clone();
+        old.as_object_mut().unwrap().remove("batch");
+        assert_eq!(
+            serde_json::from_value::<BuildRequest>(old).unwrap().batch,
+            None
+        );
+        let mut bad = env.clone();
+        bad.retain(|(k, _)| *k != SF_BATCH_ROW);
+        bad.push((SF_BATCH_ROW, "0".into()));
+        assert!(matches!(
+            BuildRequest::from_env(&getter(bad)),
+            Err(EnvError::Invalid {
+                name: SF_BATCH_ROW,
+                ..
+            })
+        ));
     }
 
     #[test]

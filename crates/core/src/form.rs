@@ -447,6 +447,10 @@ pub struct BuildRequest {
     #[serde(default = "default_sleep")]
     pub space_sleep_seconds: u32,
     pub bucket: BucketRef,
+    /// The batch this run belongs to and its row (absent for a run launched alone, and in
+    /// requests written before batches existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<crate::batch::BatchTag>,
 }
 
 impl BuildForm {
@@ -547,6 +551,7 @@ impl BuildForm {
                 fallback_hardware,
                 space_sleep_seconds,
                 bucket,
+                batch: None,
             }),
             _ => Err(errs.0),
         }

@@ -44,6 +44,8 @@ pub const VALIDATE_MARGIN_S: u32 = 15 * 60;
 /// Label keys.
 pub const LABEL_KIND: &str = "space-factory";
 pub const LABEL_RUN_ID: &str = "run-id";
+/// A batch's runs also carry `batch-id=<id>` ([`crate::batch::LABEL_BATCH_ID`]).
+pub use crate::batch::LABEL_BATCH_ID;
 
 /// How the worker binary reaches the job container.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -325,8 +327,9 @@ pub fn sign_in_outlives_run(
 }
 
 /// The job-creation body for a build.
+/// A build of a batch is also labelled `batch-id=<id>`, so that the batch page finds its jobs.
 pub fn build_job(req: &BuildRequest, token: &str, cfg: &JobSpecConfig) -> JobSpec {
-    job_body(
+    let mut spec = job_body(
         RunKind::Build,
         &req.run_id,
         req.to_env(),
@@ -334,7 +337,12 @@ pub fn build_job(req: &BuildRequest, token: &str, cfg: &JobSpecConfig) -> JobSpe
         time_limit_s(RunKind::Build, 0),
         token,
         cfg,
-    )
+    );
+    if let Some(b) = &req.batch {
+        spec.labels
+            .insert(LABEL_BATCH_ID.to_owned(), b.id.as_str().to_owned());
+    }
+    spec
 }
 
 /// The job-creation body for a validation.
@@ -764,5 +772,20 @@ mod tests {
             validate_job(&max, TOKEN, &space_cfg()).timeout_seconds,
             22_500
         );
+    }
+
+    #[test]
+    fn a_batch_build_is_labelled_with_its_batch_as_well_as_its_run() {
+        let alone = build_job(&build_req(), TOKEN, &space_cfg());
+        assert_eq!(alone.label(LABEL_BATCH_ID), None);
+        let mut req = build_req();
+        req.batch = Some(crate::batch::BatchTag {
+            id: crate::batch::BatchId::parse("batch-1").unwrap(),
+            row: 2,
+        });
+        let spec = build_job(&req, TOKEN, &space_cfg());
+        assert_eq!(spec.label(LABEL_BATCH_ID), Some("batch-1"));
+        assert_eq!(spec.label(LABEL_RUN_ID), Some(req.run_id.as_str()));
+        assert_eq!(spec.environment[env::SF_BATCH_ROW], "2");
     }
 }

@@ -22,6 +22,7 @@
 //! Every error's `Display` is a sentence saying what is wrong and how to fix it, and never echoes
 //! a token.
 
+pub mod batch;
 pub mod env;
 pub mod estimate;
 pub mod form;

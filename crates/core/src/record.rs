@@ -514,6 +514,9 @@ pub struct RunState {
     pub agent: Option<AgentUsage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<CostRecord>,
+    /// The batch the run belongs to and its row (absent for a run launched alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<crate::batch::BatchTag>,
     #[serde(default)]
     pub created_at: String,
     #[serde(default)]
@@ -540,6 +543,7 @@ impl RunState {
             validation: None,
             agent: None,
             cost: None,
+            batch: None,
             created_at: now.to_string(),
             updated_at: now.to_string(),
             finished_at: None,

@@ -32,6 +32,7 @@ pub mod types;
 mod url;
 
 pub use api::jobs::JobFilter;
+pub use api::models::{ModelSearch, ModelSort};
 pub use api::oauth::CodeExchange;
 pub use api::spaces::{CommitFile, NewCommit, NewSpace, SpaceLogKind};
 pub use client::HubClient;

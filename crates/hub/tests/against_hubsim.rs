@@ -556,6 +556,38 @@ async fn space_secret_keys_list_names_only() {
 }
 
 #[tokio::test]
+async fn models_search_by_task_and_order() {
+    let h = start().await;
+    let q = sf_hub::ModelSearch {
+        pipeline_tag: "text-generation".into(),
+        sort: sf_hub::ModelSort::Likes,
+        limit: 2,
+        ..Default::default()
+    };
+    let found = h.hub.list_models(&q).await.unwrap();
+    let ids: Vec<_> = found.iter().filter_map(|m| m.model_id()).collect();
+    assert_eq!(
+        ids,
+        [
+            "meta-llama/Llama-3.1-8B-Instruct",
+            "deepseek-ai/DeepSeek-V3"
+        ]
+    );
+    assert_eq!(found[0].gated, sf_hub::types::Gated::Manual);
+    assert_eq!(found[0].private, Some(false));
+    assert_eq!(found[0].likes, Some(4512));
+    let q = sf_hub::ModelSearch {
+        search: "z-image".into(),
+        limit: 20,
+        ..Default::default()
+    };
+    let found = h.hub.list_models(&q).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].pipeline_tag.as_deref(), Some("text-to-image"));
+    h.stop().await;
+}
+
+#[tokio::test]
 async fn spaces_create_commit_runtime_and_hardware() {
     let h = start().await;
     let id = SpaceRef::new(TEST_USER, "demo-space").unwrap();

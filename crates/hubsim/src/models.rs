@@ -110,6 +110,7 @@ fn info_of(f: &Fixture) -> Map<String, Value> {
 
 pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new()
+        .route("/api/models", get(list_models))
         .route("/api/models/{ns}/{name}", get(model_info))
         .route("/api/models/{ns}/{name}/revision/{rev}", get(model_info_at))
 }
@@ -130,6 +131,148 @@ async fn model_info_at(
     uri: Uri,
 ) -> ApiResult<Response> {
     info(&sim, &format!("{ns}/{name}"), &rev, &headers, &uri)
+}
+
+/// The fields of a listed model when `expand` does not choose them (as the Hub lists models).
+const LIST_FIELDS: &[&str] = &[
+    "_id",
+    "id",
+    "likes",
+    "trendingScore",
+    "private",
+    "downloads",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "createdAt",
+    "modelId",
+];
+
+/// `sort` values the Hub accepts for models.
+const SORTS: &[&str] = &[
+    "trendingScore",
+    "downloads",
+    "likes",
+    "createdAt",
+    "lastModified",
+];
+
+/// The Hub's limit on one page of a listing.
+const MAX_LIMIT: usize = 1000;
+
+/// `GET /api/models?search=&author=&pipeline_tag=&filter=&sort=&direction=&limit=&expand=`:
+/// the public models (and the caller's own private ones) whose id contains
+/// `search` (any case), of `author`, whose task is `pipeline_tag`, carrying every `filter` tag
+/// (a tag, the task or the library), sorted by `sort` (`direction=-1`: largest first), at most
+/// `limit`; with `expand`, only those fields and the id.
+async fn list_models(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> ApiResult<Response> {
+    let caller = sim.caller(&headers)?;
+    let q = uri.query();
+    let one = |k: &str| crate::util::query_value(q, k).filter(|v| !v.is_empty());
+    let expand = crate::util::query_values(q, "expand");
+    if let Some(bad) = expand.iter().find(|e| !EXPANDABLE.contains(&e.as_str())) {
+        return Err(ApiError::bad_request(format!(
+            "Invalid expand value '{bad}': use one of {}.",
+            EXPANDABLE.join(", ")
+        )));
+    }
+    let sort = one("sort");
+    if let Some(bad) = sort.as_deref().filter(|s| !SORTS.contains(s)) {
+        return Err(ApiError::bad_request(format!(
+            "Invalid sort parameter '{bad}': use one of {}.",
+            SORTS.join(", ")
+        )));
+    }
+    let descending = match one("direction").as_deref() {
+        None | Some("-1") => true,
+        Some("1") => false,
+        Some(bad) => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid direction '{bad}': use -1 or 1."
+            )));
+        }
+    };
+    let limit = match one("limit") {
+        None => MAX_LIMIT,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if n >= 1 => n.min(MAX_LIMIT),
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid limit '{l}': use a whole number of 1 or more."
+                )));
+            }
+        },
+    };
+    let search = one("search").map(|s| s.to_lowercase());
+    let (author, task) = (one("author"), one("pipeline_tag"));
+    let filters = crate::util::query_values(q, "filter");
+    let text =
+        |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+    let mut found: Vec<Map<String, Value>> = FIXTURES
+        .iter()
+        .map(info_of)
+        // A private model is listed to its owner only.
+        .filter(|m| {
+            m.get("private") != Some(&Value::Bool(true))
+                || caller.as_ref().is_some_and(|c| {
+                    text(m, "id").is_some_and(|id| id.split('/').next() == Some(c.user.as_str()))
+                })
+        })
+        .filter(|m| {
+            let id = text(m, "id").unwrap_or_default();
+            let tags: Vec<String> = m
+                .get("tags")
+                .and_then(Value::as_array)
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let has = |f: &String| {
+                tags.contains(f)
+                    || text(m, "pipeline_tag").as_ref() == Some(f)
+                    || text(m, "library_name").as_ref() == Some(f)
+            };
+            search
+                .as_ref()
+                .is_none_or(|s| id.to_lowercase().contains(s))
+                && author
+                    .as_ref()
+                    .is_none_or(|a| id.split('/').next() == Some(a.as_str()))
+                && task
+                    .as_ref()
+                    .is_none_or(|t| text(m, "pipeline_tag").as_ref() == Some(t))
+                && filters.iter().all(has)
+        })
+        .collect();
+    if let Some(key) = &sort {
+        let value = |m: &Map<String, Value>| match m.get(key.as_str()) {
+            Some(Value::Number(n)) => (n.as_f64().unwrap_or(0.0), String::new()),
+            Some(Value::String(s)) => (0.0, s.clone()),
+            _ => (0.0, String::new()),
+        };
+        found.sort_by(|a, b| {
+            let (x, y) = (value(a), value(b));
+            x.0.total_cmp(&y.0).then(x.1.cmp(&y.1))
+        });
+        if descending {
+            found.reverse();
+        }
+    }
+    found.truncate(limit);
+    for m in &mut found {
+        if expand.is_empty() {
+            m.retain(|k, _| LIST_FIELDS.contains(&k.as_str()));
+        } else {
+            m.retain(|k, _| k == "_id" || k == "id" || expand.iter().any(|e| e == k));
+        }
+    }
+    Ok(axum::Json(found).into_response())
 }
 
 fn check_revision(f: &Fixture, rev: &str) -> ApiResult<()> {

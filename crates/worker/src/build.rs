@@ -78,6 +78,7 @@ pub async fn run(
         s.model_id = Some(model_id.clone());
         s.target_space = Some(space_id.clone());
         s.hardware.requested = Some(req.preferred_hardware.to_string());
+        s.batch = req.batch.clone();
     });
     let mut b = Build {
         req,

@@ -1,4 +1,4 @@
-//! Models: info and model card.
+//! Models: info, search and model card.
 
 use sf_core::ModelRef;
 
@@ -9,7 +9,76 @@ use crate::transport::{Method, Transport};
 use crate::types::ModelInfo;
 use crate::url::{encode_query, repo_path};
 
+/// How a model search is ordered (always the largest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ModelSort {
+    #[default]
+    Trending,
+    Downloads,
+    Likes,
+}
+
+impl ModelSort {
+    pub const ALL: [ModelSort; 3] = [ModelSort::Trending, ModelSort::Downloads, ModelSort::Likes];
+
+    /// The Hub's `sort` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelSort::Trending => "trendingScore",
+            ModelSort::Downloads => "downloads",
+            ModelSort::Likes => "likes",
+        }
+    }
+
+    pub fn from_wire(s: &str) -> Option<ModelSort> {
+        ModelSort::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ModelSort::Trending => "Trending",
+            ModelSort::Downloads => "Most downloads",
+            ModelSort::Likes => "Most likes",
+        }
+    }
+}
+
+/// `GET /api/models?…`: a search by text and task, sorted, at most `limit` models.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ModelSearch {
+    /// Part of the model id (empty: any).
+    pub search: String,
+    /// A task such as `text-to-image` (empty: any).
+    pub pipeline_tag: String,
+    pub sort: ModelSort,
+    pub limit: u32,
+}
+
+/// The fields a search asks for (`expand`): what the Batch view shows of each model.
+pub const SEARCH_FIELDS: [&str; 5] = ["pipeline_tag", "likes", "downloads", "gated", "private"];
+
 impl<T: Transport> HubClient<T> {
+    /// `GET /api/models?search=…&pipeline_tag=…&sort=…&direction=-1&limit=…&expand=…`, as
+    /// huggingface_hub's `list_models` sends it; only the [`SEARCH_FIELDS`] (and `id`) come back.
+    pub async fn list_models(&self, q: &ModelSearch) -> Result<Vec<ModelInfo>, HubError> {
+        let limit = q.limit.clamp(1, 100).to_string();
+        let mut pairs: Vec<(&str, &str)> = Vec::new();
+        if !q.search.trim().is_empty() {
+            pairs.push(("search", q.search.trim()));
+        }
+        if !q.pipeline_tag.trim().is_empty() {
+            pairs.push(("pipeline_tag", q.pipeline_tag.trim()));
+        }
+        pairs.extend([
+            ("sort", q.sort.as_str()),
+            ("direction", "-1"),
+            ("limit", limit.as_str()),
+        ]);
+        pairs.extend(SEARCH_FIELDS.iter().map(|f| ("expand", *f)));
+        let url = format!("{}?{}", self.url("/api/models"), encode_query(pairs));
+        self.json(&Call::get(Operation::ListModels, url)).await
+    }
+
     /// `GET /api/models/{id}[?expand=…&expand=…]`. With `expand`, only those fields come back.
     pub async fn model_info(
         &self,
@@ -87,6 +156,34 @@ mod tests {
         assert_eq!(
             c.transport().requests()[0].url,
             format!("{HUB}/api/models/org/m?expand=pipeline_tag&expand=cardData")
+        );
+    }
+
+    #[tokio::test]
+    async fn search_sends_the_query_as_huggingface_hub_does() {
+        let c = client([Answer::json(
+            200,
+            json!([{"_id": "1", "id": "org/m", "pipeline_tag": "text-to-image", "likes": 3, "gated": "manual", "private": false}]),
+        )]);
+        let q = super::ModelSearch {
+            search: " z image ".into(),
+            pipeline_tag: "text-to-image".into(),
+            sort: super::ModelSort::Likes,
+            limit: 500,
+        };
+        let found = c.list_models(&q).await.unwrap();
+        assert_eq!(found[0].model_id(), Some("org/m"));
+        assert_eq!(found[0].likes, Some(3));
+        assert_eq!(found[0].gated, crate::types::Gated::Manual);
+        assert_eq!(
+            c.transport().requests()[0].url,
+            format!(
+                "{HUB}/api/models?search=z%20image&pipeline_tag=text-to-image&sort=likes&direction=-1&limit=100&expand=pipeline_tag&expand=likes&expand=downloads&expand=gated&expand=private"
+            )
+        );
+        assert_eq!(
+            super::ModelSort::from_wire("trendingScore"),
+            Some(super::ModelSort::Trending)
         );
     }
 

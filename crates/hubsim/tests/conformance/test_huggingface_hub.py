@@ -264,3 +264,16 @@ def test_models(api):
         hf_hub_download(
             private, "model.safetensors", endpoint=URL, token=False, cache_dir=tempfile.mkdtemp()
         )
+
+def test_model_search(api):
+    found = list(api.list_models(pipeline_tag="text-generation", sort="likes", limit=2,
+                                 expand=["pipeline_tag", "likes", "gated", "private"]))
+    assert [m.id for m in found] == ["meta-llama/Llama-3.1-8B-Instruct", "deepseek-ai/DeepSeek-V3"]
+    assert found[0].gated == "manual" and found[0].likes == 4512
+    assert found[0].downloads is None  # not asked for
+    trending = list(api.list_models(sort="trending_score", limit=1))
+    assert trending[0].id == "Tongyi-MAI/Z-Image-Turbo"
+    # The owner's own private model is listed to its owner, and to no one else.
+    assert [m.id for m in api.list_models(search="gpt")] == ["openai-community/gpt2", f"{USER}/private-gpt2"]
+    other = HfApi(endpoint=URL, token=OTHER_TOKEN)
+    assert [m.id for m in other.list_models(search="gpt")] == ["openai-community/gpt2"]

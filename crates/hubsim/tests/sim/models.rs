@@ -221,6 +221,79 @@ async fn model_files_are_served_as_the_repo_lists_them() {
     env.shutdown().await;
 }
 
+#[tokio::test]
+async fn model_search_filters_sorts_limits_and_expands_like_the_hub() {
+    let env = start().await;
+    let get = |q: &str| {
+        let url = env.at(&format!("/api/models?{q}"));
+        let http = env.http.clone();
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let ids = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let (status, v) = get("pipeline_tag=text-generation&sort=downloads&direction=-1&limit=2").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        ids(&v),
+        ["openai-community/gpt2", "meta-llama/Llama-3.1-8B-Instruct"]
+    );
+    // Without `expand`, the listing's own fields (no card data, no files).
+    assert!(v[0].get("siblings").is_none() && v[0].get("cardData").is_none());
+    assert_eq!(v[0]["pipeline_tag"], "text-generation");
+    let (_, v) = get("sort=trendingScore&direction=-1&limit=1&expand=pipeline_tag&expand=likes&expand=gated&expand=private").await;
+    assert_eq!(ids(&v), ["Tongyi-MAI/Z-Image-Turbo"]);
+    let keys: Vec<&str> = v[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys.len(), 6, "{keys:?}");
+    assert_eq!(v[0]["gated"], false);
+    let (_, v) = get("search=LLAMA&expand=gated").await;
+    assert_eq!(ids(&v), ["meta-llama/Llama-3.1-8B-Instruct"]);
+    assert_eq!(v[0]["gated"], "manual");
+    let (_, v) = get("filter=text-to-image&sort=likes").await;
+    assert_eq!(ids(&v), ["Tongyi-MAI/Z-Image-Turbo"]);
+    let (_, v) = get("sort=likes&direction=1&limit=2").await;
+    assert_eq!(
+        ids(&v),
+        [
+            "sim-fixtures/model-without-card",
+            "Tongyi-MAI/Z-Image-Turbo"
+        ]
+    );
+    for bad in [
+        "sort=stars",
+        "limit=-3",
+        "direction=up",
+        "expand=everything",
+    ] {
+        let (status, v) = get(bad).await;
+        assert_eq!(status, 400, "{bad}: {v}");
+    }
+    let wrong = env
+        .http
+        .get(env.at("/api/models?search=gpt"))
+        .bearer_auth("hf_not_a_real_token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        wrong.status().as_u16(),
+        401,
+        "a bad token is refused, as on the Hub"
+    );
+}
+
 /// A private model exists for its owner only, as on the Hub: its info, card and weights answer
 /// the owner's token; without a token 401 and with another account's 404, both `RepoNotFound`
 /// (never a word that the repo is private).

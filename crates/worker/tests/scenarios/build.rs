@@ -469,6 +469,37 @@ async fn an_existing_target_space_is_never_touched() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_build_records_its_batch_and_row_in_request_and_state() {
+    // The quickest build to the end (the Space name is taken): what a batch page reads back.
+    let world = World::start().await;
+    world
+        .create_space("taken-in-batch", &[("app.py", "print('mine')\n")])
+        .await;
+    let llm = ScriptedLlm::start(Vec::new()).await;
+    let mut env = build_env(&world, "build-in-batch", "taken-in-batch", &llm);
+    set(&mut env, "SF_BATCH_ID", "batch-20261130-080000-abcdef");
+    set(&mut env, "SF_BATCH_ROW", "2");
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    let tag = out
+        .state
+        .batch
+        .as_ref()
+        .expect("state.json names its batch");
+    assert_eq!(
+        (tag.id.as_str(), tag.row),
+        ("batch-20261130-080000-abcdef", 2)
+    );
+    let request: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(world.run_dir("build-in-batch").join("request.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(request["batch"]["id"], "batch-20261130-080000-abcdef");
+    assert_eq!(request["batch"]["row"], 2);
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_model_server_failing_fails_with_the_reason() {
     let world = World::start().await;
     let llm = ScriptedLlm::start(vec![Reply::Fail(500), Reply::Fail(500), Reply::Fail(500)]).await;
