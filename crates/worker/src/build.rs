@@ -29,6 +29,8 @@ use crate::space::{self, WaitOptions};
 use crate::task::{self, TaskInput};
 use crate::{Hub, Step, WorkerError, space_host};
 
+mod repair;
+
 /// How long a build waits for its Space by default.
 pub const DEFAULT_SPACE_WAIT: Duration = Duration::from_secs(1800);
 /// Log lines given to the agent in a repair round.
@@ -62,6 +64,16 @@ struct Build<'a> {
     created: Option<(HardwareFlavor, std::time::Instant)>,
     /// The report's Cost section, once known.
     cost_section: Option<String>,
+    /// Repair rounds used so far (after a failed start or a failed live check), at most
+    /// `cfg.repair_rounds` in all.
+    repairs: u32,
+    /// The stage the Space showed when a repair round committed its new version: left over
+    /// until the Space shows another.
+    stale_stage: Option<SpaceStage>,
+    /// The last live check: the smoke-test call's outcome (when it was made) and the live
+    /// checks that failed (`name: detail`).
+    last_call: Option<CallOutcome>,
+    failed_live: Vec<String>,
 }
 
 /// Runs a build to its verdict (the final state and `report.md` are written).
@@ -118,13 +130,17 @@ pub async fn run(
         started: std::time::Instant::now(),
         created: None,
         cost_section: None,
+        repairs: 0,
+        stale_stage: None,
+        last_call: None,
+        failed_live: Vec::new(),
     };
     b.run().await
 }
 
 impl Build<'_> {
     async fn run(&mut self) -> Result<(), WorkerError> {
-        steps!(self: read_model, check_target, write_app, create_and_upload, start_space, check_live)
+        steps!(self: read_model, check_target, write_app, create_and_upload, run_and_check)
     }
 
     fn fail_detail(&mut self, detail: impl Into<String>) {
@@ -676,8 +692,7 @@ impl Build<'_> {
     // ----- 6. waiting, with repair rounds -----
 
     async fn start_space(&mut self) -> Result<Step, WorkerError> {
-        let mut stale: Option<SpaceStage> = None;
-        let mut repairs = 0;
+        let mut stale: Option<SpaceStage> = self.stale_stage.take();
         loop {
             let limit = self.cfg.space_wait.unwrap_or(DEFAULT_SPACE_WAIT);
             self.rec.phase(
@@ -735,7 +750,7 @@ impl Build<'_> {
                 .as_ref()
                 .map(|r| r.stage.clone())
                 .unwrap_or(SpaceStage::BuildError);
-            let round = repairs + 1;
+            let round = self.repairs + 1;
             let logs = space::save_logs(&self.hub, &self.req.target_space, self.rec, |log| {
                 format!("space-{log}-log-round-{round}.txt")
             })
@@ -744,7 +759,7 @@ impl Build<'_> {
                 "Space running",
                 wait.detail.clone().unwrap_or_else(|| stage.to_string()),
             ));
-            if repairs >= self.cfg.repair_rounds {
+            if self.repairs >= self.cfg.repair_rounds {
                 self.fail_detail(format!(
                     "{} No repair rounds left ({} allowed).",
                     wait.detail.unwrap_or_default(),
@@ -752,40 +767,15 @@ impl Build<'_> {
                 ));
                 return Ok(Step::Conclude);
             }
-            repairs += 1;
-            self.rec.phase(
-                Phase::Repairing,
-                &format!(
-                    "Repair round {repairs} of {}: the agent reads the logs",
-                    self.cfg.repair_rounds
-                ),
-            );
-            let text = task::repair_task(
-                stage.as_str(),
-                rt.as_ref().and_then(|r| r.error_message.as_deref()),
-                &space::tail(&logs.build, REPAIR_LOG_LINES),
-                &space::tail(&logs.run, REPAIR_LOG_LINES),
-                repairs,
-            );
-            if let Err(e) = self.agent_round(repairs + 1, &text).await {
-                self.rec.error(&e);
-                self.checks
-                    .push(Check::fail(&format!("Repair round {repairs}"), e.clone()));
-                self.fail_detail(e);
-                return Ok(Step::Conclude);
-            }
-            match self.check_files().await? {
+            let failure = task::Failure::Start {
+                stage: stage.as_str(),
+                error: rt.as_ref().and_then(|r| r.error_message.as_deref()),
+            };
+            match self.repair_round(failure, &logs, stage.clone()).await? {
                 Step::Next => {}
                 other => return Ok(other),
             }
-            self.checks.push(Check::pass(
-                &format!("Repair round {repairs}"),
-                "the agent rewrote the files",
-            ));
-            if !self.commit(repairs + 1).await {
-                return Ok(Step::Conclude);
-            }
-            stale = Some(stage);
+            stale = self.stale_stage.take();
         }
     }
 
@@ -824,13 +814,22 @@ impl Build<'_> {
         let live = smoke::live_checks(&app, self.rec).await;
         self.checks.extend(live.checks.iter().cloned());
         self.evidence.health_ok = live.config_ok && live.health_ok;
+        self.evidence.smoke = SmokeOutcome::NotRun;
+        self.last_call = None;
+        self.failed_live = live
+            .checks
+            .iter()
+            .filter(|c| c.outcome == report::Outcome::Fail)
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect();
         if !self.evidence.health_ok {
             self.fail_detail("The live checks failed (see the checks).");
         }
         let Some(spec) = self.spec.clone() else {
             return Ok(Step::Next);
         };
-        if !self.evidence.health_ok {
+        // Without `/health` the generation is still tried: a working one decides (rule 9b).
+        if !live.config_ok || live.info.is_none() {
             return Ok(Step::Next);
         }
         self.rec.phase(
@@ -843,6 +842,9 @@ impl Build<'_> {
         let Some(ep) = smoke::find_endpoint(&eps, &spec.api_name).cloned() else {
             let reason = format!("the Space has no endpoint {}", spec.api_name);
             self.checks.push(Check::fail("Smoke test", reason.clone()));
+            self.last_call = Some(CallOutcome::Failed {
+                reason: reason.clone(),
+            });
             self.evidence.smoke = SmokeOutcome::Failed { reason };
             return Ok(Step::Next);
         };
@@ -857,12 +859,13 @@ impl Build<'_> {
         .await;
         self.checks.extend(generation.checks);
         self.recommended = generation.advice;
-        self.evidence.smoke = match generation.first.outcome {
+        self.evidence.smoke = match generation.first.outcome.clone() {
             CallOutcome::Returned { output } => SmokeOutcome::Passed {
                 output_type_matches: spec.expected.accepts(output),
             },
             CallOutcome::Failed { reason } => SmokeOutcome::Failed { reason },
         };
+        self.last_call = Some(generation.first.outcome);
         Ok(Step::Next)
     }
 

@@ -9,5 +9,6 @@ mod corpus;
 mod expiry;
 mod live;
 mod money;
+mod repair;
 mod sandbox;
 mod validate;
