@@ -64,6 +64,8 @@ struct Build<'a> {
     created: Option<(HardwareFlavor, std::time::Instant)>,
     /// The report's Cost section, once known.
     cost_section: Option<String>,
+    /// The paid Space this run created, for the end of the job until the verdict settles it.
+    unsettled: crate::cost::Unsettled,
     /// Repair rounds used so far (after a failed start or a failed live check), at most
     /// `cfg.repair_rounds` in all.
     repairs: u32,
@@ -82,6 +84,7 @@ pub async fn run(
     cfg: &WorkerConfig,
     rec: &Recorder,
     links: RunLinks,
+    unsettled: crate::cost::Unsettled,
 ) -> Result<(), WorkerError> {
     let hub = crate::hub_client(cfg)?;
     let model_id = req.model.id();
@@ -130,6 +133,7 @@ pub async fn run(
         started: std::time::Instant::now(),
         created: None,
         cost_section: None,
+        unsettled,
         repairs: 0,
         stale_stage: None,
         last_call: None,
@@ -614,6 +618,15 @@ impl Build<'_> {
                 self.created = HardwareFlavor::parse(&flavor)
                     .ok()
                     .map(|f| (f, std::time::Instant::now()));
+                if let Some((f, at)) = &self.created {
+                    self.unsettled.created(crate::cost::PaidSpace {
+                        space: self.req.target_space.clone(),
+                        flavor: f.clone(),
+                        created: *at,
+                        job_started: self.started,
+                        sleep_seconds: self.req.space_sleep_seconds,
+                    });
+                }
                 let gpu = HardwareFlavor::parse(&flavor).is_ok_and(|f| !f.is_cpu_only());
                 self.evidence.hardware_assigned =
                     gpu || flavor == self.req.preferred_hardware.as_str();
@@ -902,29 +915,17 @@ impl Build<'_> {
     /// Stops a Space on paid hardware from billing when the run did not succeed (pause), and
     /// records what the run cost and what the Space costs from now on.
     async fn settle_cost(&mut self, status: RunStatus) {
+        // The verdict settles the cost here; the end of the job has nothing left to pause.
+        self.unsettled.settle();
         let mut paused = false;
         let mut by_hand = Vec::new();
         if let Some((flavor, _)) = &self.created
             && flavor.is_billed_hourly()
             && status != RunStatus::FullInferenceSuccess
         {
-            match self.hub.pause_space(&self.req.target_space).await {
-                Ok(_) => {
-                    paused = true;
-                    self.rec.event(
-                        Level::Info,
-                        &format!("Paused the Space so that its {flavor} hardware stops billing; restart it from its settings."),
-                        json!({"flavor": flavor.as_str()}),
-                    );
-                }
-                Err(e) => {
-                    let text = format!(
-                        "Pause the Space (Settings → Pause): it runs on {flavor}, billed by the hour, and the Hub refused to pause it ({})",
-                        e.user_message()
-                    );
-                    self.rec.warn(&text);
-                    by_hand.push(text);
-                }
+            match crate::cost::pause(&self.hub, &self.req.target_space, flavor, self.rec).await {
+                Ok(()) => paused = true,
+                Err(text) => by_hand.push(text),
             }
         }
         let (job_list, space_list) =

@@ -271,8 +271,14 @@ async fn run_recorded(
         }
         RunRequest::Build(req) => {
             rec.write_request(req);
-            let run = build::run(req, &cfg, rec, links);
-            guard::run_guarded(rec, cfg.run_limit, run).await
+            // A paid Space the run leaves without a verdict is paused at the end (cost.rs).
+            let unsettled = cost::Unsettled::default();
+            let run = build::run(req, &cfg, rec, links.clone(), unsettled.clone());
+            let pause = || async {
+                let hub = hub_client(&cfg).ok()?;
+                cost::pause_unsettled(&hub, &unsettled, rec, &links).await
+            };
+            guard::run_guarded_then(rec, cfg.run_limit, run, pause).await
         }
     };
     ending.exit_code()
