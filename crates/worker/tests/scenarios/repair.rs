@@ -5,11 +5,10 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
 use sf_core::record::{Phase, RunStatus};
 use sf_hubsim::TEST_TOKEN;
 
-use crate::support::llm::{Reply, ScriptedLlm, write};
+use crate::support::llm::{Reply, ScriptedLlm, message_texts, write};
 use crate::support::{
     IMAGE_REQUIREMENTS, Outcome, World, app_source, assert_nowhere, build_env, run_worker,
     writes_app,
@@ -58,17 +57,7 @@ fn repair_task_given(llm: &ScriptedLlm, n: u32) -> String {
     let marker = format!("repair round {n} of");
     llm.requests()
         .iter()
-        .flat_map(|r| r["messages"].as_array().cloned().unwrap_or_default())
-        .filter(|m| m["role"] == "user")
-        .map(|m| match &m["content"] {
-            Value::String(s) => s.clone(),
-            Value::Array(parts) => parts
-                .iter()
-                .filter_map(|p| p["text"].as_str())
-                .collect::<Vec<_>>()
-                .join("\n"),
-            _ => String::new(),
-        })
+        .flat_map(|r| message_texts(r, "user"))
         .find(|t| t.contains(&marker))
         .unwrap_or_else(|| panic!("no model request with `{marker}`"))
 }
