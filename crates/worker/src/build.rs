@@ -66,16 +66,8 @@ struct Build<'a> {
     cost_section: Option<String>,
     /// The paid Space this run created, for the end of the job until the verdict settles it.
     unsettled: crate::cost::Unsettled,
-    /// Repair rounds used so far (after a failed start or a failed live check), at most
-    /// `cfg.repair_rounds` in all.
-    repairs: u32,
-    /// The stage the Space showed when a repair round committed its new version: left over
-    /// until the Space shows another.
-    stale_stage: Option<SpaceStage>,
-    /// The last live check: the smoke-test call's outcome (when it was made) and the live
-    /// checks that failed (`name: detail`).
-    last_call: Option<CallOutcome>,
-    failed_live: Vec<String>,
+    /// Where the repair rounds stand (`build/repair.rs`).
+    repair: repair::RepairState,
 }
 
 /// Runs a build to its verdict (the final state and `report.md` are written).
@@ -134,10 +126,7 @@ pub async fn run(
         created: None,
         cost_section: None,
         unsettled,
-        repairs: 0,
-        stale_stage: None,
-        last_call: None,
-        failed_live: Vec::new(),
+        repair: repair::RepairState::default(),
     };
     b.run().await
 }
@@ -666,13 +655,20 @@ impl Build<'_> {
     }
 
     async fn commit(&mut self, round: u32) -> bool {
+        let summary = if round == 1 {
+            format!("Space Factory: app for {}", self.model_id)
+        } else {
+            format!("Space Factory: repair round {}", round - 1)
+        };
+        self.commit_as(summary).await
+    }
+
+    /// Commits the files to upload with this summary; `false` (with the reason recorded) when
+    /// the Hub refused.
+    async fn commit_as(&mut self, summary: String) -> bool {
         self.rec.phase(Phase::Uploading, "");
         let commit = NewCommit {
-            summary: if round == 1 {
-                format!("Space Factory: app for {}", self.model_id)
-            } else {
-                format!("Space Factory: repair round {}", round - 1)
-            },
+            summary,
             description: format!("Written by the Pi coding agent in run {}.", self.req.run_id),
             files: self.upload.clone(),
         };
@@ -705,7 +701,7 @@ impl Build<'_> {
     // ----- 6. waiting, with repair rounds -----
 
     async fn start_space(&mut self) -> Result<Step, WorkerError> {
-        let mut stale: Option<SpaceStage> = self.stale_stage.take();
+        let mut stale: Option<SpaceStage> = self.repair.stale_stage.take();
         loop {
             let limit = self.cfg.space_wait.unwrap_or(DEFAULT_SPACE_WAIT);
             self.rec.phase(
@@ -763,7 +759,7 @@ impl Build<'_> {
                 .as_ref()
                 .map(|r| r.stage.clone())
                 .unwrap_or(SpaceStage::BuildError);
-            let round = self.repairs + 1;
+            let round = self.repair.repairs + 1;
             let logs = space::save_logs(&self.hub, &self.req.target_space, self.rec, |log| {
                 format!("space-{log}-log-round-{round}.txt")
             })
@@ -772,7 +768,7 @@ impl Build<'_> {
                 "Space running",
                 wait.detail.clone().unwrap_or_else(|| stage.to_string()),
             ));
-            if self.repairs >= self.cfg.repair_rounds {
+            if self.repair.repairs >= self.cfg.repair_rounds {
                 self.fail_detail(format!(
                     "{} No repair rounds left ({} allowed).",
                     wait.detail.unwrap_or_default(),
@@ -788,7 +784,7 @@ impl Build<'_> {
                 Step::Next => {}
                 other => return Ok(other),
             }
-            stale = self.stale_stage.take();
+            stale = self.repair.stale_stage.take();
         }
     }
 
@@ -828,8 +824,8 @@ impl Build<'_> {
         self.checks.extend(live.checks.iter().cloned());
         self.evidence.health_ok = live.config_ok && live.health_ok;
         self.evidence.smoke = SmokeOutcome::NotRun;
-        self.last_call = None;
-        self.failed_live = live
+        self.repair.last_call = None;
+        self.repair.failed_live = live
             .checks
             .iter()
             .filter(|c| c.outcome == report::Outcome::Fail)
@@ -855,7 +851,7 @@ impl Build<'_> {
         let Some(ep) = smoke::find_endpoint(&eps, &spec.api_name).cloned() else {
             let reason = format!("the Space has no endpoint {}", spec.api_name);
             self.checks.push(Check::fail("Smoke test", reason.clone()));
-            self.last_call = Some(CallOutcome::Failed {
+            self.repair.last_call = Some(CallOutcome::Failed {
                 reason: reason.clone(),
             });
             self.evidence.smoke = SmokeOutcome::Failed { reason };
@@ -878,7 +874,7 @@ impl Build<'_> {
             },
             CallOutcome::Failed { reason } => SmokeOutcome::Failed { reason },
         };
-        self.last_call = Some(generation.first.outcome);
+        self.repair.last_call = Some(generation.first.outcome);
         Ok(Step::Next)
     }
 

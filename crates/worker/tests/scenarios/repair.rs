@@ -229,3 +229,52 @@ async fn a_missing_health_route_alone_does_not_fail_a_working_generation() {
     );
     world.sim.shutdown().await;
 }
+
+/// A repair round asked for `/health` breaks the generation that worked, and no round is left:
+/// the version whose generation worked is committed again, and the build ends as rule 9b says,
+/// never `failed` for the health route alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repair_that_breaks_a_working_generation_is_undone() {
+    let world = World::start().await;
+    let mut script = writes_app(&app_without_health(), IMAGE_REQUIREMENTS);
+    script.extend(rewrites_app(
+        &raising_app(),
+        "Added the health route (and changed the generation).",
+    ));
+    let (out, _llm) = build(&world, "repair-undone", script).await;
+    assert_eq!(
+        out.state.status,
+        RunStatus::FullInferenceSuccess,
+        "{}\n{}",
+        out.state.message,
+        out.messages()
+    );
+    assert_has(
+        &out.state.message,
+        &["image output in", "Its `/health` route did not answer"],
+    );
+    assert!(out.has_event("Going back: the last repair round broke the generation"));
+    assert_has(
+        &out.report,
+        &[
+            "Repair round 1 | ✅ pass",
+            "Smoke test | ❌ fail",
+            "Back to the working version | ℹ️ note",
+            "- Add the `/health` route to `app.py`",
+        ],
+    );
+    // The Space (its files in the simulator) and the record hold the working version again.
+    for copy in [
+        world
+            .tmp
+            .path()
+            .join("hub/spaces")
+            .join(sf_hubsim::TEST_USER)
+            .join("repair-undone/app.py"),
+        world.run_dir("repair-undone").join("generated/app.py"),
+    ] {
+        let app = std::fs::read_to_string(&copy).unwrap_or_else(|e| panic!("{copy:?}: {e}"));
+        assert_eq!(app, app_without_health(), "{copy:?}");
+    }
+    world.sim.shutdown().await;
+}
