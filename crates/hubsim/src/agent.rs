@@ -53,6 +53,15 @@ pub enum DemoMistake {
 }
 
 impl DemoMistake {
+    /// The name on `hubsim`'s command line: `raises-on-call`, `no-health-route`.
+    pub fn from_wire(s: &str) -> Option<DemoMistake> {
+        match s.trim() {
+            "raises-on-call" => Some(DemoMistake::RaisesOnCall),
+            "no-health-route" => Some(DemoMistake::NoHealthRoute),
+            _ => None,
+        }
+    }
+
     /// What a repair task must contain for the demo agent to find the mistake, by app kind
     /// (`images` or `text`).
     pub fn evidence(self, kind: &str) -> &'static str {
@@ -544,6 +553,19 @@ mod tests {
             );
             assert!(written(&seen, "app.py").contains(fixed));
         }
+    }
+
+    #[test]
+    fn mistakes_by_name() {
+        assert_eq!(
+            DemoMistake::from_wire("raises-on-call"),
+            Some(DemoMistake::RaisesOnCall)
+        );
+        assert_eq!(
+            DemoMistake::from_wire("no-health-route"),
+            Some(DemoMistake::NoHealthRoute)
+        );
+        assert_eq!(DemoMistake::from_wire("typo"), None);
     }
 
     #[test]
