@@ -45,7 +45,7 @@ pub trait LaunchForm: Clone + Serialize + DeserializeOwned + Send + Sync + 'stat
 /// is launched that can only fail. The worker keeps its own checks: the Hub can change between.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HubCheck {
-    /// The model exists and this token can read it.
+    /// The model exists and this token can read it — for a gated model, its weights too.
     ModelReadable(ModelRef),
     /// A Build's target Space does not exist yet.
     SpaceIsNew(SpaceRef),
@@ -59,11 +59,16 @@ const CHECK_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(400
 impl HubCheck {
     /// The sentence that refuses the field, from the Hub's answer (`Ok` = the thing exists);
     /// `None` when the field is fine or the answer says nothing sure (an outage, a network
-    /// error: the launch and the worker will say more).
-    pub fn refusal(&self, found: Result<(), &sf_hub::HubError>) -> Option<String> {
+    /// error: the launch and the worker will say more). `hub_url` makes the model page link.
+    pub fn refusal(&self, hub_url: &str, found: Result<(), &sf_hub::HubError>) -> Option<String> {
         let missing = matches!(found, Err(e) if e.is_not_found() || e.is_forbidden());
+        let gated = matches!(found, Err(e) if e.error_code() == Some("GatedRepo"));
         let exists = found.is_ok();
         match self {
+            HubCheck::ModelReadable(m) if gated => Some(format!(
+                "The model `{m}` is gated and your account has no access to its files yet; request access on the model page {}, then launch once it is granted.",
+                sf_core::links::Links::new(hub_url).model(m)
+            )),
             HubCheck::ModelReadable(m) if missing => Some(format!(
                 "No model `{m}` on Hugging Face that your account can read; check the id (owner/name), or request access on the model's page."
             )),
@@ -79,7 +84,17 @@ impl HubCheck {
 
     async fn ask(&self, hub: &crate::hub::Hub) -> Result<(), sf_hub::HubError> {
         match self {
-            HubCheck::ModelReadable(m) => hub.model_info(m, &["gated"]).await.map(|_| ()),
+            HubCheck::ModelReadable(m) => {
+                let info = hub.model_info(m, &["gated", "siblings"]).await?;
+                // A gated model's info and page are public; its files are not. A build can only
+                // fail without them, so the file a library downloads first is asked for too.
+                match info.first_download() {
+                    Some(file) if info.gated != sf_hub::types::Gated::No => {
+                        hub.model_file_access(m, file).await
+                    }
+                    _ => Ok(()),
+                }
+            }
             HubCheck::SpaceIsNew(s) | HubCheck::SpaceExists(s) => {
                 hub.space_info(s).await.map(|_| ())
             }
@@ -288,11 +303,13 @@ impl<F: LaunchForm> FormState<F> {
                         let hub = hub.clone();
                         leptos::task::spawn_local(async move {
                             let found = check.ask(&hub).await;
-                            if matches!(&found, Err(e) if e.status() == Some(401)) {
+                            // A 401 `GatedRepo` is the model's gate, not an expired sign-in.
+                            if matches!(&found, Err(e) if e.status() == Some(401) && e.error_code() != Some("GatedRepo"))
+                            {
                                 auth.expire();
                                 return;
                             }
-                            let refusal = check.refusal(found.as_ref().map(|_| ()));
+                            let refusal = check.refusal(hub.hub_url(), found.as_ref().map(|_| ()));
                             answers.update(|a| {
                                 if a.iter().all(|(k, _)| k != &check) {
                                     a.push((check, refusal));
@@ -499,33 +516,55 @@ mod tests {
         assert_eq!(build.time_limit_s(), Some(3 * 3600));
     }
 
+    const HUB: &str = "https://huggingface.co";
+
+    /// A gated model without access: one sentence with the model page, before anything runs.
+    #[test]
+    fn a_gated_model_without_access_is_refused_with_its_page() {
+        let response = sf_hub::HttpResponse {
+            status: 403,
+            headers: [("X-Error-Code", "GatedRepo")].into_iter().collect(),
+            body: br#"{"error":"Access to model meta-llama/Llama-3.1-8B is restricted."}"#.to_vec(),
+        };
+        let gated = sf_hub::HubError::from_response(
+            sf_hub::Operation::ModelFile,
+            "https://huggingface.co/x",
+            &response,
+        );
+        let check = HubCheck::ModelReadable(ModelRef::parse("meta-llama/Llama-3.1-8B").unwrap());
+        assert_eq!(
+            check.refusal(HUB, Err(&gated)).unwrap(),
+            "The model `meta-llama/Llama-3.1-8B` is gated and your account has no access to its files yet; request access on the model page https://huggingface.co/meta-llama/Llama-3.1-8B, then launch once it is granted."
+        );
+    }
+
     #[test]
     fn the_hubs_answer_refuses_a_field_only_when_it_is_sure() {
         let space = SpaceRef::new("alice", "fox").unwrap();
         let model = ModelRef::parse("alice/model").unwrap();
         let new = HubCheck::SpaceIsNew(space.clone());
-        assert!(new.refusal(Ok(())).unwrap().contains("already exists"));
-        assert_eq!(new.refusal(Err(&answer(404))), None);
+        assert!(new.refusal(HUB, Ok(())).unwrap().contains("already exists"));
+        assert_eq!(new.refusal(HUB, Err(&answer(404))), None);
         let exists = HubCheck::SpaceExists(space);
-        assert_eq!(exists.refusal(Ok(())), None);
+        assert_eq!(exists.refusal(HUB, Ok(())), None);
         assert!(
             exists
-                .refusal(Err(&answer(404)))
+                .refusal(HUB, Err(&answer(404)))
                 .unwrap()
                 .starts_with("No Space `alice/fox`")
         );
         let readable = HubCheck::ModelReadable(model);
         assert!(
             readable
-                .refusal(Err(&answer(404)))
+                .refusal(HUB, Err(&answer(404)))
                 .unwrap()
                 .starts_with("No model `alice/model`")
         );
-        assert!(readable.refusal(Err(&answer(403))).is_some());
-        assert_eq!(readable.refusal(Ok(())), None);
+        assert!(readable.refusal(HUB, Err(&answer(403))).is_some());
+        assert_eq!(readable.refusal(HUB, Ok(())), None);
         // An outage says nothing sure about the field: the launch is not held back by it.
         for check in [&new, &exists, &readable] {
-            assert_eq!(check.refusal(Err(&answer(503))), None);
+            assert_eq!(check.refusal(HUB, Err(&answer(503))), None);
         }
     }
 }

@@ -112,6 +112,23 @@ mod tests {
         assert!(!html.contains("href=\"javascript"), "{html}");
     }
 
+    /// The run page shows the report's next steps; rule 7c's, with the Space settings as an
+    /// autolink (as the worker writes it), links the settings page.
+    #[test]
+    fn the_space_token_next_step_links_the_settings() {
+        let settings = "https://huggingface.co/spaces/a/b/settings";
+        let step = sf_core::rules::space_token_next_step(&format!("<{settings}>"));
+        let html = to_safe_html(&format!("## Next steps\n\n- {step}\n"));
+        assert!(
+            html.contains(&format!(r#"href="{settings}">{settings}</a>"#)),
+            "{html}"
+        );
+        assert!(
+            html.contains("<code>HF_TOKEN</code>") && html.contains("then Validate this Space."),
+            "{html}"
+        );
+    }
+
     #[test]
     fn images_become_links() {
         let html = to_safe_html("![output](https://example.org/a.png)");

@@ -1,5 +1,5 @@
 //! No job launched that can only fail: before launch, the Build form asks the Hub that the model
-//! exists and is readable and that the target Space does not exist yet, and Validate that the
+//! exists and is readable (a gated model's weights too) and that the target Space does not exist yet, and Validate that the
 //! Space exists; a refusal is a sentence under the field, the launch button stays disabled, and
 //! no job is created.
 
@@ -78,6 +78,20 @@ async fn build_refuses_a_taken_space_name_and_an_unknown_model_before_launch() {
             &b,
             "model",
             "No model `nobody-here/no-such-model` on Hugging Face that your account can read",
+        )
+        .await?;
+        refused(&b, &hub, "#launch-build").await?;
+
+        // A gated model whose files the account may not download: said with its page, before
+        // any job (the model's info alone is public).
+        b.fill("#model", "meta-llama/Llama-3.1-8B-Instruct").await?;
+        field_error(
+            &b,
+            "model",
+            &format!(
+                "The model `meta-llama/Llama-3.1-8B-Instruct` is gated and your account has no access to its files yet; request access on the model page {}/meta-llama/Llama-3.1-8B-Instruct",
+                hub.url
+            ),
         )
         .await?;
         refused(&b, &hub, "#launch-build").await?;

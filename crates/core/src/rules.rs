@@ -16,6 +16,12 @@
 //!    7b. The Hub accepted a hardware request but never filled it: the Space was still waiting
 //!    for that hardware when the wait ended (current ≠ requested) → `manual_hardware_required`,
 //!    not `failed` by time-out: the app may be fine, the hardware is what is missing.
+//!
+//!    7c. The model is gated or private ([`model_needs_token`]) and the Space has no `HF_TOKEN`
+//!    secret ([`space_token`]) → `technical_blocker`: the Space cannot download the weights, and
+//!    no repair round can fix that. The next step is the person's: add a read token as the
+//!    secret `HF_TOKEN` in the Space settings, then Validate the Space. Space Factory never puts
+//!    the person's sign-in token (OAuth, hours long, with write and job scopes) into a Space.
 //! 8. The Space never reached running (build error, runtime error, time-out, not started) → `failed`.
 //! 9. The Space runs but its health check failed, and no generation returned the expected
 //!    output → `failed` (the reason adds the failed generation, when there was one).
@@ -150,6 +156,47 @@ pub enum SmokeOutcome {
     Failed { reason: String },
 }
 
+/// The name of the Space secret the generated app reads its Hub token from (the name
+/// `huggingface_hub` itself reads).
+pub const SPACE_TOKEN_SECRET: &str = "HF_TOKEN";
+
+/// Whether the generated Space can download the model's files (rule 7c).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "token")]
+pub enum SpaceToken {
+    /// A public, ungated model (or no model loading to speak of): no token needed.
+    NotNeeded,
+    /// The model needs a token and the Space has the secret `HF_TOKEN`.
+    Present,
+    /// The model needs a token (it is gated, or private when `private`) and the Space has no
+    /// secret `HF_TOKEN`, or its secrets could not be listed.
+    Missing { private: bool },
+}
+
+/// A model whose files need a token to download: gated (`auto` or `manual`) or private.
+pub fn model_needs_token(gated: bool, private: bool) -> bool {
+    gated || private
+}
+
+/// Rule 7c's evidence: whether a Space with these secret names can download a model that is
+/// gated or private as given. A secret is a name only: its value is never readable.
+pub fn space_token(gated: bool, private: bool, secret_keys: &[String]) -> SpaceToken {
+    if !model_needs_token(gated, private) {
+        SpaceToken::NotNeeded
+    } else if secret_keys.iter().any(|k| k == SPACE_TOKEN_SECRET) {
+        SpaceToken::Present
+    } else {
+        SpaceToken::Missing { private }
+    }
+}
+
+/// The next step of rule 7c, with the Space's settings link.
+pub fn space_token_next_step(settings_url: &str) -> String {
+    format!(
+        "Add a read token as the secret `{SPACE_TOKEN_SECRET}` in the Space settings ({settings_url}), then Validate this Space."
+    )
+}
+
 /// What the build worker found out, fed to [`decide_build_status`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildEvidence {
@@ -169,6 +216,8 @@ pub struct BuildEvidence {
     /// (`hardware.requested` ≠ `hardware.current` in its runtime).
     pub hardware_unfilled: Option<String>,
     pub needs_gpu: bool,
+    /// Whether the Space can download a gated or private model's files (rule 7c).
+    pub space_token: SpaceToken,
     pub runtime: RuntimeOutcome,
     pub health_ok: bool,
     pub inference_path_present: bool,
@@ -306,6 +355,16 @@ pub fn decide_build_status(e: &BuildEvidence) -> Verdict {
             ManualHardwareRequired,
             format!(
                 "The Hub accepted the Space on {flavor} but never assigned that hardware while Space Factory waited; choose available hardware in the Space settings (or wait for it), then run Validate."
+            ),
+        );
+    }
+    // 7c
+    if let SpaceToken::Missing { private } = e.space_token {
+        return Verdict::new(
+            TechnicalBlocker,
+            format!(
+                "The model is {}, and the Space has no `{SPACE_TOKEN_SECRET}` secret, so it cannot download the weights; Space Factory never puts your sign-in token into a Space. Add a read token as the secret `{SPACE_TOKEN_SECRET}` in the Space settings, then Validate this Space.",
+                if private { "private" } else { "gated" }
             ),
         );
     }
@@ -456,6 +515,7 @@ mod tests {
             hardware_assigned: true,
             hardware_unfilled: None,
             needs_gpu: true,
+            space_token: SpaceToken::NotNeeded,
             runtime: RuntimeOutcome::Running,
             health_ok: true,
             inference_path_present: true,
@@ -682,6 +742,83 @@ mod tests {
                 ..good()
             }),
             FullInferenceSuccess
+        );
+    }
+
+    #[test]
+    fn rule_7c_a_gated_or_private_model_needs_the_space_secret() {
+        let none: Vec<String> = vec![];
+        let keys = vec!["OTHER".to_string(), "HF_TOKEN".to_string()];
+        assert!(!model_needs_token(false, false));
+        assert!(model_needs_token(true, false) && model_needs_token(false, true));
+        assert_eq!(space_token(false, false, &none), SpaceToken::NotNeeded);
+        assert_eq!(space_token(true, false, &keys), SpaceToken::Present);
+        assert_eq!(
+            space_token(true, false, &none),
+            SpaceToken::Missing { private: false }
+        );
+        assert_eq!(
+            space_token(false, true, &["hf_token".to_string()]),
+            SpaceToken::Missing { private: true },
+            "secret names are case-sensitive"
+        );
+        // The Space never started: without the rule this would be `failed` by rule 8.
+        let missing = BuildEvidence {
+            space_token: space_token(true, false, &none),
+            runtime: RuntimeOutcome::NotStarted,
+            health_ok: false,
+            smoke: SmokeOutcome::NotRun,
+            ..good()
+        };
+        let v = decide_build_status(&missing);
+        assert_eq!(v.status, TechnicalBlocker);
+        assert!(
+            v.reason.starts_with("The model is gated")
+                && v.reason.contains("secret `HF_TOKEN`")
+                && v.reason.contains("Validate this Space")
+                && v.reason.contains("never puts your sign-in token"),
+            "{}",
+            v.reason
+        );
+        let v = decide_build_status(&BuildEvidence {
+            space_token: SpaceToken::Missing { private: true },
+            ..missing.clone()
+        });
+        assert!(v.reason.starts_with("The model is private"), "{}", v.reason);
+        // With the secret the run goes on to the live checks.
+        assert_eq!(
+            status(BuildEvidence {
+                space_token: SpaceToken::Present,
+                ..good()
+            }),
+            FullInferenceSuccess
+        );
+        // Earlier rules win: the Space was never created, or no GPU could be assigned.
+        assert_eq!(
+            status(BuildEvidence {
+                space_created: false,
+                ..missing.clone()
+            }),
+            Failed
+        );
+        assert_eq!(
+            status(BuildEvidence {
+                hardware_assigned: false,
+                ..missing.clone()
+            }),
+            ManualHardwareRequired
+        );
+        assert_eq!(
+            status(BuildEvidence {
+                mode: ImplementationMode::FullInferenceAttempt,
+                ..missing
+            }),
+            TechnicalBlocker
+        );
+        let step = space_token_next_step("https://huggingface.co/spaces/a/b/settings");
+        assert_eq!(
+            step,
+            "Add a read token as the secret `HF_TOKEN` in the Space settings (https://huggingface.co/spaces/a/b/settings), then Validate this Space."
         );
     }
 

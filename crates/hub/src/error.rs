@@ -34,6 +34,8 @@ pub enum Operation {
     SpaceLogs,
     ModelInfo,
     ModelReadme,
+    ModelFile,
+    SpaceSecrets,
     Fetch,
 }
 
@@ -65,6 +67,8 @@ impl Operation {
             Operation::SpaceLogs => "read the Space's logs",
             Operation::ModelInfo => "read the model",
             Operation::ModelReadme => "read the model card",
+            Operation::ModelFile => "read the model's files",
+            Operation::SpaceSecrets => "list the Space's secrets",
             Operation::Fetch => "download from Hugging Face",
         }
     }
@@ -87,9 +91,11 @@ impl Operation {
             | Operation::CommitSpaceFiles
             | Operation::RequestSpaceHardware
             | Operation::PauseSpace
+            | Operation::SpaceSecrets
             | Operation::SpaceLogs => "The Space",
             Operation::ModelInfo => "The model",
             Operation::ModelReadme => "The model card",
+            Operation::ModelFile => "The model's file",
             _ => "What was asked for",
         }
     }

@@ -16,7 +16,7 @@ use sf_hub::{
     CommitFile, HubClient, JobFilter, LogStreamOptions, NativeTransport, NewCommit, NewSpace,
     RetryPolicy,
 };
-use sf_hubsim::{HubSim, SimConfig, TEST_TOKEN, TEST_USER};
+use sf_hubsim::{HubSim, OTHER_TOKEN, SimConfig, TEST_TOKEN, TEST_USER};
 
 type Client = HubClient<NativeTransport>;
 
@@ -443,6 +443,115 @@ async fn models_info_and_card() {
         .await
         .unwrap_err();
     assert!(missing.is_not_found(), "{missing}");
+    h.stop().await;
+}
+
+/// What a model library meets when it downloads the weights: a gated model without access is
+/// 403 `GatedRepo` until access is granted; a private model is there for its owner only.
+#[tokio::test]
+async fn model_file_access_follows_gating_and_privacy() {
+    let h = start().await;
+    let gpt2 = ModelRef::parse("openai-community/gpt2").unwrap();
+    h.hub
+        .model_file_access(&gpt2, "model.safetensors")
+        .await
+        .unwrap();
+    let missing = h
+        .hub
+        .model_file_access(&gpt2, "not-there.safetensors")
+        .await
+        .unwrap_err();
+    assert_eq!(missing.error_code(), Some("EntryNotFound"), "{missing}");
+
+    let llama = ModelRef::parse("meta-llama/Llama-3.1-8B-Instruct").unwrap();
+    let weights = "model-00001-of-00004.safetensors";
+    let refused = h.hub.model_file_access(&llama, weights).await.unwrap_err();
+    assert_eq!(
+        (refused.status(), refused.error_code()),
+        (Some(403), Some("GatedRepo")),
+        "{refused}"
+    );
+    assert!(
+        refused
+            .server_message()
+            .is_some_and(|m| m.contains("ask for access")),
+        "{refused:?}"
+    );
+    let body = format!(
+        r#"{{"user": "{TEST_USER}", "model": "meta-llama/Llama-3.1-8B-Instruct", "granted": true}}"#
+    );
+    h.control(Method::Post, "gated-access", body.into_bytes())
+        .await;
+    h.hub.model_file_access(&llama, weights).await.unwrap();
+
+    let private = ModelRef::parse(&format!("{TEST_USER}/private-gpt2")).unwrap();
+    let info = h.hub.model_info(&private, &[]).await.unwrap();
+    assert_eq!(info.private, Some(true));
+    h.hub
+        .model_file_access(&private, "model.safetensors")
+        .await
+        .unwrap();
+    let other = HubClient::new(&h.sim.url(), NativeTransport::new().unwrap())
+        .unwrap()
+        .with_token(OTHER_TOKEN)
+        .with_retry_policy(fast_retries());
+    let hidden = other.model_info(&private, &[]).await.unwrap_err();
+    assert!(hidden.is_not_found(), "{hidden}");
+    let hidden = other
+        .model_file_access(&private, "model.safetensors")
+        .await
+        .unwrap_err();
+    assert_eq!(hidden.error_code(), Some("RepoNotFound"), "{hidden}");
+    let anonymous = HubClient::new(&h.sim.url(), NativeTransport::new().unwrap()).unwrap();
+    let e = anonymous
+        .model_file_access(&private, "model.safetensors")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.status(), e.error_code()),
+        (Some(401), Some("RepoNotFound"))
+    );
+    h.stop().await;
+}
+
+/// The Space's secrets are listed by name; their values never come back.
+#[tokio::test]
+async fn space_secret_keys_list_names_only() {
+    let h = start().await;
+    let id = SpaceRef::new(TEST_USER, "secret-space").unwrap();
+    h.hub
+        .create_space(&NewSpace::private_gradio(id.clone()))
+        .await
+        .unwrap();
+    assert!(h.hub.space_secret_keys(&id).await.unwrap().is_empty());
+    let mut headers = Headers::new();
+    headers.set("Authorization", format!("Bearer {TEST_TOKEN}"));
+    headers.set("Content-Type", "application/json".to_string());
+    let added = h
+        .hub
+        .transport()
+        .send(HttpRequest {
+            method: Method::Post,
+            url: format!(
+                "{}/api/spaces/{TEST_USER}/secret-space/secrets",
+                h.sim.url()
+            ),
+            headers,
+            body: Some(br#"{"key": "HF_TOKEN", "value": "hf_readtokenvalue"}"#.to_vec()),
+        })
+        .await
+        .unwrap();
+    assert!(added.is_success(), "{}", added.status);
+    assert_eq!(h.hub.space_secret_keys(&id).await.unwrap(), ["HF_TOKEN"]);
+    let raw = h
+        .hub
+        .get(&format!(
+            "{}/api/spaces/{TEST_USER}/secret-space/secrets",
+            h.sim.url()
+        ))
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&raw.body).contains("hf_readtokenvalue"));
     h.stop().await;
 }
 

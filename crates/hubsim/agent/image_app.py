@@ -1,3 +1,5 @@
+import os
+
 import spaces
 import gradio as gr
 import torch
@@ -7,7 +9,10 @@ from starlette.routing import Route
 
 MODEL_ID = "{{MODEL_ID}}"
 device = "cuda" if torch.cuda.is_available() else "cpu"
-pipe = DiffusionPipeline.from_pretrained(MODEL_ID, torch_dtype=torch.bfloat16).to(device)
+# A gated or private model downloads with the Space's secret HF_TOKEN.
+pipe = DiffusionPipeline.from_pretrained(
+    MODEL_ID, torch_dtype=torch.bfloat16, token=os.environ.get("HF_TOKEN")
+).to(device)
 
 
 @spaces.GPU(duration=60)

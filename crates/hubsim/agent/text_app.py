@@ -1,3 +1,5 @@
+import os
+
 import spaces
 import gradio as gr
 import torch
@@ -7,7 +9,8 @@ from starlette.routing import Route
 
 MODEL_ID = "{{MODEL_ID}}"
 device = 0 if torch.cuda.is_available() else -1
-generator = pipeline("text-generation", model=MODEL_ID, device=device)
+# A gated or private model downloads with the Space's secret HF_TOKEN.
+generator = pipeline("text-generation", model=MODEL_ID, device=device, token=os.environ.get("HF_TOKEN"))
 
 
 @spaces.GPU(duration=60)

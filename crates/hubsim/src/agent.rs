@@ -471,6 +471,8 @@ mod tests {
     fn a_text_model_gets_a_transformers_app() {
         let c = demo_reply(&task("openai-community/gpt2", "text-generation"));
         assert!(written(&c, "app.py").contains("pipeline(\"text-generation\", model=MODEL_ID"));
+        // As the worker's task says: the token comes from the Space's secret.
+        assert!(written(&c, "app.py").contains("token=os.environ.get(\"HF_TOKEN\")"));
         let manifest: Value = serde_json::from_str(&written(&c, "smoke_test.json")).unwrap();
         assert_eq!(manifest["expected_output"], "text");
     }

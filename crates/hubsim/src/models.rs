@@ -61,6 +61,8 @@ const FIXTURES: &[Fixture] = &[
         "sim-fixtures/model-without-card",
         "sim-fixtures__model-without-card"
     ),
+    // A private model of the test user (`TEST_USER`): only that account sees it.
+    fixture!("sf-tester/private-gpt2", "sf-tester__private-gpt2", readme),
 ];
 
 /// Properties `expand=` accepts (the list `huggingface_hub` documents).
@@ -145,8 +147,9 @@ fn check_revision(f: &Fixture, rev: &str) -> ApiResult<()> {
 
 fn info(sim: &Sim, id: &str, rev: &str, headers: &HeaderMap, uri: &Uri) -> ApiResult<Response> {
     // A bad token is refused even on public repositories, as on the Hub.
-    sim.caller(headers)?;
+    let caller = sim.caller(headers)?;
     let f = fixture(id).ok_or_else(|| ApiError::repo_not_found("Repository", id))?;
+    visible(caller.as_ref(), f)?;
     check_revision(f, rev)?;
     let mut info = info_of(f);
     let expand = crate::util::query_values(uri.query(), "expand");
@@ -160,6 +163,28 @@ fn info(sim: &Sim, id: &str, rev: &str, headers: &HeaderMap, uri: &Uri) -> ApiRe
         info.retain(|k, _| k == "_id" || k == "id" || expand.iter().any(|e| e == k));
     }
     Ok(axum::Json(info).into_response())
+}
+
+/// A private model exists only for its owner, as on the Hub: anyone else is told it is not
+/// found (401 without a token, 404 with another account's), never that it is private.
+fn visible(caller: Option<&Caller>, f: &Fixture) -> ApiResult<()> {
+    let private = info_of(f).get("private") == Some(&Value::Bool(true));
+    if !private {
+        return Ok(());
+    }
+    let owner = f.id.split('/').next().unwrap_or_default();
+    match caller {
+        // The Hub's words for an anonymous request to a private repo; `huggingface_hub` turns
+        // a 401 with `RepoNotFound` into `RepositoryNotFoundError`.
+        None => Err(
+            ApiError::new(StatusCode::UNAUTHORIZED, "Invalid username or password.")
+                .with_code("RepoNotFound"),
+        ),
+        Some(c) if c.user == owner && c.has_any(&["read-repos", "write-repos", "manage-repos"]) => {
+            Ok(())
+        }
+        Some(_) => Err(ApiError::repo_not_found("Repository", f.id)),
+    }
 }
 
 fn gate(sim: &Sim, caller: Option<&Caller>, f: &Fixture) -> ApiResult<()> {
@@ -240,6 +265,7 @@ pub(crate) fn resolve(sim: &Sim, path: &str, headers: &HeaderMap) -> Option<Resp
         let caller = sim.caller(headers)?;
         let f = fixture(&id).ok_or_else(|| ApiError::repo_not_found("Repository", &id))?;
         let rev = percent_encoding::percent_decode_str(rev).decode_utf8_lossy();
+        visible(caller.as_ref(), f)?;
         check_revision(f, &rev)?;
         gate(sim, caller.as_ref(), f)?;
         let file = percent_encoding::percent_decode_str(file).decode_utf8_lossy();

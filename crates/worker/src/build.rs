@@ -9,7 +9,7 @@ use sf_core::record::{
     AgentUsage, GENERATED_DIR, Level, Phase, RunStatus, TESTS_DIR, TRACES_DIR, ValidationRecord,
 };
 use sf_core::rules::{
-    BuildEvidence, CallOutcome, RuntimeOutcome, SmokeOutcome, decide_build_status,
+    BuildEvidence, CallOutcome, RuntimeOutcome, SmokeOutcome, SpaceToken, decide_build_status,
 };
 use sf_core::{BuildRequest, HardwareFlavor, RunLinks};
 use sf_hub::types::SpaceStage;
@@ -105,6 +105,7 @@ pub async fn run(
             hardware_assigned: false,
             hardware_unfilled: None,
             needs_gpu: false,
+            space_token: SpaceToken::NotNeeded,
             runtime: RuntimeOutcome::NotStarted,
             health_ok: false,
             inference_path_present: false,
@@ -133,7 +134,7 @@ pub async fn run(
 
 impl Build<'_> {
     async fn run(&mut self) -> Result<(), WorkerError> {
-        steps!(self: read_model, check_target, write_app, create_and_upload, run_and_check)
+        steps!(self: read_model, check_target, write_app, create_and_upload, check_space_token, run_and_check)
     }
 
     fn fail_detail(&mut self, detail: impl Into<String>) {
@@ -158,7 +159,9 @@ impl Build<'_> {
                     Err(e) => return Err(e.into()),
                 };
                 self.card = card.clone().ok().flatten();
-                ModelFacts::from_info(&self.model_id, &info, &card)
+                let mut facts = ModelFacts::from_info(&self.model_id, &info, &card);
+                model::check_weights_access(&self.hub, &self.req.model, &mut facts).await;
+                facts
             }
             Err(e) if e.is_not_found() || e.is_forbidden() => ModelFacts::not_found(&self.model_id),
             Err(e) => return Err(e.into()),
@@ -189,12 +192,22 @@ impl Build<'_> {
                 format!("{} is not on the Hub", self.model_id),
             )
         });
-        self.checks.push(match &facts.access {
-            model::Access::Granted => Check::pass("Model card", "read"),
-            model::Access::Unknown => Check::note("Model card", "the model has no card"),
-            model::Access::Denied { reason } => Check::fail("Model access", reason.clone()),
-        });
-        let blockers = model::early_blockers(&facts);
+        self.checks
+            .push(match (&facts.access, &facts.access_checked_on) {
+                (model::Access::Granted, Some(file)) => Check::pass(
+                    "Model access",
+                    format!(
+                        "{}`{file}` can be downloaded with your account",
+                        if facts.has_card { "the card and " } else { "" }
+                    ),
+                ),
+                (model::Access::Granted, None) => Check::pass("Model card", "read"),
+                (model::Access::Unknown, _) => Check::note("Model card", "the model has no card"),
+                (model::Access::Denied { reason }, _) => {
+                    Check::fail("Model access", reason.clone())
+                }
+            });
+        let blockers = model::early_blockers(&facts, &self.links.links.model(&self.req.model));
         self.facts = Some(facts);
         if blockers.is_empty() {
             self.checks
@@ -698,6 +711,40 @@ impl Build<'_> {
         }
     }
 
+    // ----- 5b. the token a gated or private model needs in the Space -----
+
+    /// A gated or private model loads in the Space only with the Space's own `HF_TOKEN` secret
+    /// (rule 7c): see `crate::secret`. Skipped when the person has no access (the early
+    /// blocker says so already) and for a placeholder app, which loads no model.
+    async fn check_space_token(&mut self) -> Result<Step, WorkerError> {
+        let Some(facts) = self.facts.as_ref().filter(|f| f.needs_token()) else {
+            return Ok(Step::Next);
+        };
+        if matches!(facts.access, model::Access::Denied { .. })
+            || self.evidence.placeholder_detected
+        {
+            return Ok(Step::Next);
+        }
+        let settings = self.links.links.space_settings(&self.req.target_space);
+        let need = crate::secret::Need {
+            model_id: &self.model_id,
+            gated: facts.is_gated(),
+            private: facts.private,
+            settings_url: &settings,
+            wait: self.cfg.secret_wait,
+            poll: self.cfg.poll_interval,
+        };
+        let (token, check) =
+            crate::secret::await_token_secret(&self.hub, &self.req.target_space, &need, self.rec)
+                .await;
+        self.checks.push(check);
+        self.evidence.space_token = token;
+        Ok(match token {
+            SpaceToken::Missing { .. } => Step::Conclude,
+            _ => Step::Next,
+        })
+    }
+
     // ----- 6. waiting, with repair rounds -----
 
     async fn start_space(&mut self) -> Result<Step, WorkerError> {
@@ -899,7 +946,8 @@ impl Build<'_> {
                 "space_created": self.evidence.space_created,
                 "hardware_assigned": self.evidence.hardware_assigned,
                 "hardware_unfilled": self.evidence.hardware_unfilled,
-                "needs_gpu": self.evidence.needs_gpu, "runtime": self.evidence.runtime,
+                "needs_gpu": self.evidence.needs_gpu, "space_token": self.evidence.space_token,
+                "runtime": self.evidence.runtime,
                 "health_ok": self.evidence.health_ok,
                 "inference_path_present": self.evidence.inference_path_present,
                 "smoke": self.evidence.smoke, "verdict": verdict,
@@ -1000,12 +1048,18 @@ impl Build<'_> {
                 self.req.implementation_mode.explanation()
             ),
         ));
+        let token_missing = matches!(self.evidence.space_token, SpaceToken::Missing { .. })
+            && status == RunStatus::TechnicalBlocker;
         report::write_verdict(
             self.rec,
             &self.checks,
             sections,
             &self.links,
-            self.recommended,
+            report::Advice {
+                zerogpu_duration: self.recommended,
+                space_token_missing: token_missing,
+                ..report::Advice::default()
+            },
             status,
             reason,
         );

@@ -25,6 +25,9 @@ pub const SF_REPAIR_ROUNDS: &str = "SF_REPAIR_ROUNDS";
 /// How long to wait for the Space to run, seconds (default: 1800 for a build, the live
 /// timeout for a validation).
 pub const SF_SPACE_WAIT_S: &str = "SF_SPACE_WAIT_S";
+/// How long a build of a gated or private model waits for the person to add the secret
+/// `HF_TOKEN` to the new Space, seconds (default 600; 0: do not wait).
+pub const SF_SECRET_WAIT_S: &str = "SF_SECRET_WAIT_S";
 /// Limit of one generation call (request and event stream), seconds (default 600).
 pub const SF_CALL_TIMEOUT_S: &str = "SF_CALL_TIMEOUT_S";
 /// Interval between Space status checks, milliseconds (default 5000).
@@ -51,6 +54,8 @@ pub struct WorkerConfig {
     pub repair_rounds: u32,
     /// `None`: the default of the run kind.
     pub space_wait: Option<Duration>,
+    /// How long to wait for the Space's `HF_TOKEN` secret (gated or private models).
+    pub secret_wait: Duration,
     pub call_timeout: Duration,
     pub poll_interval: Duration,
     pub run_limit: Duration,
@@ -126,6 +131,7 @@ impl WorkerConfig {
                 None => None,
                 Some(_) => Some(Duration::from_secs(number(get, SF_SPACE_WAIT_S, 0)?)),
             },
+            secret_wait: Duration::from_secs(number(get, SF_SECRET_WAIT_S, 600)?),
             call_timeout: Duration::from_secs(number(get, SF_CALL_TIMEOUT_S, 600)?),
             poll_interval: Duration::from_millis(number(get, SF_POLL_INTERVAL_MS, 5000)?.max(10)),
             run_limit: Duration::from_secs(number(get, SF_RUN_LIMIT_S, default_limit)?),
@@ -163,6 +169,7 @@ mod tests {
         assert_eq!(c.run_limit, Duration::from_secs(3 * 3600 - 120));
         assert_eq!(c.python, "python3");
         assert_eq!(c.space_wait, None);
+        assert_eq!(c.secret_wait, Duration::from_secs(600));
         assert!(c.work_dir.ends_with("space-factory-r1"));
         let v = job_timeout(RunKind::Validate, 600);
         assert_eq!(v, Duration::from_secs(600 + 900));
@@ -176,10 +183,12 @@ mod tests {
         pairs.push((SF_PI_SETTINGS_JSON, r#"{"retry":{"enabled":false}}"#));
         pairs.push((SF_POLL_INTERVAL_MS, "50"));
         pairs.push((SF_SPACE_WAIT_S, "3"));
+        pairs.push((SF_SECRET_WAIT_S, "0"));
         let c = WorkerConfig::from_env(&getter(&pairs), &id, Duration::from_secs(600)).unwrap();
         assert_eq!(c.repair_rounds, 1);
         assert_eq!(c.poll_interval, Duration::from_millis(50));
         assert_eq!(c.space_wait, Some(Duration::from_secs(3)));
+        assert_eq!(c.secret_wait, Duration::ZERO);
         assert_eq!(c.pi_settings.unwrap()["retry"]["enabled"], false);
         pairs.push((SF_AGENT_TIMEOUT_S, "soon"));
         let e = WorkerConfig::from_env(&getter(&pairs), &id, Duration::from_secs(600)).unwrap_err();

@@ -124,6 +124,7 @@ pub mod proxy;
 pub mod record;
 pub mod report;
 pub mod sandbox;
+pub mod secret;
 pub mod smoke;
 pub mod space;
 pub mod task;

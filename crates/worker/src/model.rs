@@ -8,34 +8,15 @@ use sf_hub::types::{Gated, ModelInfo};
 /// The largest single-GPU memory offered for Spaces (an H200), in bytes.
 pub const LARGEST_GPU_BYTES: u64 = 141_000_000_000;
 
-/// File name endings of model weights.
-const WEIGHT_SUFFIXES: &[&str] = &[
-    ".safetensors",
-    ".bin",
-    ".pt",
-    ".pth",
-    ".ckpt",
-    ".gguf",
-    ".onnx",
-    ".h5",
-    ".msgpack",
-    ".tflite",
-    ".mlmodel",
-    ".npz",
-    ".keras",
-    ".pb",
-    ".nemo",
-];
-
 /// Whether the person can download the model's files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "access")]
 pub enum Access {
-    /// The card could be read, so the files can be.
+    /// The card, and the weights when there are some, could be read.
     Granted,
     /// The Hub refused (gated, not granted); the Hub's words.
     Denied { reason: String },
-    /// Not known (no card to test with).
+    /// Not known (no card and no weight file to test with).
     Unknown,
 }
 
@@ -49,7 +30,11 @@ pub struct ModelFacts {
     pub license: Option<String>,
     /// `no`, `auto`, `manual` or the Hub's value.
     pub gated: String,
+    /// A private model (readable by its owner and their tokens only).
+    pub private: bool,
     pub access: Access,
+    /// The file whose download was tried to check [`Access`] (`HEAD …/resolve/main/<file>`).
+    pub access_checked_on: Option<String>,
     pub parameters: Option<u64>,
     /// Estimated size of the weights in bytes, from the parameter count per dtype.
     pub weight_bytes: Option<u64>,
@@ -102,11 +87,7 @@ impl ModelFacts {
         let files: Vec<String> = info.siblings.iter().map(|s| s.rfilename.clone()).collect();
         let weight_files = files
             .iter()
-            .filter(|f| {
-                let lower = f.to_ascii_lowercase();
-                WEIGHT_SUFFIXES.iter().any(|s| lower.ends_with(s))
-                    && !lower.ends_with(".index.json")
-            })
+            .filter(|f| sf_hub::types::is_weight_file(f))
             .cloned()
             .collect();
         let (parameters, weight_bytes) = match &info.safetensors {
@@ -152,7 +133,9 @@ impl ModelFacts {
                 Gated::Manual => "manual".to_string(),
                 Gated::Other(s) => s.clone(),
             },
+            private: info.private.unwrap_or(false),
             access,
+            access_checked_on: None,
             parameters,
             weight_bytes,
             files,
@@ -172,7 +155,9 @@ impl ModelFacts {
             library: None,
             license: None,
             gated: "unknown".to_string(),
+            private: false,
             access: Access::Unknown,
+            access_checked_on: None,
             parameters: None,
             weight_bytes: None,
             files: Vec::new(),
@@ -181,6 +166,40 @@ impl ModelFacts {
             custom_code: false,
             tags: Vec::new(),
         }
+    }
+
+    /// The file a model library downloads first among the weights
+    /// ([`sf_hub::types::first_download`]).
+    pub fn first_download(&self) -> Option<&str> {
+        sf_hub::types::first_download(self.files.iter().map(String::as_str))
+    }
+
+    /// Takes the answer to downloading [`ModelFacts::first_download`] into [`Access`]: a
+    /// refusal (401/403, or "not found" for a repo the token cannot see) is decisive even when
+    /// the card could be read; a success grants access when the card alone could not tell.
+    /// Other answers (the file is missing, the Hub failed) leave the access as it was.
+    pub fn apply_weights_access(&mut self, file: &str, answer: Result<(), WeightsRefusal>) {
+        self.access_checked_on = Some(file.to_string());
+        match answer {
+            Ok(()) => {
+                if self.access == Access::Unknown {
+                    self.access = Access::Granted;
+                }
+            }
+            Err(WeightsRefusal::Refused(reason)) => self.access = Access::Denied { reason },
+            Err(WeightsRefusal::Other) => {}
+        }
+    }
+
+    /// Whether the Space needs a token to download the model (gated or private), by the rule
+    /// in `sf_core::rules`.
+    pub fn needs_token(&self) -> bool {
+        sf_core::rules::model_needs_token(self.is_gated(), self.private)
+    }
+
+    /// Gated (`auto`, `manual` or another gate the Hub names).
+    pub fn is_gated(&self) -> bool {
+        !matches!(self.gated.as_str(), "no" | "unknown")
     }
 
     /// `6.2 B parameters`, `137 M parameters`.
@@ -230,8 +249,55 @@ impl ModelFacts {
     }
 }
 
+/// Why downloading a file of the model failed, as [`ModelFacts::apply_weights_access`] needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WeightsRefusal {
+    /// The Hub refused this token (gated without access, private): its words.
+    Refused(String),
+    /// Anything else (the file is missing, the Hub failed): says nothing about access.
+    Other,
+}
+
+impl WeightsRefusal {
+    /// Classifies the Hub's answer to `HEAD …/resolve/main/<file>`.
+    pub fn from_error(e: &sf_hub::HubError) -> WeightsRefusal {
+        // A 401 without a code is a token the Hub does not accept at all (an expired
+        // sign-in), not a refusal of this model.
+        let refused = e.is_forbidden()
+            || e.error_code() == Some("GatedRepo")
+            || e.error_code() == Some("RepoNotFound");
+        if refused {
+            WeightsRefusal::Refused(
+                e.server_message()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.user_message()),
+            )
+        } else {
+            WeightsRefusal::Other
+        }
+    }
+}
+
+/// Checks the person's access to the weights themselves: a `HEAD` of the file a model library
+/// downloads first ([`ModelFacts::first_download`]), with the person's token.
+pub async fn check_weights_access(
+    hub: &crate::Hub,
+    model: &sf_core::ModelRef,
+    facts: &mut ModelFacts,
+) {
+    let Some(file) = facts.first_download().map(str::to_string) else {
+        return;
+    };
+    let answer = hub
+        .model_file_access(model, &file)
+        .await
+        .map_err(|e| WeightsRefusal::from_error(&e));
+    facts.apply_weights_access(&file, answer);
+}
+
 /// Concrete reasons, visible before any code is written, why a working Space is out of reach.
-pub fn early_blockers(f: &ModelFacts) -> Vec<String> {
+/// `model_page` is the model's page on the Hub, where access is requested.
+pub fn early_blockers(f: &ModelFacts, model_page: &str) -> Vec<String> {
     let mut out = Vec::new();
     if !f.found {
         out.push(format!(
@@ -242,7 +308,7 @@ pub fn early_blockers(f: &ModelFacts) -> Vec<String> {
     }
     if let Access::Denied { reason } = &f.access {
         out.push(format!(
-            "The model is gated and your account has no access to its files ({reason}); request access on the model page, then build again."
+            "The model is gated and your account has no access to its files ({reason}); request access on the model page {model_page}, then build again once it is granted."
         ));
     }
     if let Some(bytes) = f.weight_bytes
@@ -275,8 +341,65 @@ pub fn early_blockers(f: &ModelFacts) -> Vec<String> {
 mod tests {
     use super::*;
 
+    const PAGE: &str = "https://huggingface.co/org/model";
+
     fn info(json: &str) -> ModelInfo {
         serde_json::from_str(json).unwrap()
+    }
+
+    fn files(names: &[&str]) -> ModelFacts {
+        let siblings: Vec<String> = names
+            .iter()
+            .map(|n| format!(r#"{{"rfilename":"{n}"}}"#))
+            .collect();
+        let i = info(&format!(
+            r#"{{"id":"o/m","library_name":"transformers","siblings":[{}]}}"#,
+            siblings.join(",")
+        ));
+        ModelFacts::from_info("o/m", &i, &Ok(Some("# card".into())))
+    }
+
+    /// The card can be readable while the weights are not: the weights decide.
+    #[test]
+    fn access_is_decided_by_the_weights() {
+        let mut f = files(&["model.safetensors"]);
+        assert_eq!(f.access, Access::Granted);
+        f.apply_weights_access(
+            "model.safetensors",
+            Err(WeightsRefusal::Refused(
+                "Access to model o/m is restricted".into(),
+            )),
+        );
+        assert_eq!(
+            f.access,
+            Access::Denied {
+                reason: "Access to model o/m is restricted".into()
+            }
+        );
+        assert_eq!(f.access_checked_on.as_deref(), Some("model.safetensors"));
+        assert!(early_blockers(&f, PAGE)[0].contains("request access on the model page"));
+        // A missing file or a Hub failure says nothing about access.
+        let mut f = files(&["model.safetensors"]);
+        f.apply_weights_access("model.safetensors", Err(WeightsRefusal::Other));
+        assert_eq!(f.access, Access::Granted);
+        // Without a card, downloadable weights grant access.
+        let i = info(r#"{"id":"o/m","siblings":[{"rfilename":"model.safetensors"}]}"#);
+        let mut f = ModelFacts::from_info("o/m", &i, &Ok(None));
+        assert_eq!(f.access, Access::Unknown);
+        f.apply_weights_access("model.safetensors", Ok(()));
+        assert_eq!(f.access, Access::Granted);
+    }
+
+    #[test]
+    fn gated_or_private_models_need_a_token() {
+        let mut f = files(&["model.safetensors"]);
+        assert!(!f.needs_token());
+        f.gated = "auto".into();
+        assert!(f.needs_token());
+        f.gated = "no".into();
+        f.private = true;
+        assert!(f.needs_token());
+        assert!(!ModelFacts::not_found("a/b").needs_token());
     }
 
     #[test]
@@ -297,7 +420,7 @@ mod tests {
         assert_eq!(f.weight_bytes, Some(6154383360 * 2));
         assert_eq!(f.parameters_text().unwrap(), "6.2 B parameters");
         assert!(f.probably_needs_gpu());
-        assert!(early_blockers(&f).is_empty());
+        assert!(early_blockers(&f, PAGE).is_empty());
         assert!(f.summary().contains("- Library: diffusers"));
     }
 
@@ -312,7 +435,7 @@ mod tests {
         let f = ModelFacts::from_info("deepseek-ai/DeepSeek-V3", &i, &Ok(Some(String::new())));
         assert!(f.custom_code);
         assert_eq!(f.license.as_deref(), Some("other (deepseek-license)"));
-        let b = early_blockers(&f);
+        let b = early_blockers(&f, PAGE);
         assert_eq!(b.len(), 1, "{b:?}");
         assert!(b[0].contains("several GPUs"), "{}", b[0]);
     }
@@ -328,20 +451,21 @@ mod tests {
             &Err("Access to model meta-llama/Llama-3.1-8B-Instruct is restricted".into()),
         );
         assert_eq!(f.gated, "manual");
-        let b = early_blockers(&f);
+        let b = early_blockers(&f, PAGE);
         assert_eq!(b.len(), 1, "{b:?}");
         assert!(
-            b[0].contains("gated") && b[0].contains("request access"),
+            b[0].contains("gated")
+                && b[0].contains(&format!("request access on the model page {PAGE}")),
             "{}",
             b[0]
         );
 
-        let b = early_blockers(&ModelFacts::not_found("a/b"));
+        let b = early_blockers(&ModelFacts::not_found("a/b"), PAGE);
         assert!(b[0].contains("not found"));
 
         let bare = info(r#"{"id":"x/y","siblings":[{"rfilename":"notes.txt"}]}"#);
         let f = ModelFacts::from_info("x/y", &bare, &Ok(None));
-        let b = early_blockers(&f);
+        let b = early_blockers(&f, PAGE);
         assert_eq!(b.len(), 2, "{b:?}");
         assert!(b[0].contains("no model weights") && b[1].contains("no usable documentation"));
     }

@@ -227,6 +227,18 @@ pub fn render(r: &Report<'_>) -> String {
     out
 }
 
+/// What the worker adds to a status's next steps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Advice {
+    /// The recommended `@spaces.GPU(duration=…)`, in seconds.
+    pub zerogpu_duration: Option<u32>,
+    /// Rule 7c decided: the model is gated or private and the Space has no `HF_TOKEN` secret.
+    pub space_token_missing: bool,
+    /// The run paused the Space (paid hardware, no success); filled by [`write_verdict`] from
+    /// the state's cost record.
+    pub space_paused: bool,
+}
+
 /// Ends a run with its verdict: the report phase, `tests/checks.json`, `report.md` (rendered from
 /// the state as it will be) and the final state. A success's reason says what it rests on
 /// ([`success_message`]) rather than repeating the status.
@@ -235,7 +247,7 @@ pub fn write_verdict(
     checks: &[Check],
     sections: Vec<(String, String)>,
     links: &RunLinks,
-    advice: Option<u32>,
+    advice: Advice,
     status: RunStatus,
     reason: &str,
 ) {
@@ -256,6 +268,10 @@ pub fn write_verdict(
     );
     let mut state = rec.state();
     state.finish(status, reason, &crate::record::now_rfc3339());
+    let advice = Advice {
+        space_paused: state.cost.as_ref().is_some_and(|c| c.paused),
+        ..advice
+    };
     let text = render(&Report {
         state: &state,
         checks,
@@ -291,11 +307,8 @@ pub fn health_caveat(status: RunStatus, checks: &[Check]) -> Option<(String, Str
 }
 
 /// Next steps for a status, with links.
-pub fn next_steps(
-    status: RunStatus,
-    l: &RunLinks,
-    recommended_duration: Option<u32>,
-) -> Vec<String> {
+pub fn next_steps(status: RunStatus, l: &RunLinks, advice: Advice) -> Vec<String> {
+    let recommended_duration = advice.zerogpu_duration;
     let space = l.space.as_ref();
     let open_space = space
         .map(|s| format!("Open the Space: {}", l.links.space(s)))
@@ -327,6 +340,19 @@ pub fn next_steps(
         RunStatus::HealthOnly => {
             steps.push(open_space);
             steps.push("The app does not run the model yet: rebuild with `full-inference-attempt`, or edit `app.py` in the Space to load the model, then run Validate.".to_string());
+        }
+        RunStatus::TechnicalBlocker if advice.space_token_missing && space.is_some() => {
+            // `<url>`: a Markdown autolink, so the run page's report links the settings.
+            steps.push(sf_core::rules::space_token_next_step(&format!(
+                "<{settings}>"
+            )));
+            if advice.space_paused {
+                steps.push("The Space was paused so that its hardware does not bill while it cannot load the model: restart it on the same settings page once the secret is there, before Validate.".to_string());
+            }
+            steps.push(format!(
+                "Create the read token at {}/settings/tokens with an account that can download the model (fine-grained: read access to it, and to gated repos when it is gated). Never use a token that can write or run jobs.",
+                l.links.hub()
+            ));
         }
         RunStatus::TechnicalBlocker => {
             steps.push(
@@ -438,7 +464,14 @@ mod tests {
             state: &st,
             checks: &checks,
             sections: vec![("Extra".into(), "body".into())],
-            next_steps: next_steps(st.status, &l, Some(40)),
+            next_steps: next_steps(
+                st.status,
+                &l,
+                Advice {
+                    zerogpu_duration: Some(40),
+                    ..Advice::default()
+                },
+            ),
             links: &l,
         });
         assert!(
@@ -468,13 +501,44 @@ mod tests {
     fn every_status_has_next_steps() {
         let l = ctx();
         for s in RunStatus::OUTCOMES {
-            let steps = next_steps(s, &l, None);
+            let steps = next_steps(s, &l, Advice::default());
             assert!(!steps.is_empty(), "{s}");
         }
-        let manual = next_steps(RunStatus::ManualHardwareRequired, &l, None).join("\n");
+        let manual =
+            next_steps(RunStatus::ManualHardwareRequired, &l, Advice::default()).join("\n");
         assert!(manual.contains("https://huggingface.co/spaces/alice/demo/settings"));
-        let failed = next_steps(RunStatus::Failed, &l, None).join("\n");
+        let failed = next_steps(RunStatus::Failed, &l, Advice::default()).join("\n");
         assert!(failed.contains("?logs=container"));
+        // Rule 7c: the token the Space lacks, with its settings link, instead of the blockers.
+        let token = Advice {
+            space_token_missing: true,
+            ..Advice::default()
+        };
+        let steps = next_steps(RunStatus::TechnicalBlocker, &l, token);
+        assert_eq!(
+            steps[0],
+            "Add a read token as the secret `HF_TOKEN` in the Space settings (<https://huggingface.co/spaces/alice/demo/settings>), then Validate this Space."
+        );
+        assert!(
+            steps[1].contains("https://huggingface.co/settings/tokens"),
+            "{steps:?}"
+        );
+        assert!(!steps.join("\n").contains("Read the blockers"));
+        assert!(!steps.join("\n").contains("restart it"));
+        let paused = next_steps(
+            RunStatus::TechnicalBlocker,
+            &l,
+            Advice {
+                space_paused: true,
+                ..token
+            },
+        );
+        assert!(
+            paused[1].contains("paused") && paused[1].contains("restart it"),
+            "{paused:?}"
+        );
+        let other = next_steps(RunStatus::TechnicalBlocker, &l, Advice::default()).join("\n");
+        assert!(other.contains("Read the blockers") && !other.contains("HF_TOKEN"));
     }
 
     #[test]

@@ -8,6 +8,10 @@ use sf_core::smoke_test::CallSpec;
 
 use crate::files::{BLOCKERS, INPUT_DIR, MANIFEST};
 
+/// How the app gets its Hub token: from the Space's secret, through the environment, so that a
+/// gated or private model loads once the person adds the secret (rule 7c of `sf_core::rules`).
+pub const TOKEN_RULE: &str = "Read the Hub token from the environment when loading the model: `import os` and pass `token=os.environ.get(\"HF_TOKEN\")` to every `from_pretrained(...)`/`pipeline(...)` call (a gated or private model downloads only with the Space's secret `HF_TOKEN`; it is None for a public model, which still loads). Never write a token into any file.";
+
 /// The inputs of the first task.
 #[derive(Debug, Clone)]
 pub struct TaskInput<'a> {
@@ -86,7 +90,7 @@ pub fn build_task(t: &TaskInput<'_>) -> String {
         "Build a Gradio app for the model `{model}`, to be deployed as the private Space `{space}`.\n\n\
          {card}\n\nFacts:\n{facts}\n{obstacles}\n\
          Write:\n\
-         1. app.py — a Gradio Blocks app (gradio 6) that loads `{model}` from the Hub by its id and runs it. One main generation function wired to the UI with `api_name=\"generate\"` (so it is the endpoint `/generate`). A health route: `from starlette.routing import Route`, `from starlette.responses import JSONResponse`, `async def health(request): return JSONResponse({{\"status\": \"ok\"}})`, and start with `demo.launch(app_kwargs={{\"routes\": [Route(\"/health\", health)]}})`. Do not set a host or port. For image output use `gr.Image(format=\"png\")`.\n\
+         1. app.py — a Gradio Blocks app (gradio 6) that loads `{model}` from the Hub by its id and runs it. {token} One main generation function wired to the UI with `api_name=\"generate\"` (so it is the endpoint `/generate`). A health route: `from starlette.routing import Route`, `from starlette.responses import JSONResponse`, `async def health(request): return JSONResponse({{\"status\": \"ok\"}})`, and start with `demo.launch(app_kwargs={{\"routes\": [Route(\"/health\", health)]}})`. Do not set a host or port. For image output use `gr.Image(format=\"png\")`.\n\
          2. requirements.txt — the packages app.py imports, one per line (not gradio or spaces: the Space provides them).\n\
          3. README.md — a short description of the app and the model (title, what it does, the licence). The wrapper completes its front matter.\n\
          4. {MANIFEST} — the smoke test the wrapper runs on the live Space: {{\"api_name\": \"/generate\", \"args\": [<inputs in order>], \"kwargs\": {{}}, \"expected_output\": \"image\" | \"video\" | \"audio\" | \"text\" | \"any\"}}, with cheap, fast inputs.\n\n\
@@ -95,6 +99,7 @@ pub fn build_task(t: &TaskInput<'_>) -> String {
         model = t.model_id,
         space = t.space_id,
         facts = t.facts,
+        token = TOKEN_RULE,
     ) + &match t.mode {
         ImplementationMode::FullInferenceGated => format!(
             "\n\nIf the model cannot really run in one Space, write {BLOCKERS} instead (see the rules) and stop."
@@ -247,6 +252,10 @@ mod tests {
         );
         assert!(t.contains("@spaces.GPU(duration=N)") && t.contains("smoke_test.json"));
         assert!(t.contains("write BLOCKERS.md instead"));
+        assert!(
+            t.contains("token=os.environ.get(\"HF_TOKEN\")") && t.contains(TOKEN_RULE),
+            "{t}"
+        );
         assert!(
             build_task(&input(ImplementationMode::FullInferenceAttempt))
                 .contains("write the app anyway")

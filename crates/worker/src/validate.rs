@@ -252,7 +252,10 @@ impl Validate<'_> {
             &self.checks,
             Vec::new(),
             &self.links,
-            self.advice,
+            report::Advice {
+                zerogpu_duration: self.advice,
+                ..report::Advice::default()
+            },
             status,
             reason,
         );

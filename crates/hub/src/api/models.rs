@@ -41,6 +41,22 @@ impl<T: Transport> HubClient<T> {
             )
         })
     }
+
+    /// `HEAD /{id}/resolve/main/{file}`: whether this token can download that file of the model,
+    /// the way a model library does (a gated model answers 401/403 with `X-Error-Code:
+    /// GatedRepo`, a private one the token cannot read 401/404 `RepoNotFound`). Nothing is
+    /// downloaded.
+    pub async fn model_file_access(&self, model: &ModelRef, file: &str) -> Result<(), HubError> {
+        let path = file
+            .split('/')
+            .map(sf_core::links::encode_segment)
+            .collect::<Vec<_>>()
+            .join("/");
+        let url = self.url(&format!("/{}/resolve/main/{path}", model_path(model)));
+        self.execute(&Call::new(Operation::ModelFile, Method::Head, url))
+            .await
+            .map(|_| ())
+    }
 }
 
 fn model_path(model: &ModelRef) -> String {
@@ -93,6 +109,39 @@ mod tests {
         assert_eq!(
             c.transport().requests()[0].url,
             format!("{HUB}/org/m/resolve/main/README.md")
+        );
+    }
+
+    #[tokio::test]
+    async fn file_access_is_a_head_of_the_file_and_names_a_gated_repo() {
+        let c = client([
+            Answer::bytes(200, b""),
+            Answer::bytes(403, b"")
+                .header("X-Error-Code", "GatedRepo")
+                .header("X-Error-Message", "Access to model org/m is restricted."),
+        ]);
+        c.model_file_access(&m(), "unet/diffusion pytorch.safetensors")
+            .await
+            .unwrap();
+        let e = c
+            .model_file_access(&m(), "model.safetensors")
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), Some(403));
+        assert_eq!(e.error_code(), Some("GatedRepo"));
+        assert_eq!(
+            e.server_message(),
+            Some("Access to model org/m is restricted.")
+        );
+        let r = c.transport().requests();
+        assert_eq!(r[0].method, crate::transport::Method::Head);
+        assert_eq!(
+            r[0].url,
+            format!("{HUB}/org/m/resolve/main/unet/diffusion%20pytorch.safetensors")
+        );
+        assert_eq!(
+            crate::mock::authorization(&r[1]),
+            Some(format!("Bearer {}", crate::mock::TOKEN).as_str())
         );
     }
 }

@@ -186,6 +186,16 @@ impl<T: Transport> HubClient<T> {
         self.json(&call).await
     }
 
+    /// `GET /api/spaces/{id}/secrets`: the names of the Space's secrets, sorted (the Hub
+    /// answers `{KEY: {description, updatedAt}}` and never returns a value).
+    pub async fn space_secret_keys(&self, space: &SpaceRef) -> Result<Vec<String>, HubError> {
+        let call = Call::get(Operation::SpaceSecrets, self.space_url(space, "/secrets"))
+            .auth(Auth::Required);
+        let listing: std::collections::BTreeMap<String, serde_json::Value> =
+            self.json(&call).await?;
+        Ok(listing.into_keys().collect())
+    }
+
     /// `GET /api/spaces/hardware` (public; sent without the token).
     pub async fn space_hardware(&self) -> Result<Vec<HardwareFlavor>, HubError> {
         let call =
@@ -368,6 +378,21 @@ mod tests {
         let sent = &c.transport().requests()[0];
         assert_eq!(sent.url, format!("{HUB}/api/spaces/alice/demo/pause"));
         assert_eq!(sent.method, Method::Post);
+    }
+
+    #[tokio::test]
+    async fn secret_keys_are_the_names_only() {
+        let c = client([Answer::json(
+            200,
+            json!({"OTHER": {"description": null, "updatedAt": "t"}, "HF_TOKEN": {"description": "read", "updatedAt": "t"}}),
+        )]);
+        assert_eq!(
+            c.space_secret_keys(&demo()).await.unwrap(),
+            ["HF_TOKEN", "OTHER"]
+        );
+        let sent = &c.transport().requests()[0];
+        assert_eq!(sent.url, format!("{HUB}/api/spaces/alice/demo/secrets"));
+        assert_eq!(sent.method, Method::Get);
     }
 
     #[tokio::test]

@@ -21,7 +21,9 @@ mod whoami;
 pub use buckets::{BucketEntry, BucketInfo, RepoUrl};
 pub use hardware::{Accelerator, HardwareFlavor};
 pub use jobs::{JobInfo, JobOwner, JobStage, JobStatus, Volume};
-pub use models::{Gated, ModelInfo, Safetensors, Sibling, TransformersInfo};
+pub use models::{
+    Gated, ModelInfo, Safetensors, Sibling, TransformersInfo, first_download, is_weight_file,
+};
 pub use oauth::{OpenIdConfiguration, TokenResponse, UserInfo, UserInfoOrg};
 pub use spaces::{CommitInfo, SpaceHardwareState, SpaceInfo, SpaceRuntime, SpaceStage};
 pub use whoami::{AccountKind, TokenInfo, WhoAmI, WhoAmIAuth, WhoAmIOrg};

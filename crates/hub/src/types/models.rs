@@ -126,11 +126,115 @@ impl ModelInfo {
     pub fn model_id(&self) -> Option<&str> {
         self.id.as_deref().or(self.model_id.as_deref())
     }
+
+    /// [`first_download`] among the model's files (`siblings`).
+    pub fn first_download(&self) -> Option<&str> {
+        first_download(self.siblings.iter().map(|s| s.rfilename.as_str()))
+    }
+}
+
+/// File name endings of model weights.
+const WEIGHT_SUFFIXES: &[&str] = &[
+    ".safetensors",
+    ".bin",
+    ".pt",
+    ".pth",
+    ".ckpt",
+    ".gguf",
+    ".onnx",
+    ".h5",
+    ".msgpack",
+    ".tflite",
+    ".mlmodel",
+    ".npz",
+    ".keras",
+    ".pb",
+    ".nemo",
+];
+
+/// Whether a repo file is model weights (not a shard index).
+pub fn is_weight_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    WEIGHT_SUFFIXES.iter().any(|s| lower.ends_with(s)) && !lower.ends_with(".index.json")
+}
+
+/// Weight and index files in the order a model library downloads them first: the single-file
+/// weights of transformers and diffusers, then the shard index, then the older formats.
+const FIRST_DOWNLOADS: &[&str] = &[
+    "model.safetensors",
+    "diffusion_pytorch_model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "diffusion_pytorch_model.bin",
+];
+
+/// Among a repo's files, the one a model library downloads first among the weights — what
+/// the Hub gates like every file of a gated or private model: `model.safetensors`, a diffusers
+/// component's `diffusion_pytorch_model.safetensors` (in any folder), the shard index, the
+/// older formats, else the first weight file (safetensors first), else the pipeline's
+/// `model_index.json` or the `config.json`. `None` for a repo with none of them.
+pub fn first_download<'a>(files: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
+    let base = |f: &str| f.rsplit('/').next().unwrap_or(f).to_string();
+    FIRST_DOWNLOADS
+        .iter()
+        .find_map(|want| files.clone().find(|f| base(f) == *want))
+        .or_else(|| {
+            files
+                .clone()
+                .find(|f| is_weight_file(f) && f.ends_with(".safetensors"))
+        })
+        .or_else(|| files.clone().find(|f| is_weight_file(f)))
+        .or_else(|| {
+            ["model_index.json", "config.json"]
+                .iter()
+                .find_map(|want| files.clone().find(|f| f == want))
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_download_is_what_a_library_fetches_first() {
+        let first = |names: &[&'static str]| first_download(names.iter().copied());
+        assert_eq!(
+            first(&["README.md", "pytorch_model.bin", "model.safetensors"]),
+            Some("model.safetensors")
+        );
+        assert_eq!(
+            first(&[
+                "model_index.json",
+                "unet/diffusion_pytorch_model.safetensors"
+            ]),
+            Some("unet/diffusion_pytorch_model.safetensors")
+        );
+        assert_eq!(
+            first(&[
+                "model-00002-of-00002.safetensors",
+                "model-00001-of-00002.safetensors",
+                "model.safetensors.index.json"
+            ]),
+            Some("model.safetensors.index.json")
+        );
+        assert_eq!(
+            first(&["config.json", "weights.gguf"]),
+            Some("weights.gguf")
+        );
+        assert_eq!(
+            first(&["README.md", "model_index.json"]),
+            Some("model_index.json")
+        );
+        assert_eq!(first(&["README.md", "notes.txt"]), None);
+        let info: ModelInfo = serde_json::from_str(
+            r#"{"id":"o/m","siblings":[{"rfilename":"config.json"},{"rfilename":"model.safetensors"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(info.first_download(), Some("model.safetensors"));
+        assert!(
+            is_weight_file("a/B.SafeTensors") && !is_weight_file("model.safetensors.index.json")
+        );
+    }
 
     #[test]
     fn reads_a_model_with_mixed_case_fields() {

@@ -10,6 +10,7 @@ Where the client expects something the simulator does not do, the simulator is w
 
 import json
 import os
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -251,3 +252,15 @@ def test_models(api):
         hf_hub_download("meta-llama/Llama-3.1-8B-Instruct", "README.md", endpoint=URL, token=TOKEN)
     with pytest.raises(EntryNotFoundError):
         hf_hub_download("sim-fixtures/model-without-card", "README.md", endpoint=URL, token=TOKEN)
+
+    # A private model: its owner reads it; anyone else is told it is not found.
+    private = f"{USER}/private-gpt2"
+    assert api.model_info(private).private is True
+    hf_hub_download(private, "model.safetensors", endpoint=URL, token=TOKEN)
+    with pytest.raises(RepositoryNotFoundError):
+        HfApi(endpoint=URL, token=OTHER_TOKEN).model_info(private)
+    with pytest.raises(RepositoryNotFoundError):
+        # A cache of its own: the owner's copy above would otherwise be served.
+        hf_hub_download(
+            private, "model.safetensors", endpoint=URL, token=False, cache_dir=tempfile.mkdtemp()
+        )

@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sf_hubsim::{TEST_TOKEN, TEST_USER};
+use sf_hubsim::{OTHER_TOKEN, TEST_TOKEN, TEST_USER};
 
 use crate::common::start;
 
@@ -218,5 +218,51 @@ async fn model_files_are_served_as_the_repo_lists_them() {
     let r = env.get(gated, TEST_TOKEN).send().await.unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(r.headers()["x-error-code"], "GatedRepo");
+    env.shutdown().await;
+}
+
+/// A private model exists for its owner only, as on the Hub: its info, card and weights answer
+/// the owner's token; without a token 401 and with another account's 404, both `RepoNotFound`
+/// (never a word that the repo is private).
+#[tokio::test]
+async fn a_private_model_is_its_owners_only() {
+    let env = start().await;
+    let id = format!("{TEST_USER}/private-gpt2");
+    let info: Value = env
+        .get(&format!("/api/models/{id}"), TEST_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (info["private"].clone(), info["gated"].clone()),
+        (json!(true), json!(false))
+    );
+    for path in [
+        format!("/api/models/{id}"),
+        format!("/{id}/resolve/main/README.md"),
+        format!("/{id}/resolve/main/model.safetensors"),
+    ] {
+        let r = env.get(&path, TEST_TOKEN).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let r = env.http.get(env.at(&path)).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+        assert_eq!(r.headers()["x-error-code"], "RepoNotFound", "{path}");
+        let r = env.get(&path, OTHER_TOKEN).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        assert_eq!(r.headers()["x-error-code"], "RepoNotFound", "{path}");
+        // Word for word what a repo that does not exist gets.
+        let body = r.text().await.unwrap();
+        let nothing = path.replace("private-gpt2", "no-such-model");
+        let r = env.get(&nothing, OTHER_TOKEN).send().await.unwrap();
+        let expected = r
+            .text()
+            .await
+            .unwrap()
+            .replace("no-such-model", "private-gpt2");
+        assert_eq!(body, expected, "{path}");
+    }
     env.shutdown().await;
 }

@@ -43,6 +43,9 @@ struct Row {
     agent: Agent,
     /// Create the target Space before the run.
     space_exists: bool,
+    /// The person adds a read token as the Space's secret `HF_TOKEN` once the Space exists
+    /// (while the build waits for it).
+    space_secret: bool,
     status: RunStatus,
     /// Each must be in the state's message (the report's **Why:**).
     why: &'static [&'static str],
@@ -66,6 +69,7 @@ impl Row {
             fallback: Some("l40sx1"),
             agent: Agent::Demo,
             space_exists: false,
+            space_secret: false,
             status: RunStatus::Failed,
             why: &[],
             report: &[],
@@ -81,6 +85,7 @@ const GPT2: &str = "openai-community/gpt2";
 const LLAMA: &str = "meta-llama/Llama-3.1-8B-Instruct";
 const DEEPSEEK: &str = "deepseek-ai/DeepSeek-V3";
 const NO_CARD: &str = "sim-fixtures/model-without-card";
+const PRIVATE: &str = "sf-tester/private-gpt2";
 const GATED: &str = "full-inference-gated";
 const ATTEMPT: &str = "full-inference-attempt";
 const SCAFFOLD: &str = "safe-scaffold";
@@ -136,7 +141,8 @@ fn rows_granted() -> Vec<Row> {
             why: &[
                 "Space Factory's own checks found",
                 "gated and your account has no access",
-                "request access",
+                "request access on the model page http://",
+                "/meta-llama/Llama-3.1-8B-Instruct, then build again",
             ],
             report: &[
                 "## Blockers",
@@ -303,6 +309,53 @@ fn rows_granted() -> Vec<Row> {
     ]
 }
 
+/// What rule 7c's next step says, with the row's Space settings link.
+const TOKEN_NEXT: &str = "Add a read token as the secret `HF_TOKEN` in the Space settings (<http";
+
+/// Rows in a world where the person has access to the gated Llama: the Space still needs its
+/// own token (the person's sign-in token is never put into a Space).
+fn rows_gated_access() -> Vec<Row> {
+    vec![
+        Row {
+            // The build asks for the secret, waits a little, and stops before the Space can
+            // only crash; on ZeroGPU it bills nothing meanwhile.
+            status: RunStatus::TechnicalBlocker,
+            why: &[
+                "The model is gated, and the Space has no `HF_TOKEN` secret",
+                "never puts your sign-in token into a Space",
+                "then Validate this Space",
+            ],
+            report: &[
+                TOKEN_NEXT,
+                "/spaces/sf-tester/gated-access-no-secret/settings>), then Validate this Space.",
+                "Model access | ✅ pass | the card and `model.safetensors.index.json` can be downloaded",
+                "Space token | ❌ fail",
+                "ZeroGPU: free hosting",
+            ],
+            not_why: &["crashed", "request access"],
+            ..Row::new("gated-access-no-secret", LLAMA, GATED)
+        },
+        Row {
+            space_secret: true,
+            status: RunStatus::FullInferenceSuccess,
+            why: &["Called /generate on the live Space: text output in"],
+            report: &["Space token | ✅ pass", "Open the Space:"],
+            ..Row::new("gated-secret-present", LLAMA, GATED)
+        },
+        Row {
+            preferred: "cpu-basic",
+            fallback: None,
+            status: RunStatus::TechnicalBlocker,
+            why: &["The model is private, and the Space has no `HF_TOKEN` secret"],
+            report: &[
+                TOKEN_NEXT,
+                "/spaces/sf-tester/private-no-secret/settings>), then Validate this Space.",
+            ],
+            ..Row::new("private-no-secret", PRIVATE, ATTEMPT)
+        },
+    ]
+}
+
 /// Rows in a world where ZeroGPU is refused (an account without PRO): the fixed fallback GPU
 /// decides.
 fn rows_zerogpu_refused() -> Vec<Row> {
@@ -370,6 +423,15 @@ async fn run_row(world: &World, row: Row) -> Result<(), String> {
             &format!("{}/v1", world.sim.url()),
         );
     }
+    // Long enough for the person to add the secret; short when nobody will.
+    set(
+        &mut env,
+        "SF_SECRET_WAIT_S",
+        if row.space_secret { "120" } else { "2" },
+    );
+    let secret = row
+        .space_secret
+        .then(|| tokio::spawn(add_token_secret_when_created(world.sim.url(), row.name)));
     if row.space_exists {
         world
             .create_space(row.name, &[("app.py", "print('mine')\n")])
@@ -377,6 +439,9 @@ async fn run_row(world: &World, row: Row) -> Result<(), String> {
     }
     let out: Outcome = run_worker(world, "build", &env, LIMIT).await;
     let mut wrong = Vec::new();
+    if let Some(task) = secret {
+        task.abort();
+    }
     if out.state.status != row.status {
         wrong.push(format!(
             "status {} (expected {})",
@@ -432,6 +497,38 @@ async fn run_row(world: &World, row: Row) -> Result<(), String> {
     }
 }
 
+/// Acts as the person who follows the run: once the Space exists, mints a read token (read and
+/// gated-repo scopes only) and adds it as the Space's secret `HF_TOKEN` in its settings.
+pub async fn add_token_secret_when_created(hub: String, space: &'static str) {
+    let http = reqwest::Client::new();
+    let info = format!("{hub}/api/spaces/{TEST_USER}/{space}");
+    loop {
+        let found = http.get(&info).bearer_auth(TEST_TOKEN).send().await;
+        if found.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let minted: serde_json::Value = http
+        .post(format!("{hub}/__sim/tokens"))
+        .json(&serde_json::json!({"user": TEST_USER, "scopes": ["read-repos", "gated-repos"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = minted["token"].as_str().expect("a minted token");
+    let added = http
+        .post(format!("{info}/secrets"))
+        .bearer_auth(TEST_TOKEN)
+        .json(&serde_json::json!({"key": "HF_TOKEN", "value": token, "description": "read token"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(added.status().is_success(), "{}", added.status());
+}
+
 /// The Space's run logs so far (the stream is read for at most 3 s).
 async fn run_logs(world: &World, name: &str) -> String {
     let url = format!("{}/api/spaces/{TEST_USER}/{name}/logs/run", world.sim.url());
@@ -484,6 +581,13 @@ fn selected(rows: Vec<Row>) -> Vec<Row> {
 async fn corpus_with_every_hardware_granted() {
     let world = world(|c| c).await;
     run_rows(&world, selected(rows_granted())).await;
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corpus_with_gated_access() {
+    let world = world(|c| c.with_gated_access(TEST_USER, LLAMA)).await;
+    run_rows(&world, selected(rows_gated_access())).await;
     world.sim.shutdown().await;
 }
 

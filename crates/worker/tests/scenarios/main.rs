@@ -7,6 +7,7 @@ mod support;
 mod build;
 mod corpus;
 mod expiry;
+mod gated;
 mod live;
 mod money;
 mod repair;
