@@ -231,7 +231,7 @@ impl Phase {
             Phase::AssigningHardware => "Assigning hardware",
             Phase::Uploading => "Uploading the app",
             Phase::WaitingForSpace => "Waiting for the Space to start",
-            Phase::Repairing => "Repairing after a failed start",
+            Phase::Repairing => "Repairing after a failed start or call",
             Phase::CheckingLive => "Checking the live Space",
             Phase::SmokeTest => "Test generation",
             Phase::Reporting => "Writing the report",

@@ -23,7 +23,12 @@
 //!    secret `HF_TOKEN` in the Space settings, then Validate the Space. Space Factory never puts
 //!    the person's sign-in token (OAuth, hours long, with write and job scopes) into a Space.
 //! 8. The Space never reached running (build error, runtime error, time-out, not started) → `failed`.
-//! 9. The Space runs but its health check failed → `failed`.
+//! 9. The Space runs but its health check failed, and no generation returned the expected
+//!    output → `failed` (the reason adds the failed generation, when there was one).
+//!
+//!    9b. The health check failed but the smoke test returned the expected output type (after
+//!    the repair rounds, which are given the missing route first) → `full_inference_success`;
+//!    the reason says the route did not answer. See [A missing health route](#a-missing-health-route).
 //! 10. The smoke test returned the expected output type → `full_inference_success`.
 //! 11. The smoke test returned another type, or failed → `failed`.
 //! 12. Not smoke-tested, but the app has a real inference path → `full_inference_candidate_health_passed`.
@@ -31,6 +36,20 @@
 //!
 //! In non-gated modes blockers do not decide the status; they are named, with who found them, in
 //! the reason of a `failed` verdict.
+//!
+//! # A missing health route
+//!
+//! `/health` is Space Factory's own liveness route, asked of the agent in its task; neither the
+//! Hub nor Gradio needs it (the Hub watches the app's port). A Space whose live generation
+//! returned the expected output has proven more than any health route can: it starts, answers,
+//! loads the model and generates. So when the repair rounds (which get the failed route first)
+//! run out and only `/health` is missing, the build ends `full_inference_success` — the status
+//! `decide_validate_status` gives the same Space, which never asks for `/health` — and the
+//! reason says the route did not answer; the report's next steps say how to add it. Not
+//! `failed`: that would tell the person to throw away a working Space. Not `health_only` or
+//! `full_inference_candidate_health_passed`: those say less than what was proven (that the app
+//! boots but its generation is untested or fake). Without a passing generation a failed health
+//! check stays `failed` (rule 9).
 //!
 //! # Validate rules ([`decide_validate_status`]), first match wins
 //!
@@ -244,6 +263,9 @@ fn clause(blockers: &[String]) -> String {
         .join("; ")
 }
 
+/// The reason of rule 9b: the generation works, the health route does not.
+pub const HEALTH_ROUTE_MISSING: &str = "A live generation on the Space returned the expected output type, but the Space did not answer its `/health` check; a missing health route alone does not fail a Space whose generation works.";
+
 /// Decides a build's status by the numbered rules in the module documentation.
 pub fn decide_build_status(e: &BuildEvidence) -> Verdict {
     use RunStatus::*;
@@ -350,9 +372,24 @@ pub fn decide_build_status(e: &BuildEvidence) -> Verdict {
     if let Some(reason) = runtime_failure(e.runtime) {
         return failed(reason);
     }
-    // 9
+    // 9, 9b
     if !e.health_ok {
-        return failed("The Space is running but did not answer its health check.");
+        return match &e.smoke {
+            SmokeOutcome::Passed {
+                output_type_matches: true,
+            } => Verdict::new(FullInferenceSuccess, HEALTH_ROUTE_MISSING),
+            SmokeOutcome::Passed {
+                output_type_matches: false,
+            } => failed(
+                "The Space is running but did not answer its health check, and the test generation returned a different output type than expected.",
+            ),
+            SmokeOutcome::Failed { reason } => failed(&format!(
+                "The Space is running but did not answer its health check, and the test generation failed: {reason}."
+            )),
+            SmokeOutcome::NotRun => {
+                failed("The Space is running but did not answer its health check.")
+            }
+        };
     }
     match &e.smoke {
         // 10
@@ -803,9 +840,88 @@ mod tests {
 
     #[test]
     fn rule_9_health_failed() {
+        let v = decide_build_status(&BuildEvidence {
+            health_ok: false,
+            smoke: SmokeOutcome::NotRun,
+            ..good()
+        });
+        assert_eq!(v.status, Failed);
+        assert!(
+            v.reason.contains("did not answer its health check"),
+            "{}",
+            v.reason
+        );
+    }
+
+    /// A working generation is never `failed` for a missing health route alone; without one a
+    /// failed health check stays `failed`, naming what else failed.
+    #[test]
+    fn rule_9b_a_missing_health_route_alone_does_not_fail_a_working_generation() {
+        let v = decide_build_status(&BuildEvidence {
+            health_ok: false,
+            ..good()
+        });
+        assert_eq!(v.status, FullInferenceSuccess);
+        assert_eq!(v.reason, HEALTH_ROUTE_MISSING);
+        assert!(v.reason.contains("`/health`"), "{}", v.reason);
+        // The same in every mode, and with blockers reported outside gated mode.
+        for mode in [
+            ImplementationMode::FullInferenceAttempt,
+            ImplementationMode::SafeScaffold,
+        ] {
+            assert_eq!(
+                status(BuildEvidence {
+                    mode,
+                    health_ok: false,
+                    blockers: vec!["licence".into()],
+                    ..good()
+                }),
+                FullInferenceSuccess
+            );
+        }
+        // Without a passing generation, a failed health check fails, with the call's failure.
+        let v = decide_build_status(&BuildEvidence {
+            health_ok: false,
+            smoke: SmokeOutcome::Failed {
+                reason: "the app raised an error: boom".into(),
+            },
+            ..good()
+        });
+        assert_eq!(v.status, Failed);
+        assert!(
+            v.reason.contains("health check") && v.reason.contains("boom"),
+            "{}",
+            v.reason
+        );
+        for smoke in [
+            SmokeOutcome::NotRun,
+            SmokeOutcome::Passed {
+                output_type_matches: false,
+            },
+        ] {
+            assert_eq!(
+                status(BuildEvidence {
+                    health_ok: false,
+                    smoke,
+                    ..good()
+                }),
+                Failed
+            );
+        }
+        // Earlier rules still win: a placeholder without health fails, a crashed Space fails.
         assert_eq!(
             status(BuildEvidence {
                 health_ok: false,
+                placeholder_detected: true,
+                mode: ImplementationMode::SafeScaffold,
+                ..good()
+            }),
+            Failed
+        );
+        assert_eq!(
+            status(BuildEvidence {
+                health_ok: false,
+                runtime: RuntimeOutcome::RuntimeError,
                 ..good()
             }),
             Failed

@@ -16,6 +16,15 @@
 //!   `transformers` (text-generation). For any other task it writes `BLOCKERS.md` saying it only
 //!   knows those two, and how to use a real model instead. It never writes a placeholder.
 //!
+//! - A **repair task** (the worker's "… repair round N of M"; each round is a new session) names
+//!   the model and the Space and gives the facts again: it writes the app again, which fixes a
+//!   first app that failed for a reason outside the app (a missing requirement, say).
+//! - **Mistakes on purpose** ([`crate::SimConfig::with_demo_agent_mistake`], per Space): the first
+//!   app for that Space has the [`DemoMistake`]; a repair round writes the correct app only when
+//!   its task shows the mistake's evidence ([`DemoMistake::evidence`]: the exception from the
+//!   Space's run log, the failed `/health` check), else the same faulty app again — so a test
+//!   proves what the worker gave the agent, not only that a second round ran.
+//!
 //! The generated apps really start in the simulator's Space runtime with the model-library
 //! stand-ins of [`crate::model_stand_ins`].
 
@@ -31,6 +40,58 @@ use serde_json::{Value, json};
 use crate::error::{ApiError, ApiResult};
 use crate::json::Json;
 use crate::state::Sim;
+
+/// A mistake the demo agent makes in its first app for a Space (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoMistake {
+    /// The generation function reads the model's output wrongly (`.image` for `.images[0]`,
+    /// `["text"]` for `["generated_text"]`): the app starts, every call raises, and Gradio hides
+    /// the message from the caller (the run log has the traceback).
+    RaisesOnCall,
+    /// The app has no `/health` route; its generation works.
+    NoHealthRoute,
+}
+
+impl DemoMistake {
+    /// The name on `hubsim`'s command line: `raises-on-call`, `no-health-route`.
+    pub fn from_wire(s: &str) -> Option<DemoMistake> {
+        match s.trim() {
+            "raises-on-call" => Some(DemoMistake::RaisesOnCall),
+            "no-health-route" => Some(DemoMistake::NoHealthRoute),
+            _ => None,
+        }
+    }
+
+    /// What a repair task must contain for the demo agent to find the mistake, by app kind
+    /// (`images` or `text`).
+    pub fn evidence(self, kind: &str) -> &'static str {
+        match (self, kind) {
+            (DemoMistake::RaisesOnCall, "images") => "has no attribute 'image'",
+            (DemoMistake::RaisesOnCall, _) => "KeyError: 'text'",
+            (DemoMistake::NoHealthRoute, _) => "/health",
+        }
+    }
+
+    /// The app with the mistake made.
+    fn make(self, app: &str) -> String {
+        match self {
+            DemoMistake::RaisesOnCall => app
+                .replace(".images[0]", ".image")
+                .replace("[0][\"generated_text\"]", "[0][\"text\"]"),
+            DemoMistake::NoHealthRoute => app
+                .replace("from starlette.responses import JSONResponse\n", "")
+                .replace("from starlette.routing import Route\n", "")
+                .replace(
+                    "async def health(request):\n    return JSONResponse({\"status\": \"ok\"})\n\n\n",
+                    "",
+                )
+                .replace(
+                    "demo.launch(app_kwargs={\"routes\": [Route(\"/health\", health)]})",
+                    "demo.launch()",
+                ),
+        }
+    }
+}
 
 /// One assistant turn: an optional text, then tool calls (`name`, arguments).
 #[derive(Debug, Clone, PartialEq)]
@@ -176,7 +237,10 @@ async fn completions(
             "'messages' must be a list.",
         ));
     }
-    Ok(respond(&request, &demo_reply(&request)))
+    Ok(respond(
+        &request,
+        &demo_reply_with(&request, &sim.cfg.demo_agent_mistakes),
+    ))
 }
 
 /// The text of a message's `content` (a string, or a list of `{"type": "text"}` parts).
@@ -202,8 +266,42 @@ fn is_model_id(id: &str) -> bool {
     matches!(id.split_once('/'), Some((ns, name)) if ok(ns) && ok(name))
 }
 
-/// The model id and pipeline tag of the worker's build task, from any user message.
-fn task_of(messages: &[Value]) -> (Option<String>, Option<String>) {
+/// What the worker's task says: the model id, its pipeline tag, the target Space, whether it is
+/// a repair round, and its whole text.
+#[derive(Debug, Default)]
+struct Task {
+    model: Option<String>,
+    tag: Option<String>,
+    space: Option<String>,
+    repair: bool,
+    text: String,
+}
+
+/// The worker's build or repair task, from the user messages.
+fn task_of(messages: &[Value]) -> Task {
+    let mut t = Task::default();
+    for m in messages
+        .iter()
+        .filter(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+    {
+        let text = content_text(m);
+        if t.space.is_none()
+            && let Some(rest) = text.split("private Space `").nth(1)
+            && let Some(id) = rest.split('`').next()
+            && is_model_id(id)
+        {
+            t.space = Some(id.to_string());
+        }
+        t.repair |= text.contains("repair round");
+        t.text.push_str(&text);
+        t.text.push('\n');
+    }
+    (t.model, t.tag) = model_and_tag(messages);
+    t
+}
+
+/// The model id and pipeline tag of the worker's task, from any user message.
+fn model_and_tag(messages: &[Value]) -> (Option<String>, Option<String>) {
     let mut model = None;
     let mut tag = None;
     for m in messages
@@ -237,11 +335,20 @@ fn title(model: &str) -> String {
 
 /// What the demo agent answers to this request (see the module documentation).
 pub fn demo_reply(request: &Value) -> Completion {
+    demo_reply_with(request, &Default::default())
+}
+
+/// [`demo_reply`], making the `mistakes` configured for the task's Space.
+pub fn demo_reply_with(
+    request: &Value,
+    mistakes: &std::collections::BTreeMap<String, DemoMistake>,
+) -> Completion {
     let messages: &[Value] = request
         .get("messages")
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice);
-    let (model, tag) = task_of(messages);
+    let task = task_of(messages);
+    let (model, tag) = (task.model.clone(), task.tag.clone());
     let last_role = messages
         .last()
         .and_then(|m| m.get("role"))
@@ -254,6 +361,11 @@ pub fn demo_reply(request: &Value) -> Completion {
         );
     };
     if last_role == "tool" {
+        if task.repair {
+            return Completion::text(format!(
+                "I rewrote app.py for `{model}` after reading what failed and the Space's logs."
+            ));
+        }
         return Completion::text(format!(
             "The files for `{model}` are written: app.py loads the model from the Hub by its id, \
              exposes /generate and a /health route; requirements.txt, README.md and \
@@ -293,6 +405,16 @@ pub fn demo_reply(request: &Value) -> Completion {
                 )],
             };
         }
+    };
+    // The configured mistake, unless this is a repair whose task shows its evidence.
+    let mistake = task
+        .space
+        .as_ref()
+        .and_then(|s| mistakes.get(s))
+        .filter(|m| !(task.repair && task.text.contains(m.evidence(kind))));
+    let app = match mistake {
+        Some(m) => m.make(&app),
+        None => app,
     };
     let readme = format!(
         "---\ntitle: {title}\nshort_description: {kind} from {model}\n---\n# {title}\n\n\
@@ -372,6 +494,107 @@ mod tests {
         let c = demo_reply(&req);
         assert!(c.calls.is_empty());
         assert!(c.text.unwrap().contains("openai-community/gpt2"));
+    }
+
+    fn repair_task(model: &str, tag: &str, space: &str, evidence: &str) -> Value {
+        json!({"model": "m", "messages": [
+            {"role": "user", "content": format!(
+                "The app for the model `{model}` in the private Space `{space}`, built from the files in this directory, starts, but the wrapper's live check failed (repair round 1 of 1).\n{evidence}\n\nFacts about the model:\n- Task (pipeline tag): {tag}\n")},
+        ]})
+    }
+
+    /// A mistake is made in the first app for its Space only, and repaired only when the repair
+    /// task shows its evidence.
+    #[test]
+    fn a_mistake_on_purpose_is_repaired_only_with_its_evidence() {
+        let space = "u/s";
+        for (model, tag, kind, broken, fixed) in [
+            (
+                "Tongyi-MAI/Z-Image-Turbo",
+                "text-to-image",
+                "images",
+                ".image\n",
+                ".images[0]",
+            ),
+            (
+                "openai-community/gpt2",
+                "text-generation",
+                "text",
+                "[0][\"text\"]",
+                "[0][\"generated_text\"]",
+            ),
+        ] {
+            let mistakes = [(space.to_string(), DemoMistake::RaisesOnCall)]
+                .into_iter()
+                .collect();
+            let first = written(&demo_reply_with(&task(model, tag), &mistakes), "app.py");
+            assert!(first.contains(broken) && !first.contains(fixed), "{first}");
+            // Another Space gets the correct app.
+            let other: std::collections::BTreeMap<_, _> =
+                [("u/other".to_string(), DemoMistake::RaisesOnCall)]
+                    .into_iter()
+                    .collect();
+            assert!(written(&demo_reply_with(&task(model, tag), &other), "app.py").contains(fixed));
+            let evidence = DemoMistake::RaisesOnCall.evidence(kind);
+            let blind = demo_reply_with(
+                &repair_task(
+                    model,
+                    tag,
+                    space,
+                    "The call failed: the app raised an error.",
+                ),
+                &mistakes,
+            );
+            assert!(
+                written(&blind, "app.py").contains(broken),
+                "no evidence, no fix"
+            );
+            let seen = demo_reply_with(
+                &repair_task(model, tag, space, &format!("run log: {evidence}")),
+                &mistakes,
+            );
+            assert!(written(&seen, "app.py").contains(fixed));
+        }
+    }
+
+    #[test]
+    fn mistakes_by_name() {
+        assert_eq!(
+            DemoMistake::from_wire("raises-on-call"),
+            Some(DemoMistake::RaisesOnCall)
+        );
+        assert_eq!(
+            DemoMistake::from_wire("no-health-route"),
+            Some(DemoMistake::NoHealthRoute)
+        );
+        assert_eq!(DemoMistake::from_wire("typo"), None);
+    }
+
+    #[test]
+    fn an_app_without_a_health_route_still_generates() {
+        let mistakes = [("u/s".to_string(), DemoMistake::NoHealthRoute)]
+            .into_iter()
+            .collect();
+        let model = "Tongyi-MAI/Z-Image-Turbo";
+        let app = written(
+            &demo_reply_with(&task(model, "text-to-image"), &mistakes),
+            "app.py",
+        );
+        assert!(
+            !app.contains("health") && !app.contains("Route") && app.contains("demo.launch()\n"),
+            "{app}"
+        );
+        assert!(app.contains(".images[0]") && app.contains("api_name=\"generate\""));
+        let repaired = demo_reply_with(
+            &repair_task(
+                model,
+                "text-to-image",
+                "u/s",
+                "Failed live check: Health (`/health`): HTTP 404 Not Found.",
+            ),
+            &mistakes,
+        );
+        assert!(written(&repaired, "app.py").contains("Route(\"/health\", health)"));
     }
 
     #[test]

@@ -87,6 +87,9 @@ pub struct SimConfig {
     pub seed_spaces: Vec<(String, PathBuf)>,
     /// Answer `POST /v1/chat/completions` with the demo coding agent (see [`crate::agent`]).
     pub demo_agent: bool,
+    /// Mistakes the demo agent makes in its first app for a Space, by Space id (`owner/name`),
+    /// and repairs when a repair task shows their evidence (see [`crate::agent::DemoMistake`]).
+    pub demo_agent_mistakes: BTreeMap<String, crate::agent::DemoMistake>,
     /// How a job's bucket volumes behave: [`BucketMounts::Strict`] (the default, hf-mount's
     /// semantics through FUSE) or the [`BucketMounts::Plain`] opt-out.
     pub bucket_mounts: BucketMounts,
@@ -118,6 +121,7 @@ impl SimConfig {
             space_pythonpath: None,
             seed_spaces: Vec::new(),
             demo_agent: false,
+            demo_agent_mistakes: BTreeMap::new(),
             bucket_mounts: BucketMounts::Strict,
         }
     }
@@ -237,6 +241,16 @@ impl SimConfig {
     /// Answers `POST /v1/chat/completions` with the scripted demo coding agent.
     pub fn with_demo_agent(mut self) -> Self {
         self.demo_agent = true;
+        self
+    }
+
+    /// The demo agent makes `mistake` in its first app for the Space `space` (`owner/name`).
+    pub fn with_demo_agent_mistake(
+        mut self,
+        space: impl Into<String>,
+        mistake: crate::agent::DemoMistake,
+    ) -> Self {
+        self.demo_agent_mistakes.insert(space.into(), mistake);
         self
     }
 

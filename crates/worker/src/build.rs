@@ -29,6 +29,8 @@ use crate::space::{self, WaitOptions};
 use crate::task::{self, TaskInput};
 use crate::{Hub, Step, WorkerError, space_host};
 
+mod repair;
+
 /// How long a build waits for its Space by default.
 pub const DEFAULT_SPACE_WAIT: Duration = Duration::from_secs(1800);
 /// Log lines given to the agent in a repair round.
@@ -62,6 +64,10 @@ struct Build<'a> {
     created: Option<(HardwareFlavor, std::time::Instant)>,
     /// The report's Cost section, once known.
     cost_section: Option<String>,
+    /// The paid Space this run created, for the end of the job until the verdict settles it.
+    unsettled: crate::cost::Unsettled,
+    /// Where the repair rounds stand (`build/repair.rs`).
+    repair: repair::RepairState,
 }
 
 /// Runs a build to its verdict (the final state and `report.md` are written).
@@ -70,6 +76,7 @@ pub async fn run(
     cfg: &WorkerConfig,
     rec: &Recorder,
     links: RunLinks,
+    unsettled: crate::cost::Unsettled,
 ) -> Result<(), WorkerError> {
     let hub = crate::hub_client(cfg)?;
     let model_id = req.model.id();
@@ -120,13 +127,15 @@ pub async fn run(
         started: std::time::Instant::now(),
         created: None,
         cost_section: None,
+        unsettled,
+        repair: repair::RepairState::default(),
     };
     b.run().await
 }
 
 impl Build<'_> {
     async fn run(&mut self) -> Result<(), WorkerError> {
-        steps!(self: read_model, check_target, write_app, create_and_upload, check_space_token, start_space, check_live)
+        steps!(self: read_model, check_target, write_app, create_and_upload, check_space_token, run_and_check)
     }
 
     fn fail_detail(&mut self, detail: impl Into<String>) {
@@ -612,6 +621,15 @@ impl Build<'_> {
                 self.created = HardwareFlavor::parse(&flavor)
                     .ok()
                     .map(|f| (f, std::time::Instant::now()));
+                if let Some((f, at)) = &self.created {
+                    self.unsettled.created(crate::cost::PaidSpace {
+                        space: self.req.target_space.clone(),
+                        flavor: f.clone(),
+                        created: *at,
+                        job_started: self.started,
+                        sleep_seconds: self.req.space_sleep_seconds,
+                    });
+                }
                 let gpu = HardwareFlavor::parse(&flavor).is_ok_and(|f| !f.is_cpu_only());
                 self.evidence.hardware_assigned =
                     gpu || flavor == self.req.preferred_hardware.as_str();
@@ -651,13 +669,20 @@ impl Build<'_> {
     }
 
     async fn commit(&mut self, round: u32) -> bool {
+        let summary = if round == 1 {
+            format!("Space Factory: app for {}", self.model_id)
+        } else {
+            format!("Space Factory: repair round {}", round - 1)
+        };
+        self.commit_as(summary).await
+    }
+
+    /// Commits the files to upload with this summary; `false` (with the reason recorded) when
+    /// the Hub refused.
+    async fn commit_as(&mut self, summary: String) -> bool {
         self.rec.phase(Phase::Uploading, "");
         let commit = NewCommit {
-            summary: if round == 1 {
-                format!("Space Factory: app for {}", self.model_id)
-            } else {
-                format!("Space Factory: repair round {}", round - 1)
-            },
+            summary,
             description: format!("Written by the Pi coding agent in run {}.", self.req.run_id),
             files: self.upload.clone(),
         };
@@ -724,8 +749,7 @@ impl Build<'_> {
     // ----- 6. waiting, with repair rounds -----
 
     async fn start_space(&mut self) -> Result<Step, WorkerError> {
-        let mut stale: Option<SpaceStage> = None;
-        let mut repairs = 0;
+        let mut stale: Option<SpaceStage> = self.repair.stale_stage.take();
         loop {
             let limit = self.cfg.space_wait.unwrap_or(DEFAULT_SPACE_WAIT);
             self.rec.phase(
@@ -783,7 +807,7 @@ impl Build<'_> {
                 .as_ref()
                 .map(|r| r.stage.clone())
                 .unwrap_or(SpaceStage::BuildError);
-            let round = repairs + 1;
+            let round = self.repair.repairs + 1;
             let logs = space::save_logs(&self.hub, &self.req.target_space, self.rec, |log| {
                 format!("space-{log}-log-round-{round}.txt")
             })
@@ -792,7 +816,7 @@ impl Build<'_> {
                 "Space running",
                 wait.detail.clone().unwrap_or_else(|| stage.to_string()),
             ));
-            if repairs >= self.cfg.repair_rounds {
+            if self.repair.repairs >= self.cfg.repair_rounds {
                 self.fail_detail(format!(
                     "{} No repair rounds left ({} allowed).",
                     wait.detail.unwrap_or_default(),
@@ -800,40 +824,15 @@ impl Build<'_> {
                 ));
                 return Ok(Step::Conclude);
             }
-            repairs += 1;
-            self.rec.phase(
-                Phase::Repairing,
-                &format!(
-                    "Repair round {repairs} of {}: the agent reads the logs",
-                    self.cfg.repair_rounds
-                ),
-            );
-            let text = task::repair_task(
-                stage.as_str(),
-                rt.as_ref().and_then(|r| r.error_message.as_deref()),
-                &space::tail(&logs.build, REPAIR_LOG_LINES),
-                &space::tail(&logs.run, REPAIR_LOG_LINES),
-                repairs,
-            );
-            if let Err(e) = self.agent_round(repairs + 1, &text).await {
-                self.rec.error(&e);
-                self.checks
-                    .push(Check::fail(&format!("Repair round {repairs}"), e.clone()));
-                self.fail_detail(e);
-                return Ok(Step::Conclude);
-            }
-            match self.check_files().await? {
+            let failure = task::Failure::Start {
+                stage: stage.as_str(),
+                error: rt.as_ref().and_then(|r| r.error_message.as_deref()),
+            };
+            match self.repair_round(failure, &logs, stage.clone()).await? {
                 Step::Next => {}
                 other => return Ok(other),
             }
-            self.checks.push(Check::pass(
-                &format!("Repair round {repairs}"),
-                "the agent rewrote the files",
-            ));
-            if !self.commit(repairs + 1).await {
-                return Ok(Step::Conclude);
-            }
-            stale = Some(stage);
+            stale = self.repair.stale_stage.take();
         }
     }
 
@@ -872,13 +871,22 @@ impl Build<'_> {
         let live = smoke::live_checks(&app, self.rec).await;
         self.checks.extend(live.checks.iter().cloned());
         self.evidence.health_ok = live.config_ok && live.health_ok;
+        self.evidence.smoke = SmokeOutcome::NotRun;
+        self.repair.last_call = None;
+        self.repair.failed_live = live
+            .checks
+            .iter()
+            .filter(|c| c.outcome == report::Outcome::Fail)
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect();
         if !self.evidence.health_ok {
             self.fail_detail("The live checks failed (see the checks).");
         }
         let Some(spec) = self.spec.clone() else {
             return Ok(Step::Next);
         };
-        if !self.evidence.health_ok {
+        // Without `/health` the generation is still tried: a working one decides (rule 9b).
+        if !live.config_ok || live.info.is_none() {
             return Ok(Step::Next);
         }
         self.rec.phase(
@@ -891,6 +899,9 @@ impl Build<'_> {
         let Some(ep) = smoke::find_endpoint(&eps, &spec.api_name).cloned() else {
             let reason = format!("the Space has no endpoint {}", spec.api_name);
             self.checks.push(Check::fail("Smoke test", reason.clone()));
+            self.repair.last_call = Some(CallOutcome::Failed {
+                reason: reason.clone(),
+            });
             self.evidence.smoke = SmokeOutcome::Failed { reason };
             return Ok(Step::Next);
         };
@@ -905,12 +916,13 @@ impl Build<'_> {
         .await;
         self.checks.extend(generation.checks);
         self.recommended = generation.advice;
-        self.evidence.smoke = match generation.first.outcome {
+        self.evidence.smoke = match generation.first.outcome.clone() {
             CallOutcome::Returned { output } => SmokeOutcome::Passed {
                 output_type_matches: spec.expected.accepts(output),
             },
             CallOutcome::Failed { reason } => SmokeOutcome::Failed { reason },
         };
+        self.repair.last_call = Some(generation.first.outcome);
         Ok(Step::Next)
     }
 
@@ -948,29 +960,17 @@ impl Build<'_> {
     /// Stops a Space on paid hardware from billing when the run did not succeed (pause), and
     /// records what the run cost and what the Space costs from now on.
     async fn settle_cost(&mut self, status: RunStatus) {
+        // The verdict settles the cost here; the end of the job has nothing left to pause.
+        self.unsettled.settle();
         let mut paused = false;
         let mut by_hand = Vec::new();
         if let Some((flavor, _)) = &self.created
             && flavor.is_billed_hourly()
             && status != RunStatus::FullInferenceSuccess
         {
-            match self.hub.pause_space(&self.req.target_space).await {
-                Ok(_) => {
-                    paused = true;
-                    self.rec.event(
-                        Level::Info,
-                        &format!("Paused the Space so that its {flavor} hardware stops billing; restart it from its settings."),
-                        json!({"flavor": flavor.as_str()}),
-                    );
-                }
-                Err(e) => {
-                    let text = format!(
-                        "Pause the Space (Settings → Pause): it runs on {flavor}, billed by the hour, and the Hub refused to pause it ({})",
-                        e.user_message()
-                    );
-                    self.rec.warn(&text);
-                    by_hand.push(text);
-                }
+            match crate::cost::pause(&self.hub, &self.req.target_space, flavor, self.rec).await {
+                Ok(()) => paused = true,
+                Err(text) => by_hand.push(text),
             }
         }
         let (job_list, space_list) =

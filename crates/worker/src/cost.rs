@@ -2,10 +2,18 @@
 //! report's Cost section. The prices and the words for a Space's standing cost are
 //! [`sf_core::estimate`]'s, shared with the app's pre-launch estimate.
 
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
 use sf_core::estimate::{self, PriceFrom, PriceList, usd};
 use sf_core::hardware::HardwareFlavor;
 use sf_core::jobspec::JOB_FLAVOR;
-use sf_core::record::CostRecord;
+use sf_core::record::{CostRecord, Level};
+use sf_core::{RunLinks, SpaceRef};
+
+use crate::Hub;
+use crate::record::Recorder;
 
 /// Hourly prices of the job and of the Space hardware, and where they come from.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +90,117 @@ pub fn record(
         prices_from: prices.from.to_string(),
         by_hand,
     }
+}
+
+/// Pauses `space`, on `flavor`, so that it stops billing: an event says so. `Err` with what to
+/// do by hand when the Hub refuses (OAuth tokens are refused some settings calls).
+pub async fn pause(
+    hub: &Hub,
+    space: &SpaceRef,
+    flavor: &HardwareFlavor,
+    rec: &Recorder,
+) -> Result<(), String> {
+    match hub.pause_space(space).await {
+        Ok(_) => {
+            rec.event(
+                Level::Info,
+                &format!("Paused the Space so that its {flavor} hardware stops billing; restart it from its settings."),
+                json!({"flavor": flavor.as_str()}),
+            );
+            Ok(())
+        }
+        Err(e) => {
+            let text = format!(
+                "Pause the Space (Settings → Pause): it runs on {flavor}, billed by the hour, and the Hub refused to pause it ({})",
+                e.user_message()
+            );
+            rec.warn(&text);
+            Err(text)
+        }
+    }
+}
+
+/// A Space the build created on hardware billed by the hour.
+#[derive(Debug, Clone)]
+pub struct PaidSpace {
+    pub space: SpaceRef,
+    pub flavor: HardwareFlavor,
+    /// When the Space was created, and when the job started.
+    pub created: Instant,
+    pub job_started: Instant,
+    pub sleep_seconds: u32,
+}
+
+/// The paid Space a build created, until its verdict settles the cost (`Build::settle_cost`
+/// pauses it when the run did not succeed). Shared with the end of the job: a run that stops
+/// without a verdict — an error, a cancellation (SIGTERM), its time limit — pauses it there
+/// ([`pause_unsettled`]), so no way of ending leaves a GPU billing.
+#[derive(Debug, Clone, Default)]
+pub struct Unsettled(Arc<Mutex<Option<PaidSpace>>>);
+
+impl Unsettled {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<PaidSpace>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The build created `paid` (kept only when its hardware is billed by the hour).
+    pub fn created(&self, paid: PaidSpace) {
+        if paid.flavor.is_billed_hourly() {
+            *self.slot() = Some(paid);
+        }
+    }
+
+    /// The build's verdict settles the cost itself: nothing is left for the end of the job.
+    pub fn settle(&self) {
+        *self.slot() = None;
+    }
+
+    fn take(&self) -> Option<PaidSpace> {
+        self.slot().take()
+    }
+}
+
+/// How long the end of a job that stopped without a verdict tries to pause its Space: a
+/// cancelled job is killed some seconds after SIGTERM.
+pub const PAUSE_PATIENCE: Duration = Duration::from_secs(10);
+
+/// At the end of a run that stopped without a verdict: pauses the paid Space the build left
+/// unsettled, records the run's cost (the published prices: there is no time to ask the Hub's
+/// lists) and returns the sentence to add to the run's reason; `None` when there was none.
+pub async fn pause_unsettled(
+    hub: &Hub,
+    unsettled: &Unsettled,
+    rec: &Recorder,
+    links: &RunLinks,
+) -> Option<String> {
+    let paid = unsettled.take()?;
+    let settings = links.links.space_settings(&paid.space);
+    let paused = tokio::time::timeout(PAUSE_PATIENCE, pause(hub, &paid.space, &paid.flavor, rec))
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "Pause the Space (Settings → Pause): it runs on {}, billed by the hour, and the Hub did not answer the pause within {} s",
+                paid.flavor,
+                PAUSE_PATIENCE.as_secs()
+            ))
+        });
+    let flavor_name = paid.flavor.as_str().to_string();
+    let cost = record(
+        &prices(None, None, Some(&flavor_name)),
+        paid.job_started.elapsed().as_secs(),
+        Some((&paid.flavor, paid.created.elapsed().as_secs())),
+        Some(paid.sleep_seconds),
+        paused.is_ok(),
+        paused.clone().err().into_iter().collect(),
+    );
+    rec.update(|s| s.cost = Some(cost));
+    Some(match paused {
+        Ok(()) => format!(
+            "The Space was paused so that its {} hardware stops billing; restart it from its settings: {settings}",
+            paid.flavor
+        ),
+        Err(by_hand) => format!("{by_hand}: {settings}"),
+    })
 }
 
 /// The report's Cost section.

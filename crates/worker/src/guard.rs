@@ -76,6 +76,25 @@ where
     F: Future<Output = Result<(), E>>,
     E: std::fmt::Display,
 {
+    run_guarded_then(rec, limit, flow, || async { None }).await
+}
+
+/// [`run_guarded`], and when the run stops without a verdict (an error, a signal, the time
+/// limit, a flow that returned without one), `on_stop` runs first — after the flow is dropped,
+/// before the final state — and the sentence it returns is added to the reason (a build pauses
+/// its paid Space there).
+pub async fn run_guarded_then<F, E, S, SF>(
+    rec: &Recorder,
+    limit: Duration,
+    flow: F,
+    on_stop: S,
+) -> Ending
+where
+    F: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+    S: FnOnce() -> SF,
+    SF: Future<Output = Option<String>>,
+{
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).ok();
     let mut int = signal(SignalKind::interrupt()).ok();
@@ -88,14 +107,12 @@ where
             None => std::future::pending::<()>().await,
         }
     }
+    let mut error = None;
     let ending = tokio::select! {
         result = flow => match result {
-            Ok(()) => {
-                rec.abort("The run ended without reaching a verdict; this is a bug in Space Factory.");
-                Ending::Completed
-            }
+            Ok(()) => Ending::Completed,
             Err(e) => {
-                rec.abort(&e.to_string());
+                error = Some(e.to_string());
                 Ending::Errored
             }
         },
@@ -107,21 +124,29 @@ where
     // The flow future is dropped here: its children get SIGKILL through kill_on_drop; give the
     // groups a chance to stop cleanly first.
     let stopped_in = rec.state().phase.label().to_lowercase();
-    match ending {
-        Ending::Signalled(sig) => {
-            rec.abort(&format!(
-                "The job was stopped ({}) while {stopped_in}; it was probably cancelled. Start a new run to try again.",
-                signal_name(sig)
-            ));
+    let added = if rec.state().status.is_final() {
+        None
+    } else {
+        on_stop().await
+    };
+    let reason = match ending {
+        Ending::Signalled(sig) => format!(
+            "The job was stopped ({}) while {stopped_in}; it was probably cancelled. Start a new run to try again.",
+            signal_name(sig)
+        ),
+        Ending::TimedOut => format!(
+            "The run reached its time limit of {} while {stopped_in}.",
+            describe_duration(limit)
+        ),
+        Ending::Errored => error.unwrap_or_default(),
+        Ending::Completed => {
+            "The run ended without reaching a verdict; this is a bug in Space Factory.".to_string()
         }
-        Ending::TimedOut => {
-            rec.abort(&format!(
-                "The run reached its time limit of {} while {stopped_in}.",
-                describe_duration(limit)
-            ));
-        }
-        Ending::Completed | Ending::Errored => {}
-    }
+    };
+    match added {
+        Some(more) => rec.abort(&format!("{reason} {more}")),
+        None => rec.abort(&reason),
+    };
     if matches!(ending, Ending::Signalled(_) | Ending::TimedOut) {
         process::terminate_all(Duration::from_millis(300));
     }
@@ -166,6 +191,44 @@ mod tests {
         let st = r.state();
         assert_eq!(st.status, RunStatus::Failed);
         assert_eq!(st.message, "The Hub could not be reached.");
+    }
+
+    #[tokio::test]
+    async fn on_stop_runs_without_a_verdict_only_and_adds_its_sentence() {
+        let tmp = tempfile::tempdir().unwrap();
+        let r = rec(tmp.path());
+        let ending = run_guarded_then(
+            &r,
+            Duration::from_secs(5),
+            async { Err::<(), _>("The Hub could not be reached.") },
+            || async { Some("The Space was paused.".to_string()) },
+        )
+        .await;
+        assert_eq!(ending, Ending::Errored);
+        assert_eq!(
+            r.state().message,
+            "The Hub could not be reached. The Space was paused."
+        );
+        // A run with its verdict has settled everything itself.
+        let tmp = tempfile::tempdir().unwrap();
+        let r = rec(tmp.path());
+        let r2 = r.clone();
+        let ran = std::sync::atomic::AtomicBool::new(false);
+        run_guarded_then(
+            &r,
+            Duration::from_secs(5),
+            async move {
+                r2.finish(RunStatus::Failed, "no luck");
+                Ok::<(), String>(())
+            },
+            || async {
+                ran.store(true, std::sync::atomic::Ordering::SeqCst);
+                None
+            },
+        )
+        .await;
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(r.state().message, "no luck");
     }
 
     #[tokio::test]

@@ -50,6 +50,12 @@
 //! * Hardware is asked for at creation: preferred flavor, then the fixed-GPU fallback when allowed,
 //!   then the Hub's default CPU. When the app needs a GPU and none was granted the files are still
 //!   uploaded but the run stops as `manual_hardware_required` without waiting on the wrong hardware.
+//! * Repair rounds (`SF_REPAIR_ROUNDS`, one budget) follow a failed start and a failed live check
+//!   (a smoke-test call that raised or returned another output type, no `/health`); each is a new
+//!   Pi session given the model, the Space, what failed and the end of the Space's logs, redacted
+//!   ([`task::repair_task`], `build/repair.rs`). The last version decides the verdict.
+//! * A paid Space is paused however the run ends: by the verdict's cost step, or — after an
+//!   error, SIGTERM or the time limit — by the guard's last step ([`cost::pause_unsettled`]).
 //! * An existing target Space, or a failure before any evidence (Hub outage, cancellation), ends as
 //!   `failed` directly; every other verdict comes from `sf_core::rules`.
 //!
@@ -272,8 +278,14 @@ async fn run_recorded(
         }
         RunRequest::Build(req) => {
             rec.write_request(req);
-            let run = build::run(req, &cfg, rec, links);
-            guard::run_guarded(rec, cfg.run_limit, run).await
+            // A paid Space the run leaves without a verdict is paused at the end (cost.rs).
+            let unsettled = cost::Unsettled::default();
+            let run = build::run(req, &cfg, rec, links.clone(), unsettled.clone());
+            let pause = || async {
+                let hub = hub_client(&cfg).ok()?;
+                cost::pause_unsettled(&hub, &unsettled, rec, &links).await
+            };
+            guard::run_guarded_then(rec, cfg.run_limit, run, pause).await
         }
     };
     ending.exit_code()

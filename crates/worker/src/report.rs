@@ -255,7 +255,13 @@ pub fn write_verdict(
     let success = (status == RunStatus::FullInferenceSuccess)
         .then(|| success_message(&rec.state()))
         .flatten();
-    let reason = success.as_deref().unwrap_or(reason);
+    let health = health_caveat(status, checks);
+    let reason = match (success, &health) {
+        (Some(s), Some((why, _))) => format!("{s} {why}"),
+        (Some(s), None) => s,
+        (None, _) => reason.to_string(),
+    };
+    let reason = reason.as_str();
     rec.write_json(
         &format!("{}/checks.json", sf_core::record::TESTS_DIR),
         &serde_json::to_value(checks).unwrap_or_default(),
@@ -270,11 +276,34 @@ pub fn write_verdict(
         state: &state,
         checks,
         sections,
-        next_steps: next_steps(state.status, links, advice),
+        next_steps: health
+            .map(|(_, step)| step)
+            .into_iter()
+            .chain(next_steps(state.status, links, advice))
+            .collect(),
         links,
     });
     rec.write_text(sf_core::record::REPORT_FILE, &text);
     rec.finish(status, reason);
+}
+
+/// A generation that works on a Space whose `/health` check failed last (see
+/// `sf_core::rules`, "A missing health route"): the sentence added to the reason and the next
+/// step that says how to add the route.
+pub fn health_caveat(status: RunStatus, checks: &[Check]) -> Option<(String, String)> {
+    let last = checks
+        .iter()
+        .rev()
+        .find(|c| c.name == crate::smoke::HEALTH_CHECK)?;
+    (status == RunStatus::FullInferenceSuccess && last.outcome == Outcome::Fail).then(|| {
+        (
+            format!(
+                "Its `/health` route did not answer ({}); generation works, so that alone is not a failure.",
+                last.detail.trim_end_matches('.')
+            ),
+            "Add the `/health` route to `app.py` so that liveness checks can reach the Space: `async def health(request): return JSONResponse({\"status\": \"ok\"})` and `demo.launch(app_kwargs={\"routes\": [Route(\"/health\", health)]})` (from `starlette.responses` and `starlette.routing`), then run Validate again.".to_string(),
+        )
+    })
 }
 
 /// Next steps for a status, with links.
@@ -510,6 +539,33 @@ mod tests {
         );
         let other = next_steps(RunStatus::TechnicalBlocker, &l, Advice::default()).join("\n");
         assert!(other.contains("Read the blockers") && !other.contains("HF_TOKEN"));
+    }
+
+    #[test]
+    fn a_success_without_health_says_so_and_how_to_add_the_route() {
+        let failed = Check::fail(crate::smoke::HEALTH_CHECK, "HTTP 404 Not Found");
+        let passed = Check::pass(crate::smoke::HEALTH_CHECK, "HTTP 200");
+        let (why, step) = health_caveat(
+            RunStatus::FullInferenceSuccess,
+            std::slice::from_ref(&failed),
+        )
+        .unwrap();
+        assert!(why.contains("HTTP 404 Not Found") && why.contains("not a failure"));
+        assert!(step.contains("Route(\"/health\", health)") && step.contains("Validate"));
+        // The last health check counts: repaired, there is nothing to say.
+        assert_eq!(
+            health_caveat(
+                RunStatus::FullInferenceSuccess,
+                &[failed.clone(), passed.clone()]
+            ),
+            None
+        );
+        assert_eq!(
+            health_caveat(RunStatus::FullInferenceSuccess, &[passed]),
+            None
+        );
+        // Another status already says what is wrong.
+        assert_eq!(health_caveat(RunStatus::Failed, &[failed]), None);
     }
 
     #[test]

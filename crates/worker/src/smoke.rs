@@ -14,6 +14,13 @@ use crate::output::{OutputValue, classify_file, read_output};
 use crate::record::Recorder;
 use crate::report::Check;
 
+/// Why a call failed when the app raised an error Gradio does not show (any exception but
+/// `gr.Error`, unless the app sets `show_error`): the Space's run log has the traceback.
+pub const SILENT_ERROR: &str = "the app raised an error without a message (see the Space's logs)";
+
+/// The name of the `/health` check in the report.
+pub const HEALTH_CHECK: &str = "Health (`/health`)";
+
 /// Largest output file downloaded.
 pub const MAX_OUTPUT_BYTES: usize = 200 * 1024 * 1024;
 
@@ -77,19 +84,19 @@ pub async fn live_checks(app: &SpaceApp, rec: &Recorder) -> LiveChecks {
     };
     let health_ok = match app.health().await {
         Ok((status, _)) if (200..300).contains(&status) => {
-            checks.push(Check::pass("Health (`/health`)", format!("HTTP {status}")));
+            checks.push(Check::pass(HEALTH_CHECK, format!("HTTP {status}")));
             true
         }
         Ok((status, body)) => {
             let body: String = body.chars().take(120).collect();
             checks.push(Check::fail(
-                "Health (`/health`)",
+                HEALTH_CHECK,
                 format!("HTTP {status} {body}").trim().to_string(),
             ));
             false
         }
         Err(e) => {
-            checks.push(Check::fail("Health (`/health`)", e.to_string()));
+            checks.push(Check::fail(HEALTH_CHECK, e.to_string()));
             false
         }
     };
@@ -173,7 +180,7 @@ pub async fn measured_call(
         Ok(CallResult::Error(message)) => {
             let reason = match message {
                 Some(m) => format!("the app raised an error: {m}"),
-                None => "the app raised an error without a message (see the Space's logs)".into(),
+                None => SILENT_ERROR.into(),
             };
             return Measured::failed(seconds, reason);
         }

@@ -270,6 +270,29 @@ pub async fn collect_logs(
     lines
 }
 
+/// The last exception a Python traceback in `lines` ends with (`AttributeError: …`,
+/// `torch.OutOfMemoryError: …`), without the line's timestamp; `None` without a traceback.
+pub fn last_exception(lines: &[String]) -> Option<String> {
+    let start = lines
+        .iter()
+        .rposition(|l| l.contains("Traceback (most recent call last):"))?;
+    lines[start + 1..].iter().rev().find_map(|line| {
+        let (head, _) = line.split_once(": ")?;
+        let name_at = head.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        let name = &head[name_at..];
+        let last = name.rsplit('.').next().unwrap_or(name);
+        let is_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            && (last.ends_with("Error") || last.ends_with("Exception"));
+        // Only the name may follow the timestamp: not an indented source line.
+        let before = head[..name_at].trim();
+        (is_name && !before.contains(char::is_whitespace))
+            .then(|| line[name_at..].trim().chars().take(500).collect())
+    })
+}
+
 /// The last `n` lines of a log, joined.
 pub fn tail(lines: &[String], n: usize) -> String {
     let from = lines.len().saturating_sub(n);
@@ -324,6 +347,38 @@ mod tests {
         );
         let mut none = Staleness::new(None, g);
         assert!(!none.ignore(&SpaceStage::BuildError, Duration::ZERO));
+    }
+
+    #[test]
+    fn the_last_exception_of_a_traceback() {
+        let log: Vec<String> = [
+            "2026-11-30T07:00:00Z Running on local URL:  http://0.0.0.0:7860",
+            "2026-11-30T07:00:01Z Traceback (most recent call last):",
+            "2026-11-30T07:00:01Z   File \"app.py\", line 16, in generate",
+            "2026-11-30T07:00:01Z     raise ValueError(\"old: x\")",
+            "2026-11-30T07:00:01Z ValueError: old",
+            "2026-11-30T07:00:02Z Traceback (most recent call last):",
+            "2026-11-30T07:00:02Z   File \"app.py\", line 16, in generate",
+            "2026-11-30T07:00:02Z     return pipe(prompt).image",
+            "2026-11-30T07:00:02Z AttributeError: '_PipelineOutput' object has no attribute 'image'",
+            "2026-11-30T07:00:02Z Keyboard: not an error",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            last_exception(&log).as_deref(),
+            Some("AttributeError: '_PipelineOutput' object has no attribute 'image'")
+        );
+        let untimed = vec![
+            "Traceback (most recent call last):".to_string(),
+            "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB".to_string(),
+        ];
+        assert_eq!(
+            last_exception(&untimed).as_deref(),
+            Some("torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB")
+        );
+        assert_eq!(last_exception(&log[..1]), None);
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! What the coding agent is told: the rules (appended to Pi's system prompt) and the task of each
-//! round — the first build, and a repair after the Space failed to start.
+//! round — the first build, and a repair after the Space failed to start, or started but failed
+//! its live check (a smoke-test call that raised or returned the wrong output, a missing
+//! `/health` route).
 
-use sf_core::rules::ImplementationMode;
+use sf_core::rules::{CallOutcome, ImplementationMode};
+use sf_core::smoke_test::CallSpec;
 
 use crate::files::{BLOCKERS, INPUT_DIR, MANIFEST};
 
@@ -108,32 +111,113 @@ pub fn build_task(t: &TaskInput<'_>) -> String {
     }
 }
 
-/// The task of a repair round: the Space failed to start; its logs are given.
-pub fn repair_task(
-    stage: &str,
-    error: Option<&str>,
-    build_log: &str,
-    run_log: &str,
-    round: u32,
-) -> String {
-    let mut t = format!(
-        "The Space built from the files in this directory failed to start (stage {stage}; repair round {round}).\n"
+/// What went wrong with the version a repair round fixes.
+#[derive(Debug, Clone)]
+pub enum Failure<'a> {
+    /// The Space did not start: its stage and the Hub's error message.
+    Start {
+        stage: &'a str,
+        error: Option<&'a str>,
+    },
+    /// The Space runs, but its live check failed: the smoke-test call (when it failed or
+    /// returned another output type) and the live checks that failed (`/health` …).
+    Live {
+        call: Option<FailedCall<'a>>,
+        /// Each failed live check, as `name: detail`.
+        checks: &'a [String],
+    },
+}
+
+/// The smoke-test call that failed, as the wrapper made it.
+#[derive(Debug, Clone)]
+pub struct FailedCall<'a> {
+    pub spec: &'a CallSpec,
+    pub outcome: &'a CallOutcome,
+}
+
+/// The inputs of a repair round's task. Each round is a new agent session (`--no-session`): the
+/// task says which model and Space it is about.
+#[derive(Debug, Clone)]
+pub struct RepairInput<'a> {
+    pub failure: Failure<'a>,
+    pub model_id: &'a str,
+    pub space_id: &'a str,
+    /// `ModelFacts::summary()`.
+    pub facts: &'a str,
+    pub build_log: &'a str,
+    pub run_log: &'a str,
+    /// This round, and how many are allowed.
+    pub round: u32,
+    pub rounds: u32,
+}
+
+/// The task of a repair round: what failed (a start, a call, a live check), the end of the
+/// Space's logs, and what to fix. The caller redacts it before the agent sees it.
+pub fn repair_task(r: &RepairInput<'_>) -> String {
+    let head = format!(
+        "The app for the model `{model}` in the private Space `{space}`, built from the files in this directory",
+        model = r.model_id,
+        space = r.space_id,
     );
-    if let Some(e) = error.filter(|e| !e.trim().is_empty()) {
-        t.push_str(&format!("The Hub says: {e}\n"));
-    }
-    if !build_log.trim().is_empty() {
+    let round = format!("repair round {} of {}", r.round, r.rounds);
+    let mut t = match &r.failure {
+        Failure::Start { stage, error } => {
+            let mut t = format!("{head}, failed to start (stage {stage}; {round}).\n");
+            if let Some(e) = error.filter(|e| !e.trim().is_empty()) {
+                t.push_str(&format!("The Hub says: {e}\n"));
+            }
+            t
+        }
+        Failure::Live { call, checks } => {
+            let mut t = format!("{head}, starts, but the wrapper's live check failed ({round}).\n");
+            if let Some(c) = call {
+                let args = serde_json::to_string(&c.spec.args).unwrap_or_default();
+                let kwargs = serde_json::to_string(&c.spec.kwargs).unwrap_or_default();
+                t.push_str(&format!(
+                    "\nThe smoke test ({MANIFEST}) called the endpoint `{}` with args {args} and kwargs {kwargs}, expecting {} output.\n",
+                    c.spec.api_name, c.spec.expected
+                ));
+                t.push_str(&match c.outcome {
+                    CallOutcome::Failed { reason } => format!("The call failed: {reason}.\n"),
+                    CallOutcome::Returned { output } => format!(
+                        "The call returned {output} output, but {} output was expected.\n",
+                        c.spec.expected
+                    ),
+                });
+            }
+            for check in checks.iter() {
+                t.push_str(&format!("Failed live check: {check}.\n"));
+            }
+            if call.is_none() && checks.iter().any(|c| c.contains("/health")) {
+                t.push_str(
+                    "The generation itself works: keep it as it is, and add the health route exactly as the first task said: `from starlette.routing import Route`, `from starlette.responses import JSONResponse`, `async def health(request): return JSONResponse({\"status\": \"ok\"})`, and `demo.launch(app_kwargs={\"routes\": [Route(\"/health\", health)]})`.\n",
+                );
+            }
+            t
+        }
+    };
+    if !r.facts.trim().is_empty() {
         t.push_str(&format!(
-            "\nThe end of the build log:\n```\n{build_log}\n```\n"
+            "\nFacts about the model:\n{}\n",
+            r.facts.trim_end()
         ));
     }
-    if !run_log.trim().is_empty() {
-        t.push_str(&format!("\nThe end of the run log:\n```\n{run_log}\n```\n"));
+    if !r.build_log.trim().is_empty() {
+        t.push_str(&format!(
+            "\nThe end of the build log:\n```\n{}\n```\n",
+            r.build_log
+        ));
     }
-    t.push_str(
-        "\nFind the cause and fix app.py and/or requirements.txt (keep README.md and the smoke test consistent). \
-         Do not remove the real model inference to make the app start. When done, reply with a one-paragraph summary of the fix and stop.",
-    );
+    if !r.run_log.trim().is_empty() {
+        t.push_str(&format!(
+            "\nThe end of the run log (what the app printed, tracebacks included):\n```\n{}\n```\n",
+            r.run_log
+        ));
+    }
+    t.push_str(&format!(
+        "\nFind the cause and fix app.py and/or requirements.txt (keep README.md and {MANIFEST} consistent). \
+         Do not remove the real model inference to make the app start or answer. When done, reply with a one-paragraph summary of the fix and stop.",
+    ));
     t
 }
 
@@ -182,20 +266,94 @@ mod tests {
         assert!(build_task(&cpu).contains("`cpu-basic` hardware"));
     }
 
+    fn repair(failure: Failure<'_>) -> String {
+        repair_task(&RepairInput {
+            failure,
+            model_id: "org/model",
+            space_id: "alice/space",
+            facts: "- Task (pipeline tag): text-to-image",
+            build_log: "ERROR: No matching distribution found for foo",
+            run_log: "",
+            round: 1,
+            rounds: 2,
+        })
+    }
+
     #[test]
     fn repair_gives_the_logs() {
-        let t = repair_task(
-            "BUILD_ERROR",
-            Some("Build failed"),
-            "ERROR: No matching distribution found for foo",
-            "",
-            1,
-        );
+        let t = repair(Failure::Start {
+            stage: "BUILD_ERROR",
+            error: Some("Build failed"),
+        });
         assert!(
-            t.contains("stage BUILD_ERROR")
+            t.contains("stage BUILD_ERROR; repair round 1 of 2")
                 && t.contains("Build failed")
                 && t.contains("No matching distribution")
         );
+        // A new session each round: the task names the model, the Space and the facts.
+        assert!(
+            t.contains("for the model `org/model` in the private Space `alice/space`")
+                && t.contains("Task (pipeline tag): text-to-image"),
+            "{t}"
+        );
         assert!(!t.contains("run log"));
+    }
+
+    fn spec() -> CallSpec {
+        sf_core::smoke_test::parse_manifest(
+            r#"{"api_name": "/generate", "args": ["a fox", 2], "kwargs": {"seed": 1}, "expected_output": "image"}"#,
+        )
+        .unwrap()
+    }
+
+    /// A failed call is given whole: endpoint, inputs, expected output, error or observed output.
+    #[test]
+    fn repair_after_a_failed_call_gives_the_call() {
+        let spec = spec();
+        let raised = CallOutcome::Failed {
+            reason: "the app raised an error: CUDA out of memory".into(),
+        };
+        let t = repair(Failure::Live {
+            call: Some(FailedCall {
+                spec: &spec,
+                outcome: &raised,
+            }),
+            checks: &[],
+        });
+        assert!(
+            t.contains("starts, but the wrapper's live check failed (repair round 1 of 2)")
+                && t.contains("called the endpoint `/generate` with args [\"a fox\",2] and kwargs {\"seed\":1}, expecting image output")
+                && t.contains("The call failed: the app raised an error: CUDA out of memory."),
+            "{t}"
+        );
+        assert!(!t.contains("The generation itself works"), "{t}");
+        let wrong = CallOutcome::Returned {
+            output: sf_core::record::ObservedOutput::Text,
+        };
+        let t = repair(Failure::Live {
+            call: Some(FailedCall {
+                spec: &spec,
+                outcome: &wrong,
+            }),
+            checks: &[],
+        });
+        assert!(
+            t.contains("The call returned text output, but image output was expected."),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn repair_of_a_missing_health_route_keeps_the_generation() {
+        let t = repair(Failure::Live {
+            call: None,
+            checks: &["Health (`/health`): HTTP 404 Not Found".into()],
+        });
+        assert!(
+            t.contains("Failed live check: Health (`/health`): HTTP 404 Not Found.")
+                && t.contains("The generation itself works")
+                && t.contains("Route(\"/health\", health)"),
+            "{t}"
+        );
     }
 }

@@ -5,13 +5,15 @@
 //!        [--oauth-client-id ID] [--oauth-scopes "openid profile jobs ..."]
 //!        [--public-url URL] [--var KEY=VALUE]... [--consent ask|approve|deny]
 //!        [--space-python PATH] [--space-pythonpath DIR] [--space-start-timeout SECS]
-//!        [--seed-space owner/name=DIR]... [--demo-agent] [--plain-bucket-mounts] [--fast]
-//!        [--print-tokens]
+//!        [--seed-space owner/name=DIR]... [--demo-agent]
+//!        [--demo-agent-mistake owner/name=raises-on-call|no-health-route]...
+//!        [--plain-bucket-mounts] [--fast] [--print-tokens]
 //! ```
 //! `--space-pythonpath` puts a folder first on the Spaces' `PYTHONPATH` (e.g. the model-library
 //! stand-ins, `crates/hubsim/pylibs`); `--seed-space` creates a public static Space from a
 //! folder at start-up (the release folder, worker included); `--demo-agent` answers
-//! `POST /v1/chat/completions` with the scripted demo coding agent.
+//! `POST /v1/chat/completions` with the scripted demo coding agent; `--demo-agent-mistake` makes
+//! it get the first app for that Space wrong on purpose, to watch a repair round fix it.
 //! With `--space-python`, Gradio Spaces run for real as `PATH app.py` (see the crate docs).
 //! Jobs get their bucket volumes through FUSE with hf-mount's rules; on a machine that cannot
 //! mount FUSE, hubsim says so at start-up, and `--plain-bucket-mounts` gives them plain folders
@@ -27,7 +29,8 @@ use sf_hubsim::{ConsentMode, HubSim, OTHER_TOKEN, OTHER_USER, SimConfig, TEST_TO
 const USAGE: &str = "usage: hubsim [--port N] [--host ADDR] [--data-dir DIR] [--app-dir DIR] \
 [--oauth-client-id ID] [--oauth-scopes SCOPES] [--public-url URL] [--var KEY=VALUE]... \
 [--consent ask|approve|deny] [--space-python PATH] [--space-pythonpath DIR] \
-[--space-start-timeout SECS] [--seed-space owner/name=DIR]... [--demo-agent] [--plain-bucket-mounts] \
+[--space-start-timeout SECS] [--seed-space owner/name=DIR]... [--demo-agent] \
+[--demo-agent-mistake owner/name=raises-on-call|no-health-route]... [--plain-bucket-mounts] \
 [--fast] [--print-tokens]";
 
 struct Args {
@@ -44,6 +47,7 @@ struct Args {
     space_pythonpath: Option<PathBuf>,
     seed_spaces: Vec<(String, PathBuf)>,
     demo_agent: bool,
+    demo_agent_mistakes: Vec<(String, sf_hubsim::agent::DemoMistake)>,
     plain_bucket_mounts: bool,
     space_start_timeout: Option<u64>,
     fast: bool,
@@ -65,6 +69,7 @@ fn parse_args() -> Result<Args, String> {
         space_pythonpath: None,
         seed_spaces: Vec::new(),
         demo_agent: false,
+        demo_agent_mistakes: Vec::new(),
         plain_bucket_mounts: false,
         space_start_timeout: None,
         fast: false,
@@ -123,6 +128,17 @@ fn parse_args() -> Result<Args, String> {
                 args.seed_spaces.push((id.to_string(), dir.into()));
             }
             "--demo-agent" => args.demo_agent = true,
+            "--demo-agent-mistake" => {
+                let kv = value("--demo-agent-mistake")?;
+                let bad = || {
+                    format!(
+                        "--demo-agent-mistake expects owner/name=raises-on-call or owner/name=no-health-route, got '{kv}'"
+                    )
+                };
+                let (id, kind) = kv.split_once('=').ok_or_else(bad)?;
+                let mistake = sf_hubsim::agent::DemoMistake::from_wire(kind).ok_or_else(bad)?;
+                args.demo_agent_mistakes.push((id.to_string(), mistake));
+            }
             "--plain-bucket-mounts" => args.plain_bucket_mounts = true,
             "--space-start-timeout" => {
                 args.space_start_timeout = Some(
@@ -187,6 +203,9 @@ async fn main() -> ExitCode {
         cfg = cfg.with_seed_space(id, dir);
     }
     cfg.demo_agent = args.demo_agent;
+    for (id, mistake) in args.demo_agent_mistakes {
+        cfg = cfg.with_demo_agent_mistake(id, mistake);
+    }
     if args.plain_bucket_mounts {
         cfg = cfg.with_plain_bucket_mounts();
     }

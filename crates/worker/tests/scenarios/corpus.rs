@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use sf_core::record::RunStatus;
+use sf_hubsim::agent::DemoMistake;
 use sf_hubsim::{SimConfig, TEST_TOKEN, TEST_USER};
 
 use crate::support::llm::{Reply, ScriptedLlm};
@@ -54,6 +55,8 @@ struct Row {
     not_why: &'static [&'static str],
     /// Each must be in the Space's run logs (what the app printed, tracebacks included).
     space_logs: &'static [&'static str],
+    /// Repair rounds allowed (`SF_REPAIR_ROUNDS`); 0 shows what the first app gives.
+    repair_rounds: u32,
 }
 
 impl Row {
@@ -72,6 +75,7 @@ impl Row {
             report: &[],
             not_why: &[],
             space_logs: &[],
+            repair_rounds: 0,
         }
     }
 }
@@ -241,6 +245,36 @@ fn rows_granted() -> Vec<Row> {
             ..Row::new("placeholder-scaffold", ZIMAGE, SCAFFOLD)
         },
         Row {
+            // The demo agent's first app reads the pipeline's output wrongly: the Space starts,
+            // its first call raises; the repair round is given the exception from the run log
+            // and fixes it (the demo agent fixes only what the task shows it).
+            agent: Agent::Demo,
+            repair_rounds: 1,
+            status: RunStatus::FullInferenceSuccess,
+            why: &["Called /generate on the live Space: image output in"],
+            report: &[
+                "Error in the Space's run log | ℹ️ note | AttributeError:",
+                "has no attribute 'image'",
+                "Repair round 1 | ✅ pass",
+                "Smoke test | ✅ pass",
+            ],
+            ..Row::new(REPAIRED_CALL, ZIMAGE, GATED)
+        },
+        Row {
+            // Generation works, `/health` is missing, no repair round: rule 9b.
+            agent: Agent::Demo,
+            status: RunStatus::FullInferenceSuccess,
+            why: &[
+                "image output in",
+                "Its `/health` route did not answer (HTTP 404",
+            ],
+            report: &[
+                "Health (`/health`) | ❌ fail",
+                "- Add the `/health` route to `app.py`",
+            ],
+            ..Row::new(NO_HEALTH, ZIMAGE, GATED)
+        },
+        Row {
             space_exists: true,
             status: RunStatus::Failed,
             why: &[
@@ -346,8 +380,25 @@ fn rows_zerogpu_refused() -> Vec<Row> {
     ]
 }
 
+/// Rows whose Space the demo agent gets wrong on purpose the first time.
+const REPAIRED_CALL: &str = "repaired-after-a-failed-call";
+const NO_HEALTH: &str = "no-health-route";
+
 async fn world(adjust: impl FnOnce(SimConfig) -> SimConfig) -> World {
-    World::start_with(|c| adjust(c.with_demo_agent())).await
+    World::start_with(|c| {
+        adjust(
+            c.with_demo_agent()
+                .with_demo_agent_mistake(
+                    format!("{TEST_USER}/{REPAIRED_CALL}"),
+                    DemoMistake::RaisesOnCall,
+                )
+                .with_demo_agent_mistake(
+                    format!("{TEST_USER}/{NO_HEALTH}"),
+                    DemoMistake::NoHealthRoute,
+                ),
+        )
+    })
+    .await
 }
 
 /// Runs one row and checks it; `Err` with what differs.
@@ -360,7 +411,7 @@ async fn run_row(world: &World, row: Row) -> Result<(), String> {
     set(&mut env, "SF_MODEL_ID", row.model);
     set(&mut env, "SF_IMPLEMENTATION_MODE", row.mode);
     set(&mut env, "SF_PREFERRED_HARDWARE", row.preferred);
-    set(&mut env, "SF_REPAIR_ROUNDS", "0");
+    set(&mut env, "SF_REPAIR_ROUNDS", &row.repair_rounds.to_string());
     match row.fallback {
         Some(f) => set(&mut env, "SF_FALLBACK_HARDWARE", f),
         None => set(&mut env, "SF_ALLOW_FIXED_GPU_FALLBACK", "false"),

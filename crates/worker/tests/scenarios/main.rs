@@ -10,5 +10,6 @@ mod expiry;
 mod gated;
 mod live;
 mod money;
+mod repair;
 mod sandbox;
 mod validate;

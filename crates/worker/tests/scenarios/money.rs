@@ -156,3 +156,139 @@ async fn a_hardware_request_never_filled_ends_manual_hardware_required() {
     assert_eq!(stage(&world, "fox-unfilled").await, SpaceStage::Paused);
     world.sim.shutdown().await;
 }
+
+// ----- a run that stops without a verdict on paid hardware pauses its Space too -----
+
+/// A build on the fixed GPU whose app fails to build and whose repair round hangs on the
+/// model: the run is in the middle of its repair round, the Space up on `l40sx1`.
+async fn start_hanging_repair(
+    world: &World,
+    run_id: &str,
+    env_more: &[(&str, &str)],
+) -> (tokio::process::Child, ScriptedLlm, std::path::PathBuf) {
+    let mut script = writes_app(
+        &app_source("image_app.py"),
+        "diffusers\ntorch\nfox-magic-renderer\n",
+    );
+    script.push(Reply::Hang);
+    let llm = ScriptedLlm::start(script).await;
+    let mut env = build_env(world, run_id, run_id, &llm);
+    for (k, v) in env_more {
+        crate::support::set(&mut env, k, v);
+    }
+    let log = world.tmp.path().join(format!("{run_id}.log"));
+    let child = crate::support::spawn_worker("build", &env, &log);
+    let start = std::time::Instant::now();
+    while !llm
+        .requests()
+        .iter()
+        .any(|r| r.to_string().contains("repair round 1"))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the repair round never started:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (child, llm, log)
+}
+
+/// What a run stopped without a verdict must leave: `failed` with the reason and the pause in
+/// its message, the Space paused, the cost record saying so.
+async fn assert_paused_at_the_end(world: &World, out: &Outcome, space: &str, reason: &str) {
+    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    assert!(
+        out.state.message.contains(reason)
+            && out.state.message.contains(
+                "The Space was paused so that its l40sx1 hardware stops billing; restart it from its settings:"
+            )
+            && out.state.message.contains(&settings_link(space)),
+        "{}",
+        out.state.message
+    );
+    assert_eq!(stage(world, space).await, SpaceStage::Paused);
+    assert!(out.has_event("Paused the Space"), "{}", out.messages());
+    let cost = out.state.cost.clone().expect("a cost record");
+    assert!(cost.paused, "{cost:?}");
+    assert_eq!(cost.space_flavor.as_deref(), Some("l40sx1"));
+    assert!(cost.standing.starts_with("paused: no charge"), "{cost:?}");
+    assert!(
+        out.report
+            .contains(&format!("**Why:** {}", out.state.message)),
+        "{}",
+        out.report
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_run_on_a_fixed_gpu_pauses_the_space() {
+    let world = World::start_with(zerogpu_refused).await;
+    let space = "fox-paid-cancel";
+    let (mut child, _llm, log) = start_hanging_repair(&world, space, &[]).await;
+    // SAFETY: kill(2) on the worker this test started.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::kill(child.id().unwrap() as i32, libc::SIGTERM);
+    }
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("the worker stops")
+        .unwrap();
+    let out = Outcome::read(&world.run_dir(space), status.code(), &log);
+    assert_eq!(out.exit, Some(128 + libc::SIGTERM));
+    assert_paused_at_the_end(&world, &out, space, "The job was stopped (SIGTERM)").await;
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_at_its_time_limit_on_a_fixed_gpu_pauses_the_space() {
+    let world = World::start_with(zerogpu_refused).await;
+    let space = "fox-paid-limit";
+    let (mut child, _llm, log) =
+        start_hanging_repair(&world, space, &[("SF_RUN_LIMIT_S", "50")]).await;
+    let status = tokio::time::timeout(Duration::from_secs(90), child.wait())
+        .await
+        .expect("the worker stops at its time limit")
+        .unwrap();
+    let out = Outcome::read(&world.run_dir(space), status.code(), &log);
+    assert_eq!(out.exit, Some(1));
+    assert_paused_at_the_end(
+        &world,
+        &out,
+        space,
+        "time limit of 50 s while repairing after a failed start or call",
+    )
+    .await;
+    world.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_ended_by_an_error_on_a_fixed_gpu_pauses_the_space() {
+    let world = World::start_with(zerogpu_refused).await;
+    let space = "fox-paid-error";
+    // The Space's status can no longer be read once it exists: the run ends with the error.
+    let armed = reqwest::Client::new()
+        .post(format!("{}/__sim/faults", world.sim.url()))
+        .json(&serde_json::json!({"path_prefix": format!("/api/spaces/{TEST_USER}/{space}/runtime"), "count": 50, "status": 503, "body": "The Hub is down for maintenance."}))
+        .send()
+        .await
+        .unwrap();
+    assert!(armed.status().is_success());
+    let llm = ScriptedLlm::start(writes_app(
+        &app_source("image_app.py"),
+        crate::support::IMAGE_REQUIREMENTS,
+    ))
+    .await;
+    let env = build_env(&world, space, space, &llm);
+    let out = run_worker(&world, "build", &env, LIMIT).await;
+    assert_eq!(out.exit, Some(1));
+    // The faults left armed are the test's, not the run's: disarmed to read the stage.
+    reqwest::Client::new()
+        .delete(format!("{}/__sim/faults", world.sim.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_paused_at_the_end(&world, &out, space, "down for maintenance").await;
+    world.sim.shutdown().await;
+}

@@ -36,21 +36,7 @@ grep -rlsF --exclude-dir=pi-stage "$T" "$HOME" "$PWD" "$PI_CODING_AGENT_DIR" {wo
 
 /// The text of every `tool` message of a request.
 fn tool_results(request: &Value) -> Vec<String> {
-    request["messages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["role"] == "tool")
-        .map(|m| match &m["content"] {
-            Value::String(s) => s.clone(),
-            Value::Array(parts) => parts
-                .iter()
-                .filter_map(|p| p["text"].as_str())
-                .collect::<Vec<_>>()
-                .join(""),
-            other => other.to_string(),
-        })
-        .collect()
+    crate::support::llm::message_texts(request, "tool")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

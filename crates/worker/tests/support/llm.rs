@@ -34,6 +34,26 @@ pub enum Reply {
     Hang,
 }
 
+/// The text of every message of `role` (`user`, `tool` …) in a chat-completions request: a
+/// string content, or its text parts joined.
+pub fn message_texts(request: &Value, role: &str) -> Vec<String> {
+    request["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["role"] == role)
+        .map(|m| match &m["content"] {
+            Value::String(s) => s.clone(),
+            Value::Array(parts) => parts
+                .iter()
+                .filter_map(|p| p["text"].as_str())
+                .collect::<Vec<_>>()
+                .join(""),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
 /// `write(path, content)`.
 pub use sf_hubsim::agent::write_call as write;
 
