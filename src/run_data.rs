@@ -353,6 +353,8 @@ mod tests {
             status: None,
             phase: None,
             time: time.into(),
+            cost: None,
+            space: None,
             batch: batch.map(|row| BatchTag {
                 id: BatchId::parse("batch-1").unwrap(),
                 row,
