@@ -252,7 +252,7 @@ async fn a_reload_during_the_launch_launches_no_row_twice() {
         b.wait_for_text("Build many Spaces at once").await?;
         paste_rows(
             &b,
-            "Tongyi-MAI/Z-Image-Turbo\nopenai-community/gpt2\ndeepseek-ai/DeepSeek-V3\nmeta-llama/Llama-3.1-8B-Instruct\nsim-fixtures/model-without-card",
+            "Tongyi-MAI/Z-Image-Turbo\nopenai-community/gpt2\ndeepseek-ai/DeepSeek-V3\nsf-tester/private-gpt2\nsim-fixtures/model-without-card",
         )
         .await?;
         rows_checked(&b, 5).await?;
