@@ -49,7 +49,13 @@ pub fn use_job_hardware() -> LocalResource<Option<Vec<HardwareFlavor>>> {
 struct SharedList<const JOBS: bool>(LocalResource<Option<Vec<HardwareFlavor>>>);
 
 fn use_shared_list<const JOBS: bool>() -> LocalResource<Option<Vec<HardwareFlavor>>> {
-    if let Some(SharedList(list)) = use_context::<SharedList<JOBS>>() {
+    // A context provided by an earlier page can outlive the resource it carries: the owner that
+    // switches pages is cleaned (its resources disposed) but keeps its contexts. Reading a
+    // disposed resource panics ("already disposed": Build, then a run, then Validate did), so a
+    // disposed one is replaced.
+    if let Some(SharedList(list)) = use_context::<SharedList<JOBS>>()
+        && list.try_with_untracked(|_| ()).is_some()
+    {
         return list;
     }
     let hub_url = crate::auth::use_auth()
