@@ -9,6 +9,7 @@ use leptos_router::path;
 use crate::auth::provide_auth;
 use crate::bucket::provide_run_bucket;
 use crate::components::Account;
+use crate::hardware::provide_hardware_lists;
 use crate::pages;
 use crate::routes::Page;
 use crate::theme::ThemeToggle;
@@ -18,6 +19,8 @@ pub fn App() -> impl IntoView {
     // Before the router reads the address: a sign-in redirect is finished and cleaned from it.
     provide_auth();
     provide_run_bucket();
+    // Here, not in a page: a page switch disposes what the page created.
+    provide_hardware_lists();
     view! {
         <Router>
             <Routes fallback=|| view! { <Layout><pages::NotFound /></Layout> }>

@@ -450,6 +450,28 @@ impl Browser {
         }
     }
 
+    /// Runs `script` in the page and returns what it returns.
+    pub async fn js(&self, script: &str) -> Result<Value, String> {
+        self.client
+            .execute(script, vec![])
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// How many requests this page load has made to an address containing `part` (the page's
+    /// resource timing entries: each finished fetch, image or script).
+    pub async fn requests_to(&self, part: &str) -> Result<u64, String> {
+        self.client
+            .execute(
+                "return performance.getEntriesByType('resource').filter(r => r.name.includes(arguments[0])).length",
+                vec![json!(part)],
+            )
+            .await
+            .map_err(|e| e.to_string())?
+            .as_u64()
+            .ok_or_else(|| format!("no request count for {part}"))
+    }
+
     /// The address bar.
     pub async fn url(&self) -> String {
         self.client

@@ -51,15 +51,8 @@ async fn build_launch_sends_the_exact_job_and_opens_the_run() {
         // for each of the Hub's lists (Spaces, jobs).
         b.wait_for_text("1x Nvidia L40S — $1.80/h").await?;
         b.wait_for_text("Estimated cost").await?;
-        for list in ["/api/spaces/hardware", "/api/jobs/hardware"] {
-            let requests = b
-                .client
-                .execute(
-                    &format!("return performance.getEntriesByType('resource').filter(r => r.name.includes('{list}')).length"),
-                    vec![],
-                )
-                .await
-                .map_err(|e| e.to_string())?;
+        for list in HARDWARE_LISTS {
+            let requests = b.requests_to(list).await?;
             if requests != 1 {
                 return Err(format!("{list} was requested {requests} times, not once"));
             }
@@ -148,6 +141,65 @@ async fn build_launch_sends_the_exact_job_and_opens_the_run() {
             return Err("the token reached the page or the address".into());
         }
         b.screenshot("run-after-launch").await;
+        Ok(())
+    });
+}
+
+/// The Hub's two hardware lists: Space hardware (the selectors) and job hardware (prices).
+const HARDWARE_LISTS: [&str; 2] = ["/api/jobs/hardware", "/api/spaces/hardware"];
+
+/// Runs, Validate, Build, Validate, Build, Runs, Validate in one page load (the menu's links, no
+/// reload): every page reads the hardware lists the app's root provides, so none reads a list
+/// that another page's owner disposed (the app panicked "already disposed" when Validate did),
+/// each list is requested once per page load, and none before a page shows it.
+#[tokio::test]
+async fn switching_pages_requests_each_hardware_list_once_per_page_load() {
+    let hub = Hub::with_factory().await;
+    scenario!(1280, 900, |b| {
+        b.sign_in_with_token(&hub).await?;
+        b.js("performance.setResourceTimingBufferSize(100000); window.__sfSameLoad = true")
+            .await?;
+        // (menu link, the page's heading, the requests of [jobs, Spaces] lists after it)
+        let steps = [
+            ("?view=runs", "Runs", [0, 0]),
+            ("?view=validate", "Validate an existing Space", [1, 0]),
+            ("?view=build", "Build a Space from a model card", [1, 1]),
+            ("?view=validate", "Validate an existing Space", [1, 1]),
+            ("?view=build", "Build a Space from a model card", [1, 1]),
+            ("?view=runs", "Runs", [1, 1]),
+            ("?view=validate", "Validate an existing Space", [1, 1]),
+        ];
+        for (link, heading, expected) in steps {
+            b.click(&format!("nav a[href='{link}']")).await?;
+            let mut seen = [0, 0];
+            for wait in 0..60 {
+                let shown = b
+                    .js("return document.querySelector('main h1')?.textContent")
+                    .await?;
+                for (n, list) in seen.iter_mut().zip(HARDWARE_LISTS) {
+                    *n = b.requests_to(list).await?;
+                }
+                // Past the expected counts, a second request has half a second to show itself.
+                if shown == json!(heading) && seen == expected && wait >= 5 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            if seen != expected {
+                return Err(format!(
+                    "after {link}: [jobs, Spaces] hardware lists requested {seen:?} times, not {expected:?}"
+                ));
+            }
+        }
+        // The menu switched the pages in place: one page load all along.
+        let same = b.js("return window.__sfSameLoad === true").await?;
+        if same != json!(true) {
+            return Err("a menu link reloaded the page".into());
+        }
+        let errors = b.errors().await;
+        if !errors.is_empty() {
+            return Err(format!("console errors: {errors:?}"));
+        }
         Ok(())
     });
 }
