@@ -454,9 +454,16 @@ async fn a_batch_of_three_is_followed_to_its_end_counted_and_its_failed_row_run_
                 return Err(format!("the runs table lacks {needle}: {text}"));
             }
         }
+        // Short jobs on cpu-basic and Spaces on free hardware: each run costs a fraction of a
+        // cent, and the total is rounded as the rows are (it once said "$0.0001" next to rows
+        // of "$0.00").
+        let cells = js(&b, "return [...document.querySelectorAll('[data-testid=batch-runs] tbody tr')].map(r => r.cells[4].innerText)").await?;
+        if cells != json!(["under $0.01", "under $0.01", "under $0.01"]) {
+            return Err(format!("the rows' costs: {cells}"));
+        }
         let cost = b.find("[data-testid=batch-cost]").await?.text().await.map_err(|e| e.to_string())?;
-        if !cost.starts_with('$') {
-            return Err(format!("total cost {cost:?}"));
+        if cost != "under $0.01" {
+            return Err(format!("total cost {cost:?} for rows of {cells}"));
         }
         b.screenshot("batch-page-ended").await;
 

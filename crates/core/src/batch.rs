@@ -11,6 +11,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::estimate::cents;
 use crate::form::{BuildForm, BuildRequest, Field, FieldError, LaunchContext, next_space_name};
 use crate::ids::{RunId, UtcDateTime};
 use crate::record::{CostRecord, RunStatus};
@@ -446,6 +447,12 @@ impl BatchRun {
         }
     }
 
+    /// Its cost as the batch page shows it: to the cent ([`cents`]), as the total is
+    /// ([`total_cost_text`]); "—" while it has recorded none.
+    pub fn cost_text(&self) -> String {
+        self.cost_usd().map_or_else(|| "—".to_string(), cents)
+    }
+
     /// How long it ran ("4 min"), from its start to its end or `now`.
     pub fn duration(&self, now_unix: i64) -> Option<String> {
         let start = UtcDateTime::parse_rfc3339(&self.created_at)?.to_unix();
@@ -498,6 +505,12 @@ pub fn total_cost_usd(runs: &[BatchRun]) -> f64 {
     runs.iter()
         .filter_map(BatchRun::cost_usd)
         .fold(0.0, |a, b| a + b)
+}
+
+/// The total as the batch page shows it, rounded as its rows are ([`BatchRun::cost_text`]): rows
+/// of "under $0.01" never add up to a total shown to the hundredth of a cent.
+pub fn total_cost_text(runs: &[BatchRun]) -> String {
+    cents(total_cost_usd(runs))
 }
 
 /// Some run is still live: the page keeps refreshing.
@@ -672,6 +685,29 @@ mod tests {
             finished_at: None,
             cost: None,
         }
+    }
+
+    #[test]
+    fn the_total_is_shown_rounded_as_the_rows_are() {
+        let with_cost = |row: u32, usd: f64| {
+            let mut r = run(row, &format!("build-{row}"), Some(RunStatus::Failed), true);
+            r.cost = Some(CostRecord {
+                job_usd: Some(usd),
+                ..CostRecord::default()
+            });
+            r
+        };
+        // Three short jobs on cpu-basic: a few thousandths of a cent each. The rows showed
+        // "$0.00" each and the total "$0.0001".
+        let mut runs: Vec<BatchRun> = (1..=3).map(|row| with_cost(row, 0.00004)).collect();
+        assert_eq!(runs[0].cost_text(), "under $0.01");
+        assert_eq!(total_cost_text(&runs), "under $0.01");
+        runs.push(with_cost(4, 1.234));
+        assert_eq!(runs[3].cost_text(), "$1.23");
+        assert_eq!(total_cost_text(&runs), "$1.23");
+        // A run without a cost record yet; a batch that has cost nothing.
+        assert_eq!(run(5, "build-5", None, false).cost_text(), "—");
+        assert_eq!(total_cost_text(&[]), "$0.00");
     }
 
     #[test]
