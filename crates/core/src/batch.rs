@@ -7,8 +7,6 @@
 //! (duplicates within the batch), the launch plan (which rows go next, a few at a time), and
 //! the batch page's figures (counts per status, total cost, whether anything is still live).
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use crate::estimate::cents;
@@ -40,17 +38,7 @@ impl BatchId {
 
     /// A fresh batch id from the clock and a random number (low 24 bits used).
     pub fn generate(unix_seconds: u64, random: u32) -> BatchId {
-        let t = UtcDateTime::from_unix(unix_seconds);
-        BatchId(format!(
-            "batch-{:04}{:02}{:02}-{:02}{:02}{:02}-{:06x}",
-            t.year,
-            t.month,
-            t.day,
-            t.hour,
-            t.minute,
-            t.second,
-            random & 0x00ff_ffff
-        ))
+        BatchId(crate::ids::stamped_id("batch", unix_seconds, random))
     }
 
     pub fn as_str(&self) -> &str {
@@ -58,24 +46,7 @@ impl BatchId {
     }
 }
 
-impl fmt::Display for BatchId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for BatchId {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        BatchId::parse(&value)
-    }
-}
-
-impl From<BatchId> for String {
-    fn from(value: BatchId) -> String {
-        value.0
-    }
-}
+text_newtype!(BatchId, String);
 
 /// Which batch a run belongs to, and its row there (1-based): `batch` in `request.json` and
 /// `state.json` (absent for a run launched alone).
