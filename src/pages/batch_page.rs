@@ -304,7 +304,11 @@ fn BatchView(id: BatchId) -> impl IntoView {
         };
         let counts = rules::status_counts(&list);
         let total = rules::total_cost_text(&list);
-        let live = rules::any_live(&list);
+        let phase = rules::Phase::of(
+            &list,
+            plan.with(|p| p.as_ref().is_none_or(LaunchPlan::settled)),
+        );
+        let live = phase.is_live();
         let running_jobs = jobs.iter().filter(|j| !j.status.stage.is_final()).count();
         let failed = failed_now().len();
         let rows_n = rules::latest_per_row(&list).len();
@@ -320,7 +324,7 @@ fn BatchView(id: BatchId) -> impl IntoView {
             <div class="card" data-testid="batch-summary">
                 {live.then(|| view! { <NotifyButton what="the batch" /> })}
                 <p>
-                    <strong>{if live { "Running" } else { "All runs have ended" }}</strong>
+                    <strong data-testid="batch-phase">{phase.label()}</strong>
                     {format!(" · {rows_n} row{} · total cost so far ", plural(rows_n))}
                     <strong data-testid="batch-cost">{total}</strong>
                     <span class="muted small">" (jobs and billed Space time, as each run recorded it)"</span>

@@ -333,16 +333,24 @@ async fn a_batch_of_three_is_followed_to_its_end_counted_and_its_failed_row_run_
         b.click("#batch-confirm").await?;
         batch = b.wait_for_query("batch").await?;
         b.screenshot("batch-page-launching").await;
+        // While launches are still on their way the page lists fewer runs, none of them live
+        // yet: it must say "Launching", never "All runs have ended" before its three rows are in.
+        let premature = std::cell::RefCell::new(None::<String>);
         b.wait_js("const s = document.querySelector('[data-testid=batch-summary]'); return s ? s.innerText : ''",
             Duration::from_secs(600),
-            // With its three rows listed: while launches are still on their way the page lists
-            // fewer runs, none of them live, and says so too.
             |v| {
                 let text = v.as_str().unwrap_or("");
-                text.contains("All runs have ended") && text.contains(" 3 rows ")
+                let ended = text.contains("All runs have ended");
+                if ended && !text.contains(" 3 rows ") {
+                    premature.borrow_mut().get_or_insert_with(|| text.to_string());
+                }
+                ended && text.contains(" 3 rows ")
             },
         )
         .await?;
+        if let Some(text) = premature.into_inner() {
+            return Err(format!("the batch said it had ended before its rows were launched: {text}"));
+        }
         let counts = b.js(COUNTS).await?;
         if counts
             != json!({"full_inference_success": 1, "technical_blocker": 1, "failed": 1})

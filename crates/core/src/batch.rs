@@ -489,6 +489,43 @@ pub fn any_live(runs: &[BatchRun]) -> bool {
     runs.iter().any(|r| !r.has_ended())
 }
 
+/// Where a batch stands, as its page's headline says it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Phase {
+    /// A row of the plan has no job yet (planned, being launched, or interrupted by a reload).
+    Launching,
+    /// Every row has its job (or a refusal) and some run is still live.
+    Running,
+    /// Every row has its job or a refusal, and every run has ended.
+    Ended,
+}
+
+impl Phase {
+    /// `plan_settled`: [`LaunchPlan::settled`] of the plan kept in this browser (true when there
+    /// is none here: another browser launched it, so only its runs say where it stands).
+    pub fn of(runs: &[BatchRun], plan_settled: bool) -> Phase {
+        if !plan_settled {
+            Phase::Launching
+        } else if any_live(runs) {
+            Phase::Running
+        } else {
+            Phase::Ended
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Launching => "Launching",
+            Phase::Running => "Running",
+            Phase::Ended => "All runs have ended",
+        }
+    }
+
+    pub fn is_live(self) -> bool {
+        self != Phase::Ended
+    }
+}
+
 /// The latest runs that ended `failed` (or whose job ended without a record): what "Run again
 /// the failed ones" launches again. A `technical_blocker` is not among them: the same settings
 /// would meet the same obstacle.
@@ -745,5 +782,26 @@ mod tests {
         assert_eq!(r.duration(start + 90).as_deref(), Some("90 s"));
         r.finished_at = Some("2026-11-30T08:05:00Z".into());
         assert_eq!(r.duration(start + 9999).as_deref(), Some("5 min"));
+    }
+
+    #[test]
+    fn a_batch_is_not_ended_while_a_row_of_its_plan_has_no_job() {
+        // Before any launch answers the list is empty: that is not "All runs have ended".
+        assert_eq!(Phase::of(&[], false), Phase::Launching);
+        assert_eq!(Phase::of(&[], false).label(), "Launching");
+        assert!(Phase::of(&[], false).is_live());
+        // No plan in this browser and no run live: ended.
+        assert_eq!(Phase::of(&[], true), Phase::Ended);
+        assert!(!Phase::of(&[], true).is_live());
+        assert_eq!(Phase::Ended.label(), "All runs have ended");
+        // Every row launched, one run still live: running; all ended: ended.
+        let live = [
+            run(0, "a", None, false),
+            run(1, "b", Some(RunStatus::Failed), true),
+        ];
+        assert_eq!(Phase::of(&live, true), Phase::Running);
+        assert_eq!(Phase::of(&live, false), Phase::Launching);
+        let ended = [run(0, "a", Some(RunStatus::Failed), true)];
+        assert_eq!(Phase::of(&ended, true), Phase::Ended);
     }
 }
