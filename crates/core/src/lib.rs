@@ -23,6 +23,7 @@
 //! a token.
 
 pub mod batch;
+pub mod decimal;
 pub mod env;
 pub mod estimate;
 pub mod form;
@@ -36,6 +37,7 @@ pub mod redact;
 pub mod refs;
 pub mod rules;
 pub mod smoke_test;
+pub mod sort;
 
 pub use form::{
     ApiName, BuildForm, BuildRequest, Field, FieldError, LaunchContext, PiModel, ValidateForm,
