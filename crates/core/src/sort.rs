@@ -33,7 +33,7 @@ mod tests {
         fn orders_as_the_standard_stable_sort(keys in proptest::collection::vec(0u8..6, 0..60)) {
             let items: Vec<(u8, usize)> = keys.into_iter().enumerate().map(|(i, k)| (k, i)).collect();
             let mut expected = items.clone();
-            expected.sort_by(|a, b| b.0.cmp(&a.0));
+            expected.sort_by_key(|x| std::cmp::Reverse(x.0));
             let mut got = items;
             stable_by(&mut got, |a, b| b.0.cmp(&a.0));
             prop_assert_eq!(got, expected);
