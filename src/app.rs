@@ -9,7 +9,9 @@ use leptos_router::path;
 use crate::auth::provide_auth;
 use crate::bucket::provide_run_bucket;
 use crate::components::Account;
+use crate::hardware::provide_hardware_lists;
 use crate::pages;
+use crate::pages::on_demand;
 use crate::routes::Page;
 use crate::theme::ThemeToggle;
 
@@ -18,6 +20,8 @@ pub fn App() -> impl IntoView {
     // Before the router reads the address: a sign-in redirect is finished and cleaned from it.
     provide_auth();
     provide_run_bucket();
+    // Here, not in a page: a page switch disposes what the page created.
+    provide_hardware_lists();
     view! {
         <Router>
             <Routes fallback=|| view! { <Layout><pages::NotFound /></Layout> }>
@@ -48,15 +52,17 @@ fn Shell() -> impl IntoView {
     view! {
         <Layout current=current>
             {move || match (run.get(), batch.get(), page.get()) {
-                (Some(run), _, _) => view! { <pages::Run run=run /> }.into_any(),
-                (None, Some(batch), _) => view! { <pages::BatchPage batch=batch /> }.into_any(),
+                // Home and Build are in the main module; the other views load their code when
+                // opened (pages::on_demand).
+                (Some(run), _, _) => on_demand::render(on_demand::run(run)),
+                (None, Some(batch), _) => on_demand::render(on_demand::batch_page(batch)),
                 (None, None, page) => match page {
                 Some(Page::Home) => pages::Home().into_any(),
                 Some(Page::Build) => pages::Build().into_any(),
-                Some(Page::Batch) => pages::Batch().into_any(),
-                Some(Page::Validate) => pages::Validate().into_any(),
-                Some(Page::Runs) => pages::Runs().into_any(),
-                Some(Page::About) => pages::About().into_any(),
+                Some(Page::Batch) => on_demand::render(on_demand::batch()),
+                Some(Page::Validate) => on_demand::render(on_demand::validate()),
+                Some(Page::Runs) => on_demand::render(on_demand::runs()),
+                Some(Page::About) => on_demand::render(on_demand::about()),
                 None => pages::NotFound().into_any(),
                 },
             }}

@@ -32,47 +32,69 @@ pub fn label(name: &str, hub: Option<&[HardwareFlavor]>) -> String {
     }
 }
 
-/// The Hub's Space hardware list, shared through the context of the component that first asks
-/// for it: a page that calls this before its selectors makes them share one request (public
-/// endpoint, no token needed).
-pub fn use_space_hardware() -> LocalResource<Option<Vec<HardwareFlavor>>> {
-    use_shared_list::<false>()
+/// A Hub hardware list as the forms read it: `None` while it has not answered, or when it failed.
+pub type HardwareList = LocalResource<Option<Vec<HardwareFlavor>>>;
+
+/// The Hub's job and Space hardware lists, the same two for every page: provided once at the
+/// app's root ([`provide_hardware_lists`]) and created there, under the root's owner, when a
+/// page first reads one. A page switch disposes what the page created, never these, so each list
+/// is requested at most once per page load, and not at all on a page that shows no hardware.
+#[derive(Clone)]
+struct HardwareLists {
+    root: WeakOwner,
+    jobs: StoredValue<Option<HardwareList>>,
+    spaces: StoredValue<Option<HardwareList>>,
 }
 
-/// The Hub's job hardware list (for the job's price), shared like [`use_space_hardware`].
-pub fn use_job_hardware() -> LocalResource<Option<Vec<HardwareFlavor>>> {
-    use_shared_list::<true>()
+/// Called once, by the app's root component (which outlives every page).
+pub fn provide_hardware_lists() {
+    let root = Owner::current()
+        .expect("the hardware lists are provided inside the app")
+        .downgrade();
+    provide_context(HardwareLists {
+        root,
+        jobs: StoredValue::new(None),
+        spaces: StoredValue::new(None),
+    });
 }
 
-/// The context that carries the one request of a page for the job (`JOBS`) or Space list.
-#[derive(Clone, Copy)]
-struct SharedList<const JOBS: bool>(LocalResource<Option<Vec<HardwareFlavor>>>);
+/// The Hub's Space hardware list (public endpoint, no token needed).
+pub fn use_space_hardware() -> HardwareList {
+    use_list(false)
+}
 
-fn use_shared_list<const JOBS: bool>() -> LocalResource<Option<Vec<HardwareFlavor>>> {
-    // A context provided by an earlier page can outlive the resource it carries: the owner that
-    // switches pages is cleaned (its resources disposed) but keeps its contexts. Reading a
-    // disposed resource panics ("already disposed": Build, then a run, then Validate did), so a
-    // disposed one is replaced.
-    if let Some(SharedList(list)) = use_context::<SharedList<JOBS>>()
-        && list.try_with_untracked(|_| ()).is_some()
-    {
+/// The Hub's job hardware list (for the job's price).
+pub fn use_job_hardware() -> HardwareList {
+    use_list(true)
+}
+
+fn use_list(jobs: bool) -> HardwareList {
+    let lists = expect_context::<HardwareLists>();
+    let slot = if jobs { lists.jobs } else { lists.spaces };
+    if let Some(list) = slot.get_value() {
         return list;
     }
     let hub_url = crate::auth::use_auth()
         .config
         .with_value(|c| c.hub_url.clone());
-    let list = LocalResource::new(move || {
-        let hub_url = hub_url.clone();
-        async move {
-            let hub = crate::hub::client(&hub_url).ok()?;
-            if JOBS {
-                hub.job_hardware().await.ok()
-            } else {
-                hub.space_hardware().await.ok()
+    let root = lists
+        .root
+        .upgrade()
+        .expect("the app's root owner lives as long as its pages");
+    let list = root.with(|| {
+        LocalResource::new(move || {
+            let hub_url = hub_url.clone();
+            async move {
+                let hub = crate::hub::client(&hub_url).ok()?;
+                if jobs {
+                    hub.job_hardware().await.ok()
+                } else {
+                    hub.space_hardware().await.ok()
+                }
             }
-        }
+        })
     });
-    provide_context(SharedList::<JOBS>(list));
+    slot.set_value(Some(list));
     list
 }
 
@@ -82,9 +104,8 @@ pub fn use_price_lists() -> Signal<(Option<PriceList>, Option<PriceList>)> {
     let jobs = use_job_hardware();
     let spaces = use_space_hardware();
     let prices = Memo::new(move |_| {
-        let list = |r: LocalResource<Option<Vec<HardwareFlavor>>>| {
-            r.with(|l| l.as_ref().and_then(|l| l.as_deref().map(price_list)))
-        };
+        let list =
+            |r: HardwareList| r.with(|l| l.as_ref().and_then(|l| l.as_deref().map(price_list)));
         (list(jobs), list(spaces))
     });
     prices.into()

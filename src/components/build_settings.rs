@@ -20,8 +20,6 @@ pub fn BuildSettings(
     #[prop(into)] errors: Signal<HashMap<Field, String>>,
 ) -> impl IntoView {
     let run_bucket = use_run_bucket();
-    // Both hardware selectors share one request for the Hub's list.
-    crate::hardware::use_space_hardware();
     let error_of =
         move |field: Field| Signal::derive(move || errors.with(|e| e.get(&field).cloned()));
     let set = move |apply: fn(&mut BuildForm, String)| {

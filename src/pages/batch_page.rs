@@ -7,7 +7,6 @@
 use leptos::prelude::*;
 use sf_core::RunStatus;
 use sf_core::batch::{self as rules, BatchId, BatchRun, LaunchPlan, RowLaunch};
-use sf_core::estimate::usd;
 use sf_hub::types::JobInfo;
 
 use crate::auth::use_auth;
@@ -305,8 +304,12 @@ fn BatchView(id: BatchId) -> impl IntoView {
             return view! { {error} <p class="muted">"Loading the batch…"</p> }.into_any();
         };
         let counts = rules::status_counts(&list);
-        let total = rules::total_cost_usd(&list);
-        let live = rules::any_live(&list);
+        let total = rules::total_cost_text(&list);
+        let phase = rules::Phase::of(
+            &list,
+            plan.with(|p| p.as_ref().is_none_or(LaunchPlan::settled)),
+        );
+        let live = phase.is_live();
         let running_jobs = jobs.iter().filter(|j| !j.status.stage.is_final()).count();
         let failed = failed_now().len();
         let rows_n = rules::latest_per_row(&list).len();
@@ -324,9 +327,9 @@ fn BatchView(id: BatchId) -> impl IntoView {
             <div class="card" data-testid="batch-summary">
                 {live.then(|| view! { <NotifyButton what="the batch" /> })}
                 <p>
-                    <strong>{if live { "Running" } else { "All runs have ended" }}</strong>
+                    <strong data-testid="batch-phase">{phase.label()}</strong>
                     {format!(" · {rows_n} row{} · total cost so far ", plural(rows_n))}
-                    <strong data-testid="batch-cost">{usd(total)}</strong>
+                    <strong data-testid="batch-cost">{total}</strong>
                     <span class="muted small">" (jobs and billed Space time, as each run recorded it)"</span>
                 </p>
                 <ul class="counts" data-testid="batch-counts">
@@ -365,7 +368,7 @@ fn BatchView(id: BatchId) -> impl IntoView {
                                     {superseded.then(|| view! { <span class="muted small">" (replaced by the run below)"</span> })}
                                 </td>
                                 <td>{r.duration(now).unwrap_or_else(|| "—".into())}</td>
-                                <td>{r.cost_usd().map(usd).unwrap_or_else(|| "—".into())}</td>
+                                <td>{r.cost_text()}</td>
                                 <td><a href=run_href(r.run_id.as_str())>"Open run"</a></td>
                             </tr>
                         }

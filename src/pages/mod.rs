@@ -10,6 +10,7 @@ mod batch_page;
 mod build;
 mod home;
 mod not_found;
+pub mod on_demand;
 mod run;
 mod runs;
 mod validate;

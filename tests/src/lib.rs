@@ -59,6 +59,60 @@ pub fn release_dir() -> PathBuf {
     dir
 }
 
+/// The project's Python (`SF_PYTHON`, the set-up's venv with Gradio): the simulator runs the
+/// generated Spaces with it.
+pub fn python() -> PathBuf {
+    std::env::var_os("SF_PYTHON")
+        .map(Into::into)
+        .expect("SF_PYTHON is not set: run the tests with `cargo xtask test`")
+}
+
+/// The factory Space the release folder is uploaded to: jobs mount it to find the worker.
+pub const FACTORY_SPACE: &str = "sf-tester/space-factory";
+
+/// The whole product on this machine, from the release folder (`SF_RELEASE_DIR`): the simulator
+/// holds that folder as the factory Space (its worker runs as the jobs), runs the generated
+/// Gradio Spaces with the model stand-ins, and codes with its demo agent; the app is served on
+/// its own origin as a static Space, with the Hub's variables set the way the Hub injects them.
+pub struct LocalFactory {
+    pub hub: sf_hubsim::HubSim,
+    /// The app, as on `*.hf.space`.
+    pub site: StaticServer,
+    /// The simulator's data (buckets and Spaces as folders).
+    pub data: tempfile::TempDir,
+}
+
+impl LocalFactory {
+    /// `tune` adds to the simulator's configuration (OAuth, how long a Space may take to start).
+    pub async fn start(
+        tune: impl FnOnce(sf_hubsim::SimConfig) -> sf_hubsim::SimConfig,
+    ) -> LocalFactory {
+        let release = release_dir();
+        let data = tempfile::tempdir().expect("temp dir");
+        let cfg = tune(
+            sf_hubsim::SimConfig::for_tests(data.path())
+                .with_app_dir(&release)
+                .with_seed_space(FACTORY_SPACE, &release)
+                .with_space_runtime(python())
+                .with_space_pythonpath(sf_hubsim::model_stand_ins())
+                .with_demo_agent()
+                .with_variable("SF_FACTORY_SPACE", FACTORY_SPACE),
+        );
+        let hub = sf_hubsim::HubSim::start(cfg, "127.0.0.1:0".parse().unwrap())
+            .await
+            .expect("start hubsim");
+        let mut variables = hub.space_variables();
+        variables.insert("SF_INFERENCE_URL".into(), format!("{}/v1", hub.url()));
+        let site = StaticServer::start_as_space(&release, variables).await;
+        LocalFactory { hub, site, data }
+    }
+
+    /// Stops the simulator's jobs and Spaces.
+    pub async fn shutdown(self) {
+        self.hub.shutdown().await;
+    }
+}
+
 /// Where screenshots go so a person can look at them: `target/screenshots/`.
 pub fn screenshot_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
@@ -407,6 +461,17 @@ impl Browser {
         }
     }
 
+    /// Whether the first element matching `css` (waited for) is disabled.
+    pub async fn disabled(&self, css: &str) -> Result<bool, String> {
+        Ok(self
+            .find(css)
+            .await?
+            .attr("disabled")
+            .await
+            .map_err(|e| e.to_string())?
+            .is_some())
+    }
+
     /// Replaces the text of an input with `text`.
     pub async fn fill(&self, css: &str, text: &str) -> Result<(), String> {
         let el = self.find(css).await?;
@@ -448,6 +513,92 @@ impl Browser {
             Ok(Value::String(s)) => Some(s),
             _ => None,
         }
+    }
+
+    /// Runs `script` in the page and returns what it returns.
+    pub async fn js(&self, script: &str) -> Result<Value, String> {
+        self.client
+            .execute(script, vec![])
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Polls `script` (returning a value) until `ok` accepts it, or fails showing the page.
+    pub async fn wait_js(
+        &self,
+        script: &str,
+        limit: Duration,
+        ok: impl Fn(&Value) -> bool,
+    ) -> Result<Value, String> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let v = self.js(script).await?;
+            if ok(&v) {
+                return Ok(v);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "waited {limit:?} for {script}: last {v}; the page showed:\n{}",
+                    self.text().await
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Waits until the address contains `part`, and returns the address.
+    pub async fn wait_for_url(&self, part: &str) -> Result<String, String> {
+        self.wait_for_address(&format!("contained {part:?}"), |url| {
+            url.contains(part).then(|| url.to_string())
+        })
+        .await
+    }
+
+    /// Waits until the address has the query parameter `name` (`run`, `batch`), and returns its
+    /// value.
+    pub async fn wait_for_query(&self, name: &str) -> Result<String, String> {
+        self.wait_for_address(&format!("had ?{name}="), |url| {
+            let url = url::Url::parse(url).ok()?;
+            url.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        })
+        .await
+    }
+
+    async fn wait_for_address(
+        &self,
+        what: &str,
+        found: impl Fn(&str) -> Option<String>,
+    ) -> Result<String, String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let url = self.url().await;
+            if let Some(v) = found(&url) {
+                return Ok(v);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "the address never {what}: {url}\nthe page showed:\n{}",
+                    self.text().await
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// How many requests this page load has made to an address containing `part` (the page's
+    /// resource timing entries: each finished fetch, image or script).
+    pub async fn requests_to(&self, part: &str) -> Result<u64, String> {
+        self.client
+            .execute(
+                "return performance.getEntriesByType('resource').filter(r => r.name.includes(arguments[0])).length",
+                vec![json!(part)],
+            )
+            .await
+            .map_err(|e| e.to_string())?
+            .as_u64()
+            .ok_or_else(|| format!("no request count for {part}"))
     }
 
     /// The address bar.
@@ -601,7 +752,12 @@ impl Hub {
 impl Browser {
     /// Signs in on the start page by pasting the simulator's test token.
     pub async fn sign_in_with_token(&self, hub: &Hub) -> Result<(), String> {
-        self.goto(&format!("{}/", hub.url)).await;
+        self.sign_in_with_token_at(&hub.url).await
+    }
+
+    /// The same on the app served at `site` (a [`LocalFactory`]'s own origin).
+    pub async fn sign_in_with_token_at(&self, site: &str) -> Result<(), String> {
+        self.goto(&format!("{site}/")).await;
         self.fill("#token", sf_hubsim::TEST_TOKEN).await?;
         self.click_button("Use this token").await?;
         self.wait_for_text("Signed in as sf-tester").await

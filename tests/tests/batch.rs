@@ -3,64 +3,25 @@
 //! from a Hub search; a reload during the launch launches no row twice; and a batch of three
 //! models is launched, followed to its end on its page, counted, and its failed row run again.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
-use sf_e2e::{Browser, Hub, StaticServer, release_dir};
-use sf_hubsim::{HubSim, SimConfig};
-
-macro_rules! scenario {
-    ($width:expr, $height:expr, |$b:ident| $body:block) => {{
-        let $b = Browser::start($width, $height).await;
-        let outcome: Result<(), String> = async { $body }.await;
-        $b.close().await;
-        outcome.unwrap();
-    }};
-}
-
-async fn js(b: &Browser, script: &str) -> Result<Value, String> {
-    b.client
-        .execute(script, vec![])
-        .await
-        .map_err(|e| e.to_string())
-}
-
-/// Polls `script` (returning a value) until `ok` accepts it, or fails showing the page.
-async fn wait_js(
-    b: &Browser,
-    script: &str,
-    limit: Duration,
-    ok: impl Fn(&Value) -> bool,
-) -> Result<Value, String> {
-    let deadline = Instant::now() + limit;
-    loop {
-        let v = js(b, script).await?;
-        if ok(&v) {
-            return Ok(v);
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "waited {limit:?} for {script}: last {v}; the page showed:\n{}",
-                b.text().await
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
+use sf_e2e::{Browser, Hub, LocalFactory, scenario};
 
 /// Each row's check sentences, in row order.
 const ROW_CHECKS: &str = "return [...document.querySelectorAll('.batch-row')].map(r => r.querySelector('.row-check').innerText.trim())";
 
 /// Waits until no row is still being checked with the Hub.
 async fn rows_checked(b: &Browser, rows: usize) -> Result<Vec<String>, String> {
-    let v = wait_js(b, ROW_CHECKS, Duration::from_secs(20), |v| {
-        v.as_array().is_some_and(|a| {
-            a.len() == rows
-                && a.iter()
-                    .all(|s| !s.as_str().unwrap_or("").contains("Checking"))
+    let v = b
+        .wait_js(ROW_CHECKS, Duration::from_secs(20), |v| {
+            v.as_array().is_some_and(|a| {
+                a.len() == rows
+                    && a.iter()
+                        .all(|s| !s.as_str().unwrap_or("").contains("Checking"))
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(v.as_array()
         .unwrap()
         .iter()
@@ -71,30 +32,6 @@ async fn rows_checked(b: &Browser, rows: usize) -> Result<Vec<String>, String> {
 async fn paste_rows(b: &Browser, lines: &str) -> Result<(), String> {
     b.fill("#batch-paste", lines).await?;
     b.click("#batch-add").await
-}
-
-async fn disabled(b: &Browser, css: &str) -> Result<bool, String> {
-    Ok(b.find(css)
-        .await?
-        .attr("disabled")
-        .await
-        .map_err(|e| e.to_string())?
-        .is_some())
-}
-
-/// The batch id from the address of the batch page the launch opened.
-async fn batch_id_from_url(b: &Browser) -> Result<String, String> {
-    for _ in 0..100 {
-        let url = b.url().await;
-        if let Some(id) = url.split("batch=").nth(1) {
-            return Ok(id.split('&').next().unwrap_or(id).to_string());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(format!(
-        "the launch did not open the batch page: {}",
-        b.url().await
-    ))
 }
 
 /// The page's counts per status: `{status: n}`.
@@ -134,7 +71,7 @@ async fn the_batch_view_checks_every_row_and_adds_rows_from_a_hub_search() {
         if !checks[2].contains("Row 2 already creates the Space `space-factory-gpt2`") {
             return Err(format!("row 3: {:?}", checks[2]));
         }
-        if !disabled(&b, "#launch-batch").await? {
+        if !b.disabled("#launch-batch").await? {
             return Err("the launch is enabled with rows to fix".into());
         }
         b.wait_for_text("Fix the 3 fields marked above to launch.")
@@ -143,15 +80,11 @@ async fn the_batch_view_checks_every_row_and_adds_rows_from_a_hub_search() {
             .await;
 
         // The Hub search: text-to-image models, by likes; one is added as a row.
-        js(
-            &b,
-            "const s = document.querySelector('#search-sort'); s.value = 'likes'; s.dispatchEvent(new Event('change', {bubbles: true}));",
+        b.js("const s = document.querySelector('#search-sort'); s.value = 'likes'; s.dispatchEvent(new Event('change', {bubbles: true}));",
         )
         .await?;
         b.click("#search-run").await?;
-        wait_js(
-            &b,
-            "const t = document.querySelector('[data-testid=search-results]'); return t ? t.innerText : ''",
+        b.wait_js("const t = document.querySelector('[data-testid=search-results]'); return t ? t.innerText : ''",
             Duration::from_secs(10),
             |v| v.as_str().unwrap_or("").contains("Tongyi-MAI/Z-Image-Turbo"),
         )
@@ -177,15 +110,11 @@ async fn the_batch_view_checks_every_row_and_adds_rows_from_a_hub_search() {
             return Err("the added row's Space name is not derived from the model".into());
         }
         // The gated mark of the search, on a text-generation search.
-        js(
-            &b,
-            "const s = document.querySelector('#search-task'); s.value = 'text-generation'; s.dispatchEvent(new Event('change', {bubbles: true}));",
+        b.js("const s = document.querySelector('#search-task'); s.value = 'text-generation'; s.dispatchEvent(new Event('change', {bubbles: true}));",
         )
         .await?;
         b.click("#search-run").await?;
-        wait_js(
-            &b,
-            "const t = document.querySelector('[data-testid=search-results]'); return t ? t.innerText : ''",
+        b.wait_js("const t = document.querySelector('[data-testid=search-results]'); return t ? t.innerText : ''",
             Duration::from_secs(10),
             |v| {
                 let t = v.as_str().unwrap_or("");
@@ -209,8 +138,7 @@ async fn the_batch_view_checks_every_row_and_adds_rows_from_a_hub_search() {
         if checks.iter().any(|c| !c.contains("✓ Ready")) {
             return Err(format!("rows not ready: {checks:?}"));
         }
-        wait_js(
-            &b,
+        b.wait_js(
             "return document.querySelector('#launch-batch').disabled",
             Duration::from_secs(5),
             |v| v == &json!(false),
@@ -256,8 +184,7 @@ async fn a_reload_during_the_launch_launches_no_row_twice() {
         )
         .await?;
         rows_checked(&b, 5).await?;
-        wait_js(
-            &b,
+        b.wait_js(
             "return document.querySelector('#launch-batch').disabled",
             Duration::from_secs(5),
             |v| v == &json!(false),
@@ -279,24 +206,22 @@ async fn a_reload_during_the_launch_launches_no_row_twice() {
         .await;
         b.click("#launch-batch").await?;
         b.click("#batch-confirm").await?;
-        let batch = batch_id_from_url(&b).await?;
+        let batch = b.wait_for_query("batch").await?;
         let page = format!("{}/?batch={batch}", hub.url);
-        wait_js(
-            &b,
-            "const l = document.querySelector('[data-testid=batch-launch] label'); return l ? l.innerText : ''",
+        b.wait_js("const l = document.querySelector('[data-testid=batch-launch] label'); return l ? l.innerText : ''",
             Duration::from_secs(10),
             |v| v.as_str().unwrap_or("").contains("Launching: 0 of 5"),
         )
         .await?;
         b.goto(&page).await;
         // The refused row says why it was not launched, and can be retried.
-        if let Err(e) = wait_js(
-            &b,
-            "return document.querySelectorAll('[data-testid=launch-failed]').length",
-            Duration::from_secs(60),
-            |v| v.as_u64() == Some(1),
-        )
-        .await
+        if let Err(e) = b
+            .wait_js(
+                "return document.querySelectorAll('[data-testid=launch-failed]').length",
+                Duration::from_secs(60),
+                |v| v.as_u64() == Some(1),
+            )
+            .await
         {
             let faults = hub.control("GET", "/faults", json!(null)).await;
             let asked: Vec<Value> = hub
@@ -321,9 +246,7 @@ async fn a_reload_during_the_launch_launches_no_row_twice() {
             return Err(format!("the refused row says: {refused}"));
         }
         b.click("[data-testid=launch-failed] button").await?;
-        wait_js(
-            &b,
-            "const p = document.querySelector('#launch-progress'); return p ? -1 : document.querySelectorAll('[data-testid=batch-runs] tbody tr').length",
+        b.wait_js("const p = document.querySelector('#launch-progress'); return p ? -1 : document.querySelectorAll('[data-testid=batch-runs] tbody tr').length",
             Duration::from_secs(60),
             |v| v.as_u64() == Some(5),
         )
@@ -365,32 +288,11 @@ async fn a_reload_during_the_launch_launches_no_row_twice() {
     });
 }
 
-const FACTORY: &str = "sf-tester/space-factory";
-
-fn python() -> std::path::PathBuf {
-    std::env::var_os("SF_PYTHON")
-        .map(Into::into)
-        .expect("SF_PYTHON is not set: run the tests with `cargo xtask test`")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_of_three_is_followed_to_its_end_counted_and_its_failed_row_run_again() {
-    let release = release_dir();
-    let data = tempfile::tempdir().unwrap();
-    let cfg = SimConfig::for_tests(data.path())
-        .with_app_dir(&release)
-        .with_seed_space(FACTORY, &release)
-        .with_space_runtime(python())
-        .with_space_pythonpath(sf_hubsim::model_stand_ins())
-        .with_space_start_timeout(Duration::from_secs(120))
-        .with_demo_agent()
-        .with_variable("SF_FACTORY_SPACE", FACTORY);
-    let hub = HubSim::start(cfg, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let mut variables = hub.space_variables();
-    variables.insert("SF_INFERENCE_URL".into(), format!("{}/v1", hub.url()));
-    let site = StaticServer::start_as_space(&release, variables).await;
+    let factory =
+        LocalFactory::start(|c| c.with_space_start_timeout(Duration::from_secs(120))).await;
+    let (hub, site) = (&factory.hub, &factory.site);
     let http = reqwest::Client::new();
     http.post(format!(
         "{}/__sim/buckets/sf-tester/space-factory-runs",
@@ -404,10 +306,7 @@ async fn a_batch_of_three_is_followed_to_its_end_counted_and_its_failed_row_run_
     let b = Browser::start(1280, 1100).await;
     let mut batch = String::new();
     let outcome: Result<(), String> = async {
-        b.goto(&format!("{}/", site.url)).await;
-        b.fill("#token", sf_hubsim::TEST_TOKEN).await?;
-        b.click_button("Use this token").await?;
-        b.wait_for_text("Signed in as sf-tester").await?;
+        b.sign_in_with_token_at(&site.url).await?;
         b.goto(&format!("{}/?view=batch", site.url)).await;
         paste_rows(
             &b,
@@ -432,61 +331,73 @@ async fn a_batch_of_three_is_followed_to_its_end_counted_and_its_failed_row_run_
         }
         b.click("#launch-batch").await?;
         b.click("#batch-confirm").await?;
-        batch = batch_id_from_url(&b).await?;
+        batch = b.wait_for_query("batch").await?;
         b.screenshot("batch-page-launching").await;
-        wait_js(
-            &b,
-            "const s = document.querySelector('[data-testid=batch-summary]'); return s ? s.innerText : ''",
+        // While launches are still on their way the page lists fewer runs, none of them live
+        // yet: it must say "Launching", never "All runs have ended" before its three rows are in.
+        let premature = std::cell::RefCell::new(None::<String>);
+        b.wait_js("const s = document.querySelector('[data-testid=batch-summary]'); return s ? s.innerText : ''",
             Duration::from_secs(600),
-            |v| v.as_str().unwrap_or("").contains("All runs have ended"),
+            |v| {
+                let text = v.as_str().unwrap_or("");
+                let ended = text.contains("All runs have ended");
+                if ended && !text.contains(" 3 rows ") {
+                    premature.borrow_mut().get_or_insert_with(|| text.to_string());
+                }
+                ended && text.contains(" 3 rows ")
+            },
         )
         .await?;
-        let counts = js(&b, COUNTS).await?;
+        if let Some(text) = premature.into_inner() {
+            return Err(format!("the batch said it had ended before its rows were launched: {text}"));
+        }
+        let counts = b.js(COUNTS).await?;
         if counts
             != json!({"full_inference_success": 1, "technical_blocker": 1, "failed": 1})
         {
             return Err(format!("counts {counts}; the page showed:\n{}", b.text().await));
         }
-        let rows = js(&b, "return [...document.querySelectorAll('[data-testid=batch-runs] tbody tr')].map(r => r.innerText)").await?;
+        let rows = b.js("return [...document.querySelectorAll('[data-testid=batch-runs] tbody tr')].map(r => r.innerText)").await?;
         let text = rows.to_string();
         for needle in ["Tongyi-MAI/Z-Image-Turbo", "sim-fixtures/model-without-card", "openai-community/gpt2", "Open run"] {
             if !text.contains(needle) {
                 return Err(format!("the runs table lacks {needle}: {text}"));
             }
         }
+        // Short jobs on cpu-basic and Spaces on free hardware: each run costs a fraction of a
+        // cent (row 3 stopped before anything cost: its Space was taken), and the total is
+        // rounded as the rows are (it once said "$0.0001" next to rows of "$0.00").
+        let cells = b.js("return [...document.querySelectorAll('[data-testid=batch-runs] tbody tr')].map(r => r.cells[4].innerText)").await?;
+        if cells != json!(["under $0.01", "under $0.01", "—"]) {
+            return Err(format!("the rows' costs: {cells}"));
+        }
         let cost = b.find("[data-testid=batch-cost]").await?.text().await.map_err(|e| e.to_string())?;
-        if !cost.starts_with('$') {
-            return Err(format!("total cost {cost:?}"));
+        if cost != "under $0.01" {
+            return Err(format!("total cost {cost:?} for rows of {cells}"));
         }
         b.screenshot("batch-page-ended").await;
 
         // Run again the failed row: a new run in the same row, under the next Space name.
         b.click("#rerun-failed").await?;
-        wait_js(
-            &b,
-            "return document.querySelectorAll('[data-testid=batch-runs] tbody tr').length",
+        b.wait_js("return document.querySelectorAll('[data-testid=batch-runs] tbody tr').length",
             Duration::from_secs(60),
             |v| v.as_u64() == Some(4),
         )
         .await?;
-        wait_js(
-            &b,
-            COUNTS,
+        b.wait_js(COUNTS,
             Duration::from_secs(600),
             |v| v == &json!({"full_inference_success": 2, "technical_blocker": 1}),
         )
         .await?;
         b.wait_for_text("sf-tester/space-factory-gpt2-2").await?;
-        if js(&b, "return document.querySelector('#rerun-failed') === null").await? != json!(true) {
+        if b.js("return document.querySelector('#rerun-failed') === null").await? != json!(true) {
             return Err("a failed run is still offered for a re-run".into());
         }
         b.screenshot("batch-page-rerun").await;
 
         // The Runs list groups the batch's runs under its heading.
         b.goto(&format!("{}/?view=runs", site.url)).await;
-        wait_js(
-            &b,
-            &format!("const h = document.querySelector(\"tr.batch-head[data-batch='{batch}']\"); return h ? document.querySelectorAll('tr.in-batch').length : 0"),
+        b.wait_js(&format!("const h = document.querySelector(\"tr.batch-head[data-batch='{batch}']\"); return h ? document.querySelectorAll('tr.in-batch').length : 0"),
             Duration::from_secs(20),
             |v| v.as_u64() == Some(4),
         )
@@ -501,10 +412,7 @@ async fn a_batch_of_three_is_followed_to_its_end_counted_and_its_failed_row_run_
         if batch.is_empty() {
             return Ok(());
         }
-        phone.goto(&format!("{}/", site.url)).await;
-        phone.fill("#token", sf_hubsim::TEST_TOKEN).await?;
-        phone.click_button("Use this token").await?;
-        phone.wait_for_text("Signed in as sf-tester").await?;
+        phone.sign_in_with_token_at(&site.url).await?;
         phone.goto(&format!("{}/?batch={batch}", site.url)).await;
         phone.wait_for_text("All runs have ended").await?;
         phone.screenshot("batch-page-phone").await;
@@ -512,7 +420,7 @@ async fn a_batch_of_three_is_followed_to_its_end_counted_and_its_failed_row_run_
     }
     .await;
     phone.close().await;
-    hub.shutdown().await;
+    factory.shutdown().await;
     outcome.unwrap();
     phone_outcome.unwrap();
 }

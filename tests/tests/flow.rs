@@ -8,29 +8,13 @@
 
 use std::time::{Duration, Instant};
 
-use sf_e2e::{Browser, StaticServer, release_dir};
-use sf_hubsim::{HubSim, SimConfig};
-
-const FACTORY: &str = "sf-tester/space-factory";
-
-fn python() -> std::path::PathBuf {
-    std::env::var_os("SF_PYTHON")
-        .map(Into::into)
-        .expect("SF_PYTHON is not set: run the tests with `cargo xtask test`")
-}
+use sf_e2e::{Browser, LocalFactory};
 
 /// Waits until the run view shows a final status and returns its wire name.
 async fn final_status(b: &Browser, limit: Duration) -> Result<String, String> {
     let deadline = Instant::now() + limit;
     loop {
-        let badge = b
-            .client
-            .execute(
-                "const el = document.querySelector('[data-testid=run-status] .badge'); return el ? el.textContent : null",
-                vec![],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+        let badge = b.js("const el = document.querySelector('[data-testid=run-status] .badge'); return el ? el.textContent : null").await?;
         if let Some(status) = badge.as_str()
             && status != "running"
         {
@@ -50,15 +34,8 @@ async fn final_status(b: &Browser, limit: Duration) -> Result<String, String> {
 async fn events_while_running(b: &Browser, limit: Duration) -> Result<(), String> {
     let deadline = Instant::now() + limit;
     loop {
-        let seen = b
-            .client
-            .execute(
-                "const el = document.querySelector('[data-testid=run-status] .badge'); \
-                 return [el ? el.textContent : null, document.querySelectorAll('[data-testid=events] li').length]",
-                vec![],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+        let seen = b.js("const el = document.querySelector('[data-testid=run-status] .badge'); \
+                 return [el ? el.textContent : null, document.querySelectorAll('[data-testid=events] li').length]").await?;
         let status = seen[0].as_str().unwrap_or_default();
         let events = seen[1].as_u64().unwrap_or(0);
         if events > 0 && status == "running" {
@@ -72,21 +49,6 @@ async fn events_while_running(b: &Browser, limit: Duration) -> Result<(), String
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-}
-
-async fn run_id_from_url(b: &Browser) -> Result<String, String> {
-    for _ in 0..200 {
-        let url = b.url().await;
-        if let Some(id) = url.split("run=").nth(1) {
-            return Ok(id.split('&').next().unwrap_or(id).to_string());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(format!(
-        "the launch never opened its run: {}\n{}",
-        b.url().await,
-        b.text().await
-    ))
 }
 
 fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -104,25 +66,13 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_sign_in_to_a_validated_generated_space() {
-    let release = release_dir();
-    let data = tempfile::tempdir().unwrap();
-    let cfg = SimConfig::for_tests(data.path())
-        .with_app_dir(&release)
-        .with_oauth_client_id("space-factory-e2e")
-        .with_seed_space(FACTORY, &release)
-        .with_space_runtime(python())
-        .with_space_pythonpath(sf_hubsim::model_stand_ins())
-        .with_space_start_timeout(Duration::from_secs(90))
-        .with_demo_agent()
-        .with_variable("SF_FACTORY_SPACE", FACTORY);
-    let hub = HubSim::start(cfg, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    // The app on its own origin, as on *.hf.space; the Hub's variables as the Hub injects them.
-    let mut variables = hub.space_variables();
-    variables.insert("SF_INFERENCE_URL".into(), format!("{}/v1", hub.url()));
-    let scopes = variables["OAUTH_SCOPES"].clone();
-    let site = StaticServer::start_as_space(&release, variables).await;
+    let factory = LocalFactory::start(|c| {
+        c.with_oauth_client_id("space-factory-e2e")
+            .with_space_start_timeout(Duration::from_secs(90))
+    })
+    .await;
+    let (hub, site, data) = (&factory.hub, &factory.site, &factory.data);
+    let scopes = hub.space_variables()["OAUTH_SCOPES"].clone();
 
     let b = Browser::start(1280, 1300).await;
     let outcome: Result<(), String> = async {
@@ -152,7 +102,7 @@ async fn from_sign_in_to_a_validated_generated_space() {
         b.wait_for_text("Build a Space from a model card").await?;
         b.fill("#target-space", "z-image-demo").await?;
         b.click("#launch-build").await?;
-        let build_run = run_id_from_url(&b).await?;
+        let build_run = b.wait_for_query("run").await?;
         // On the strict mount a file is seen only once closed: the run page must show the
         // worker's first events while the job still runs, not at its end.
         events_while_running(&b, Duration::from_secs(120)).await?;
@@ -205,7 +155,7 @@ async fn from_sign_in_to_a_validated_generated_space() {
             ));
         }
         b.click("#launch-validate").await?;
-        let validate_run = run_id_from_url(&b).await?;
+        let validate_run = b.wait_for_query("run").await?;
         if validate_run == build_run {
             return Err("the validation reused the build's run id".into());
         }
@@ -256,6 +206,6 @@ async fn from_sign_in_to_a_validated_generated_space() {
     }
     .await;
     b.close().await;
-    hub.shutdown().await;
+    factory.shutdown().await;
     outcome.unwrap();
 }

@@ -4,16 +4,7 @@
 //! no job is created.
 
 use serde_json::json;
-use sf_e2e::{Browser, Hub};
-
-macro_rules! scenario {
-    ($width:expr, $height:expr, |$b:ident| $body:block) => {{
-        let $b = Browser::start($width, $height).await;
-        let outcome: Result<(), String> = async { $body }.await;
-        $b.close().await;
-        outcome.unwrap();
-    }};
-}
+use sf_e2e::{Browser, Hub, scenario};
 
 /// Waits until the error under `field` (its input's id) says `needle`.
 async fn field_error(b: &Browser, field: &str, needle: &str) -> Result<(), String> {
@@ -33,16 +24,10 @@ async fn field_error(b: &Browser, field: &str, needle: &str) -> Result<(), Strin
 
 /// The launch button is disabled, and pressing it anyway creates no job.
 async fn refused(b: &Browser, hub: &Hub, button: &str) -> Result<(), String> {
-    let el = b.find(button).await?;
-    if el
-        .attr("disabled")
-        .await
-        .map_err(|e| e.to_string())?
-        .is_none()
-    {
+    if !b.disabled(button).await? {
         return Err(format!("{button} is enabled"));
     }
-    let _ = el.click().await;
+    let _ = b.find(button).await?.click().await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let jobs = hub.job_requests().await;
     if !jobs.is_empty() {

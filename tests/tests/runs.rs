@@ -2,34 +2,10 @@
 //! against the local Hub simulator.
 
 use serde_json::{Value, json};
-use sf_e2e::{Browser, Hub};
+use sf_e2e::{Browser, Hub, scenario};
 use sf_hubsim::TEST_TOKEN;
 
-macro_rules! scenario {
-    ($width:expr, $height:expr, |$b:ident| $body:block) => {{
-        let $b = Browser::start($width, $height).await;
-        let outcome: Result<(), String> = async { $body }.await;
-        $b.close().await;
-        outcome.unwrap();
-    }};
-}
-
 const BUCKET: &str = "sf-tester/space-factory-runs";
-
-async fn wait_for_url(b: &Browser, part: &str) -> Result<String, String> {
-    for _ in 0..200 {
-        let u = b.url().await;
-        if u.contains(part) {
-            return Ok(u);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    Err(format!(
-        "the address never contained {part:?}: {}\nthe page showed:\n{}",
-        b.url().await,
-        b.text().await
-    ))
-}
 
 #[tokio::test]
 async fn build_launch_sends_the_exact_job_and_opens_the_run() {
@@ -51,15 +27,8 @@ async fn build_launch_sends_the_exact_job_and_opens_the_run() {
         // for each of the Hub's lists (Spaces, jobs).
         b.wait_for_text("1x Nvidia L40S — $1.80/h").await?;
         b.wait_for_text("Estimated cost").await?;
-        for list in ["/api/spaces/hardware", "/api/jobs/hardware"] {
-            let requests = b
-                .client
-                .execute(
-                    &format!("return performance.getEntriesByType('resource').filter(r => r.name.includes('{list}')).length"),
-                    vec![],
-                )
-                .await
-                .map_err(|e| e.to_string())?;
+        for list in HARDWARE_LISTS {
+            let requests = b.requests_to(list).await?;
             if requests != 1 {
                 return Err(format!("{list} was requested {requests} times, not once"));
             }
@@ -67,7 +36,7 @@ async fn build_launch_sends_the_exact_job_and_opens_the_run() {
         b.fill("#target-space", "z-image-demo").await?;
         b.screenshot_at("#launch-build", "build-form").await;
         b.click("#launch-build").await?;
-        wait_for_url(&b, &format!("?run={run_id}")).await?;
+        b.wait_for_url(&format!("?run={run_id}")).await?;
         b.wait_for_text(&run_id).await?;
 
         let requests = hub.job_requests().await;
@@ -152,6 +121,65 @@ async fn build_launch_sends_the_exact_job_and_opens_the_run() {
     });
 }
 
+/// The Hub's two hardware lists: Space hardware (the selectors) and job hardware (prices).
+const HARDWARE_LISTS: [&str; 2] = ["/api/jobs/hardware", "/api/spaces/hardware"];
+
+/// Runs, Validate, Build, Validate, Build, Runs, Validate in one page load (the menu's links, no
+/// reload): every page reads the hardware lists the app's root provides, so none reads a list
+/// that another page's owner disposed (the app panicked "already disposed" when Validate did),
+/// each list is requested once per page load, and none before a page shows it.
+#[tokio::test]
+async fn switching_pages_requests_each_hardware_list_once_per_page_load() {
+    let hub = Hub::with_factory().await;
+    scenario!(1280, 900, |b| {
+        b.sign_in_with_token(&hub).await?;
+        b.js("performance.setResourceTimingBufferSize(100000); window.__sfSameLoad = true")
+            .await?;
+        // (menu link, the page's heading, the requests of [jobs, Spaces] lists after it)
+        let steps = [
+            ("?view=runs", "Runs", [0, 0]),
+            ("?view=validate", "Validate an existing Space", [1, 0]),
+            ("?view=build", "Build a Space from a model card", [1, 1]),
+            ("?view=validate", "Validate an existing Space", [1, 1]),
+            ("?view=build", "Build a Space from a model card", [1, 1]),
+            ("?view=runs", "Runs", [1, 1]),
+            ("?view=validate", "Validate an existing Space", [1, 1]),
+        ];
+        for (link, heading, expected) in steps {
+            b.click(&format!("nav a[href='{link}']")).await?;
+            let mut seen = [0, 0];
+            for wait in 0..60 {
+                let shown = b
+                    .js("return document.querySelector('main h1')?.textContent")
+                    .await?;
+                for (n, list) in seen.iter_mut().zip(HARDWARE_LISTS) {
+                    *n = b.requests_to(list).await?;
+                }
+                // Past the expected counts, a second request has half a second to show itself.
+                if shown == json!(heading) && seen == expected && wait >= 5 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            if seen != expected {
+                return Err(format!(
+                    "after {link}: [jobs, Spaces] hardware lists requested {seen:?} times, not {expected:?}"
+                ));
+            }
+        }
+        // The menu switched the pages in place: one page load all along.
+        let same = b.js("return window.__sfSameLoad === true").await?;
+        if same != json!(true) {
+            return Err("a menu link reloaded the page".into());
+        }
+        let errors = b.errors().await;
+        if !errors.is_empty() {
+            return Err(format!("console errors: {errors:?}"));
+        }
+        Ok(())
+    });
+}
+
 #[tokio::test]
 async fn validate_launch_sends_the_exact_job() {
     let hub = Hub::with_factory().await;
@@ -172,7 +200,7 @@ async fn validate_launch_sends_the_exact_job() {
         b.fill("#live-timeout", "600").await?;
         b.screenshot_at("#launch-validate", "validate-form").await;
         b.click("#launch-validate").await?;
-        wait_for_url(&b, &format!("?run={run_id}")).await?;
+        b.wait_for_url(&format!("?run={run_id}")).await?;
         let requests = hub.job_requests().await;
         let body = &requests.first().ok_or("no job was created")?["body"];
         let env = &body["environment"];
@@ -215,6 +243,31 @@ async fn validate_launch_sends_the_exact_job() {
     });
 }
 
+/// Each `(field, bad value, reason)`: the bad value makes the field's message mention the
+/// reason and keeps `button` disabled; then the field's value is put back.
+async fn each_refused(
+    b: &Browser,
+    button: &str,
+    cases: &[(&str, &str, &str)],
+) -> Result<(), String> {
+    for &(field, bad, reason) in cases {
+        let good = b.value(field).await?;
+        b.fill(field, bad).await?;
+        let error = b.find(&format!("[data-field='{}']", &field[1..])).await?;
+        let text = error.text().await.map_err(|e| e.to_string())?;
+        if !text.to_lowercase().contains(&reason.to_lowercase()) {
+            return Err(format!(
+                "{field} = {bad:?}: the message {text:?} does not mention {reason:?}"
+            ));
+        }
+        if !b.disabled(button).await? {
+            return Err(format!("{field} = {bad:?}: the launch button is enabled"));
+        }
+        b.fill(field, &good).await?;
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn each_invalid_field_blocks_the_launch_with_its_reason() {
     let hub = Hub::with_factory().await;
@@ -233,27 +286,7 @@ async fn each_invalid_field_blocks_the_launch_with_its_reason() {
             ("#run-id", "bad id!", "allowed"),
             ("#pi-model", "", "coding model"),
         ];
-        for (field, bad, reason) in cases {
-            let good = b.value(field).await?;
-            b.fill(field, bad).await?;
-            let error = b.find(&format!("[data-field='{}']", &field[1..])).await?;
-            let text = error.text().await.map_err(|e| e.to_string())?;
-            if !text.to_lowercase().contains(&reason.to_lowercase()) {
-                return Err(format!(
-                    "{field} = {bad:?}: the message {text:?} does not mention {reason:?}"
-                ));
-            }
-            let disabled = b
-                .find("#launch-build")
-                .await?
-                .attr("disabled")
-                .await
-                .map_err(|e| e.to_string())?;
-            if disabled.is_none() {
-                return Err(format!("{field} = {bad:?}: the launch button is enabled"));
-            }
-            b.fill(field, &good).await?;
-        }
+        each_refused(&b, "#launch-build", &cases).await?;
         b.screenshot_at("#model", "build-invalid").await;
 
         b.goto(&format!("{}/?view=validate", hub.url)).await;
@@ -264,27 +297,7 @@ async fn each_invalid_field_blocks_the_launch_with_its_reason() {
             ("#live-timeout", "5", "60"),
             ("#target-space", "https://example.com/x", "hugging"),
         ];
-        for (field, bad, reason) in cases {
-            let good = b.value(field).await?;
-            b.fill(field, bad).await?;
-            let error = b.find(&format!("[data-field='{}']", &field[1..])).await?;
-            let text = error.text().await.map_err(|e| e.to_string())?;
-            if !text.to_lowercase().contains(reason) {
-                return Err(format!(
-                    "{field} = {bad:?}: the message {text:?} does not mention {reason:?}"
-                ));
-            }
-            if b.find("#launch-validate")
-                .await?
-                .attr("disabled")
-                .await
-                .map_err(|e| e.to_string())?
-                .is_none()
-            {
-                return Err(format!("{field} = {bad:?}: the launch button is enabled"));
-            }
-            b.fill(field, &good).await?;
-        }
+        each_refused(&b, "#launch-validate", &cases).await?;
         b.screenshot_at("#test-args", "validate-invalid").await;
         if !hub.job_requests().await.is_empty() {
             return Err("an invalid form launched a job".into());
@@ -310,7 +323,7 @@ async fn a_run_id_that_already_has_a_job_is_not_launched_again_and_drafts_surviv
             return Err("the draft was lost on reload".into());
         }
         b.click("#launch-build").await?;
-        wait_for_url(&b, "?run=build-20261128-120000-aaaaaa").await?;
+        b.wait_for_url("?run=build-20261128-120000-aaaaaa").await?;
 
         b.goto(&format!("{}/?view=build", hub.url)).await;
         b.fill("#run-id", "build-20261128-120000-aaaaaa").await?;
@@ -376,22 +389,12 @@ async fn run_view_follows_the_record_and_stops_at_the_end_also_from_a_bookmark()
         b.screenshot("run-running").await;
 
         // Refreshes that find nothing new leave the page alone (no redraw).
-        b.client
-            .execute(
-                "document.querySelector('[data-testid=run-status]').dataset.marker = 'kept'",
-                vec![],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+        b.js("document.querySelector('[data-testid=run-status]').dataset.marker = 'kept'")
+            .await?;
         tokio::time::sleep(std::time::Duration::from_secs(7)).await;
         let kept = b
-            .client
-            .execute(
-                "return document.querySelector('[data-testid=run-status]')?.dataset.marker || null",
-                vec![],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+            .js("return document.querySelector('[data-testid=run-status]')?.dataset.marker || null")
+            .await?;
         if kept != json!("kept") {
             return Err("the run view was redrawn although nothing had changed".into());
         }
@@ -407,13 +410,8 @@ async fn run_view_follows_the_record_and_stops_at_the_end_also_from_a_bookmark()
             .await;
         b.find("[data-testid=artifacts] img").await?;
         // A new artifact appears without reloading the ones already shown.
-        b.client
-            .execute(
-                "document.querySelector('[data-testid=artifacts] img').dataset.marker = 'kept'",
-                vec![],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+        b.js("document.querySelector('[data-testid=artifacts] img').dataset.marker = 'kept'")
+            .await?;
         hub.put_file(
             BUCKET,
             &format!("{dir}/artifacts/notes.txt"),
@@ -421,11 +419,7 @@ async fn run_view_follows_the_record_and_stops_at_the_end_also_from_a_bookmark()
         )
         .await;
         b.wait_for_text("second output").await?;
-        let kept = b
-            .client
-            .execute("return document.querySelector('[data-testid=artifacts] img')?.dataset.marker || null", vec![])
-            .await
-            .map_err(|e| e.to_string())?;
+        let kept = b.js("return document.querySelector('[data-testid=artifacts] img')?.dataset.marker || null").await?;
         if kept != json!("kept") {
             return Err(
                 "the first artifact was downloaded and drawn again when a second one appeared"
@@ -516,13 +510,8 @@ async fn a_report_with_html_and_javascript_links_is_rendered_harmlessly() {
         b.goto(&format!("{}/?run={run}", hub.url)).await;
         b.wait_for_text("click me").await?;
         let report_html = b
-            .client
-            .execute(
-                "return document.querySelector('[data-testid=report]').innerHTML",
-                vec![],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+            .js("return document.querySelector('[data-testid=report]').innerHTML")
+            .await?;
         let html = report_html.as_str().unwrap_or_default().to_string();
         if html.contains("<script")
             || html.contains("<img")
@@ -535,15 +524,8 @@ async fn a_report_with_html_and_javascript_links_is_rendered_harmlessly() {
             return Err(format!("the https link was lost: {html}"));
         }
         // Clicking the text of the javascript: link does nothing.
-        b.client
-            .execute("[...document.querySelectorAll('[data-testid=report] *')].find(e => e.textContent === 'click me')?.click()", vec![])
-            .await
-            .map_err(|e| e.to_string())?;
-        let pwned = b
-            .client
-            .execute("return window.__pwned === undefined", vec![])
-            .await
-            .map_err(|e| e.to_string())?;
+        b.js("[...document.querySelectorAll('[data-testid=report] *')].find(e => e.textContent === 'click me')?.click()").await?;
+        let pwned = b.js("return window.__pwned === undefined").await?;
         if pwned != json!(true) {
             return Err("a script from the report ran".into());
         }
@@ -595,14 +577,7 @@ async fn the_run_page_takes_the_newer_file_and_counts_unreadable_event_lines() {
         b.goto(&format!("{}/?run={run}", hub.url)).await;
         b.wait_for_text("1 line of the run's events.jsonl could not be read")
             .await?;
-        let current = b
-            .client
-            .execute(
-                "return [document.querySelector('[data-testid=run-status] strong')?.textContent, document.querySelector('.stepper li.current')?.textContent]",
-                vec![],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+        let current = b.js("return [document.querySelector('[data-testid=run-status] strong')?.textContent, document.querySelector('.stepper li.current')?.textContent]").await?;
         if current != json!(["Writing the app", "Writing the app"]) {
             return Err(format!(
                 "the page did not take the newer of state.json and events.jsonl: {current}"
@@ -643,7 +618,7 @@ async fn runs_list_shows_every_run_newest_first() {
         }
         b.screenshot("runs-list").await;
         b.click(&format!("a[href='?run={older}']")).await?;
-        wait_for_url(&b, &format!("?run={older}")).await?;
+        b.wait_for_url(&format!("?run={older}")).await?;
         b.wait_for_text("Set hardware by hand").await?;
         Ok(())
     });

@@ -3,18 +3,8 @@
 //! bucket outcome, failures recovered by retrying — and the token never shows anywhere.
 
 use serde_json::json;
-use sf_e2e::{Browser, Hub};
+use sf_e2e::{Browser, Hub, scenario};
 use sf_hubsim::TEST_TOKEN;
-
-/// Runs a scenario in a fresh browser, always closing it, then reports the outcome.
-macro_rules! scenario {
-    ($width:expr, $height:expr, |$b:ident| $body:block) => {{
-        let $b = Browser::start($width, $height).await;
-        let outcome: Result<(), String> = async { $body }.await;
-        $b.close().await;
-        outcome.unwrap();
-    }};
-}
 
 /// The token must not be in the address bar, any console message, the page text or its HTML.
 async fn assert_token_hidden(b: &Browser, token: &str) -> Result<(), String> {

@@ -10,6 +10,7 @@ mod serve;
 mod setup;
 mod size;
 mod util;
+mod wasm;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +50,8 @@ fn main() -> ExitCode {
         Some("test") => setup::run().and_then(|t| test(&t)),
         Some("build-app") => setup::run().and_then(|t| build_app(&t)).map(|_| ()),
         Some("bench") => setup::run().and_then(|t| bench(&t)),
+        // trunk's post_build hook (Trunk.toml), not a command of its own.
+        Some("app-wasm") => wasm::trunk_hook(),
         Some("dist") => dist_hub(&args[1..]).and_then(|hub| {
             let tools = setup::run()?;
             release::dist(&build_app(&tools)?, &hub).map(|_| ())

@@ -253,11 +253,6 @@ mod tests {
             manifest.contains(&format!("wasm-bindgen = \"={locked}\"")),
             "Cargo.toml pins another wasm-bindgen than Cargo.lock has ({locked})"
         );
-        let trunk = std::fs::read_to_string(root.join("Trunk.toml")).unwrap();
-        assert!(
-            trunk.contains(&format!("wasm_bindgen = \"{locked}\"")),
-            "Trunk.toml names another wasm-bindgen than Cargo.lock has ({locked})"
-        );
         assert!(
             locked_version(&root.join("Cargo.lock"), "no-such-crate")
                 .unwrap_err()

@@ -1,5 +1,6 @@
-//! Release size report: every `.wasm`, `.js`, `.css` and `.html` in dist/, raw and gzip; and the
-//! pre-compressed copies of the wasm that the page's loader fetches (see Trunk.toml).
+//! Release size report: every `.wasm`, `.js`, `.css` and `.html` in dist/, raw and gzip; the
+//! pre-compressed copies of the wasm that the loaders fetch (see xtask/src/wasm.rs); and what a
+//! first load fetches: everything but the chunks of the views loaded on demand.
 
 use std::io::Write;
 use std::path::Path;
@@ -11,11 +12,11 @@ pub fn gzip_len(bytes: &[u8]) -> usize {
     gzip(bytes).len()
 }
 
-/// Writes `<name>.wasm.gz` next to every `.wasm` of `dist`: the page's loader (Trunk.toml) fetches
-/// it and decompresses it with the browser's `DecompressionStream`, so a first load is small
+/// Writes `<name>.wasm.gz` next to every `.wasm` of `dist` (the main module and each chunk): the
+/// loaders (xtask/src/wasm.rs) fetch it and decompresses it with the browser's `DecompressionStream`, so a first load is small
 /// whether or not the host compresses. It is made with zopfli (about 4 % smaller than gzip -9,
 /// and much slower), so each distinct wasm is compressed once and kept in `cache`
-/// (trunk's file names carry the content's hash).
+/// (the file names carry the build's hash).
 pub fn precompress(dist: &Path, cache: &Path) -> Result<(), String> {
     std::fs::create_dir_all(cache)
         .map_err(|e| format!("cannot create {}: {e}", cache.display()))?;
@@ -75,27 +76,40 @@ pub fn report(dist: &Path) -> Result<(), String> {
     entries.sort();
     println!("release size ({}):", dist.display());
     // What a first load fetches whatever the host does: the page, its JS and CSS as they are,
-    // the wasm as its smallest pre-compressed copy (or plain when there is none).
+    // the main module as its smallest pre-compressed copy (or plain when there is none). The
+    // chunks (every other `.wasm`) are fetched when their view opens.
     let (mut raw_total, mut gz_total) = (0, 0);
-    let mut wasm_wire: Option<usize> = None;
-    let mut wasm_raw = 0;
+    let (mut first_load, mut first_requests) = (0, 0);
+    let (mut main_raw, mut main_wire) = (0, None::<usize>);
+    let (mut chunks, mut chunks_raw, mut chunks_wire) = (0, 0, 0);
     for path in entries {
         let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
         let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let main = name.ends_with("_bg.wasm") || name.ends_with("_bg.wasm.gz");
         if name.ends_with(".wasm.gz") || name.ends_with(".wasm.br") {
             println!(
                 "  {:<48} {:>9} bytes (pre-compressed copy the loader fetches)",
                 name,
                 bytes.len()
             );
-            wasm_wire = Some(wasm_wire.map_or(bytes.len(), |w| w.min(bytes.len())));
+            if main {
+                main_wire = Some(main_wire.map_or(bytes.len(), |w| w.min(bytes.len())));
+            } else {
+                chunks_wire += bytes.len();
+            }
             continue;
         }
         let gz = gzip_len(&bytes);
         raw_total += bytes.len();
         gz_total += gz;
-        if name.ends_with(".wasm") {
-            wasm_raw += bytes.len();
+        if main {
+            main_raw = bytes.len();
+        } else if name.ends_with(".wasm") {
+            chunks += 1;
+            chunks_raw += bytes.len();
+        } else {
+            first_load += bytes.len();
+            first_requests += 1;
         }
         println!(
             "  {:<48} {:>9} bytes raw {:>9} bytes gzip",
@@ -108,11 +122,22 @@ pub fn report(dist: &Path) -> Result<(), String> {
         "  {:<48} {:>9} bytes raw {:>9} bytes gzip",
         "total", raw_total, gz_total
     );
-    if let Some(wire) = wasm_wire {
+    println!(
+        "  {:<48} {:>9} bytes raw (main module {main_raw}, {chunks} chunks {chunks_raw})",
+        "wasm",
+        main_raw + chunks_raw
+    );
+    println!(
+        "  {:<48} {:>9} bytes in {} requests (host not compressing: page, JS, CSS raw; main wasm pre-compressed)",
+        "first load on the wire",
+        first_load + main_wire.unwrap_or(main_raw),
+        first_requests + 1
+    );
+    if chunks > 0 {
         println!(
-            "  {:<48} {:>9} bytes (host not compressing: page, JS, CSS raw; wasm pre-compressed)",
-            "first load on the wire",
-            raw_total - wasm_raw + wire
+            "  {:<48} {:>9} bytes pre-compressed, fetched when their view opens",
+            format!("{chunks} chunks on demand"),
+            chunks_wire
         );
     }
     Ok(())

@@ -7,10 +7,9 @@
 //! (duplicates within the batch), the launch plan (which rows go next, a few at a time), and
 //! the batch page's figures (counts per status, total cost, whether anything is still live).
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
+use crate::estimate::cents;
 use crate::form::{BuildForm, BuildRequest, Field, FieldError, LaunchContext, next_space_name};
 use crate::ids::{RunId, UtcDateTime};
 use crate::record::{CostRecord, RunStatus};
@@ -39,17 +38,7 @@ impl BatchId {
 
     /// A fresh batch id from the clock and a random number (low 24 bits used).
     pub fn generate(unix_seconds: u64, random: u32) -> BatchId {
-        let t = UtcDateTime::from_unix(unix_seconds);
-        BatchId(format!(
-            "batch-{:04}{:02}{:02}-{:02}{:02}{:02}-{:06x}",
-            t.year,
-            t.month,
-            t.day,
-            t.hour,
-            t.minute,
-            t.second,
-            random & 0x00ff_ffff
-        ))
+        BatchId(crate::ids::stamped_id("batch", unix_seconds, random))
     }
 
     pub fn as_str(&self) -> &str {
@@ -57,24 +46,7 @@ impl BatchId {
     }
 }
 
-impl fmt::Display for BatchId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for BatchId {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        BatchId::parse(&value)
-    }
-}
-
-impl From<BatchId> for String {
-    fn from(value: BatchId) -> String {
-        value.0
-    }
-}
+text_newtype!(BatchId, String);
 
 /// Which batch a run belongs to, and its row there (1-based): `batch` in `request.json` and
 /// `state.json` (absent for a run launched alone).
@@ -446,6 +418,12 @@ impl BatchRun {
         }
     }
 
+    /// Its cost as the batch page shows it: to the cent ([`cents`]), as the total is
+    /// ([`total_cost_text`]); "—" while it has recorded none.
+    pub fn cost_text(&self) -> String {
+        self.cost_usd().map_or_else(|| "—".to_string(), cents)
+    }
+
     /// How long it ran ("4 min"), from its start to its end or `now`.
     pub fn duration(&self, now_unix: i64) -> Option<String> {
         let start = UtcDateTime::parse_rfc3339(&self.created_at)?.to_unix();
@@ -500,9 +478,52 @@ pub fn total_cost_usd(runs: &[BatchRun]) -> f64 {
         .fold(0.0, |a, b| a + b)
 }
 
+/// The total as the batch page shows it, rounded as its rows are ([`BatchRun::cost_text`]): rows
+/// of "under $0.01" never add up to a total shown to the hundredth of a cent.
+pub fn total_cost_text(runs: &[BatchRun]) -> String {
+    cents(total_cost_usd(runs))
+}
+
 /// Some run is still live: the page keeps refreshing.
 pub fn any_live(runs: &[BatchRun]) -> bool {
     runs.iter().any(|r| !r.has_ended())
+}
+
+/// Where a batch stands, as its page's headline says it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Phase {
+    /// A row of the plan has no job yet (planned, being launched, or interrupted by a reload).
+    Launching,
+    /// Every row has its job (or a refusal) and some run is still live.
+    Running,
+    /// Every row has its job or a refusal, and every run has ended.
+    Ended,
+}
+
+impl Phase {
+    /// `plan_settled`: [`LaunchPlan::settled`] of the plan kept in this browser (true when there
+    /// is none here: another browser launched it, so only its runs say where it stands).
+    pub fn of(runs: &[BatchRun], plan_settled: bool) -> Phase {
+        if !plan_settled {
+            Phase::Launching
+        } else if any_live(runs) {
+            Phase::Running
+        } else {
+            Phase::Ended
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Launching => "Launching",
+            Phase::Running => "Running",
+            Phase::Ended => "All runs have ended",
+        }
+    }
+
+    pub fn is_live(self) -> bool {
+        self != Phase::Ended
+    }
 }
 
 /// The latest runs that ended `failed` (or whose job ended without a record): what "Run again
@@ -675,6 +696,29 @@ mod tests {
     }
 
     #[test]
+    fn the_total_is_shown_rounded_as_the_rows_are() {
+        let with_cost = |row: u32, usd: f64| {
+            let mut r = run(row, &format!("build-{row}"), Some(RunStatus::Failed), true);
+            r.cost = Some(CostRecord {
+                job_usd: Some(usd),
+                ..CostRecord::default()
+            });
+            r
+        };
+        // Three short jobs on cpu-basic: a few thousandths of a cent each. The rows showed
+        // "$0.00" each and the total "$0.0001".
+        let mut runs: Vec<BatchRun> = (1..=3).map(|row| with_cost(row, 0.00004)).collect();
+        assert_eq!(runs[0].cost_text(), "under $0.01");
+        assert_eq!(total_cost_text(&runs), "under $0.01");
+        runs.push(with_cost(4, 1.234));
+        assert_eq!(runs[3].cost_text(), "$1.23");
+        assert_eq!(total_cost_text(&runs), "$1.23");
+        // A run without a cost record yet; a batch that has cost nothing.
+        assert_eq!(run(5, "build-5", None, false).cost_text(), "—");
+        assert_eq!(total_cost_text(&[]), "$0.00");
+    }
+
+    #[test]
     fn counts_total_cost_liveness_and_failed_rows() {
         let mut runs = vec![
             run(1, "build-a", Some(RunStatus::FullInferenceSuccess), true),
@@ -738,5 +782,26 @@ mod tests {
         assert_eq!(r.duration(start + 90).as_deref(), Some("90 s"));
         r.finished_at = Some("2026-11-30T08:05:00Z".into());
         assert_eq!(r.duration(start + 9999).as_deref(), Some("5 min"));
+    }
+
+    #[test]
+    fn a_batch_is_not_ended_while_a_row_of_its_plan_has_no_job() {
+        // Before any launch answers the list is empty: that is not "All runs have ended".
+        assert_eq!(Phase::of(&[], false), Phase::Launching);
+        assert_eq!(Phase::of(&[], false).label(), "Launching");
+        assert!(Phase::of(&[], false).is_live());
+        // No plan in this browser and no run live: ended.
+        assert_eq!(Phase::of(&[], true), Phase::Ended);
+        assert!(!Phase::of(&[], true).is_live());
+        assert_eq!(Phase::Ended.label(), "All runs have ended");
+        // Every row launched, one run still live: running; all ended: ended.
+        let live = [
+            run(0, "a", None, false),
+            run(1, "b", Some(RunStatus::Failed), true),
+        ];
+        assert_eq!(Phase::of(&live, true), Phase::Running);
+        assert_eq!(Phase::of(&live, false), Phase::Launching);
+        let ended = [run(0, "a", Some(RunStatus::Failed), true)];
+        assert_eq!(Phase::of(&ended, true), Phase::Ended);
     }
 }

@@ -237,24 +237,7 @@ impl ApiName {
     }
 }
 
-impl fmt::Display for ApiName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for ApiName {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        ApiName::parse(&value)
-    }
-}
-
-impl From<ApiName> for String {
-    fn from(value: ApiName) -> String {
-        value.0
-    }
-}
+text_newtype!(ApiName, String);
 
 /// "Line 1, column 9: expected `,` or `]`" from a serde_json error.
 pub fn describe_json_error(e: &serde_json::Error) -> String {

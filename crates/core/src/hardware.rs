@@ -4,8 +4,6 @@
 //! Prices are approximate hourly prices for Space hardware from the Hugging Face docs; the live
 //! list (`GET /api/spaces/hardware`) is the authority and should be preferred when it answers.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -189,24 +187,7 @@ impl HardwareFlavor {
     }
 }
 
-impl fmt::Display for HardwareFlavor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for HardwareFlavor {
-    type Error = FlavorError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        HardwareFlavor::parse(&value)
-    }
-}
-
-impl From<HardwareFlavor> for String {
-    fn from(value: HardwareFlavor) -> String {
-        value.0
-    }
-}
+text_newtype!(HardwareFlavor, FlavorError);
 
 #[cfg(test)]
 mod tests {

@@ -136,18 +136,7 @@ impl RunId {
     /// number supplied by the caller (only its low 24 bits are used),
     /// e.g. `build-20261128-142501-a3f9c2`.
     pub fn generate(kind: RunKind, unix_seconds: u64, random: u32) -> RunId {
-        let t = UtcDateTime::from_unix(unix_seconds);
-        RunId(format!(
-            "{}-{:04}{:02}{:02}-{:02}{:02}{:02}-{:06x}",
-            kind.as_str(),
-            t.year,
-            t.month,
-            t.day,
-            t.hour,
-            t.minute,
-            t.second,
-            random & 0x00ff_ffff
-        ))
+        RunId(stamped_id(kind.as_str(), unix_seconds, random))
     }
 
     /// The id as text.
@@ -162,29 +151,28 @@ impl RunId {
     }
 }
 
-impl fmt::Display for RunId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for RunId {
-    type Error = RunIdError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        RunId::parse(&value)
-    }
-}
-
-impl From<RunId> for String {
-    fn from(value: RunId) -> String {
-        value.0
-    }
-}
+text_newtype!(RunId, RunIdError);
 
 impl AsRef<str> for RunId {
     fn as_ref(&self) -> &str {
         &self.0
     }
+}
+
+/// `<prefix>-<YYYYMMDD>-<HHMMSS>-<6 hex>` from Unix seconds and the low 24 bits of `random`: the
+/// form of generated run and batch ids.
+pub(crate) fn stamped_id(prefix: &str, unix_seconds: u64, random: u32) -> String {
+    let t = UtcDateTime::from_unix(unix_seconds);
+    format!(
+        "{prefix}-{:04}{:02}{:02}-{:02}{:02}{:02}-{:06x}",
+        t.year,
+        t.month,
+        t.day,
+        t.hour,
+        t.minute,
+        t.second,
+        random & 0x00ff_ffff
+    )
 }
 
 /// A civil date-time in UTC, to the second.

@@ -22,6 +22,33 @@
 //! Every error's `Display` is a sentence saying what is wrong and how to fix it, and never echoes
 //! a token.
 
+/// The text conversions of a newtype over checked text (`RunId`, `BatchId`, the Hub's names):
+/// `Display` shows the text, `TryFrom<String>` checks it with the type's own `parse` (what
+/// `#[serde(try_from = "String")]` calls) and `From<T> for String` gives it back
+/// (`#[serde(into = "String")]`).
+macro_rules! text_newtype {
+    ($t:ident, $error:ty) => {
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $t {
+            type Error = $error;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                $t::parse(&value)
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(value: $t) -> String {
+                value.0
+            }
+        }
+    };
+}
+
 pub mod batch;
 pub mod decimal;
 pub mod env;

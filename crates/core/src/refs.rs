@@ -766,24 +766,7 @@ impl SpaceName {
     }
 }
 
-impl fmt::Display for SpaceName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for SpaceName {
-    type Error = RefError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        SpaceName::parse(&value)
-    }
-}
-
-impl From<SpaceName> for String {
-    fn from(value: SpaceName) -> String {
-        value.0
-    }
-}
+text_newtype!(SpaceName, RefError);
 
 /// The name of a Storage Bucket (without owner), e.g. [`DEFAULT_BUCKET_NAME`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -814,24 +797,7 @@ impl Default for BucketName {
     }
 }
 
-impl fmt::Display for BucketName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for BucketName {
-    type Error = RefError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        BucketName::parse(&value)
-    }
-}
-
-impl From<BucketName> for String {
-    fn from(value: BucketName) -> String {
-        value.0
-    }
-}
+text_newtype!(BucketName, RefError);
 
 /// A Storage Bucket, `owner/name`. Serialized as that string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -958,24 +924,7 @@ impl Namespace {
     }
 }
 
-impl fmt::Display for Namespace {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for Namespace {
-    type Error = RefError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Namespace::parse(&value)
-    }
-}
-
-impl From<Namespace> for String {
-    fn from(value: Namespace) -> String {
-        value.0
-    }
-}
+text_newtype!(Namespace, RefError);
 
 #[cfg(test)]
 mod tests {

@@ -9,8 +9,8 @@ use sf_hubsim::{TEST_TOKEN, TEST_USER};
 
 use crate::support::llm::{Reply, ScriptedLlm, write};
 use crate::support::{
-    IMAGE_REQUIREMENTS, Outcome, World, app_source, assert_nowhere, build_env, run_worker, set,
-    spawn_worker, writes_app,
+    IMAGE_REQUIREMENTS, Outcome, World, app_source, assert_has, assert_nowhere, build_env,
+    build_scripted, run_worker, set, spawn_worker, writes_app,
 };
 
 const LIMIT: Duration = Duration::from_secs(240);
@@ -18,18 +18,16 @@ const LIMIT: Duration = Duration::from_secs(240);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn build_success_with_an_image_output() {
     let world = World::start().await;
-    let llm = ScriptedLlm::start(writes_app(&app_source("image_app.py"), IMAGE_REQUIREMENTS)).await;
-    let env = build_env(&world, "build-ok", "fox-maker", &llm);
-    let out = run_worker(&world, "build", &env, LIMIT).await;
+    let (out, llm) = build_scripted(
+        &world,
+        "build-ok",
+        "fox-maker",
+        writes_app(&app_source("image_app.py"), IMAGE_REQUIREMENTS),
+        LIMIT,
+    )
+    .await;
     let dir = world.run_dir("build-ok");
-    assert_eq!(
-        out.state.status,
-        RunStatus::FullInferenceSuccess,
-        "{}\n{}\n{}",
-        out.state.message,
-        out.messages(),
-        out.log
-    );
+    out.assert_status(RunStatus::FullInferenceSuccess);
     assert_eq!(out.exit, Some(0));
     assert_eq!(out.state.phase, Phase::Finished);
     // The message says what the success rests on, not the status again.
@@ -123,16 +121,8 @@ async fn build_success_with_an_image_output() {
         .find_map(|l| l.strip_prefix("record: ")?.split(' ').next()?.parse().ok())
         .unwrap_or_else(|| panic!("no `record: N uploads` in the log:\n{}", out.log));
     assert!(uploads <= 50, "{uploads} uploads for one build");
-    assert!(
-        out.report.contains("**Verdict:** `full_inference_success`"),
-        "{}",
-        out.report
-    );
-    assert!(
-        out.report.contains("Not a placeholder | ✅ pass"),
-        "{}",
-        out.report
-    );
+    assert_has(&out.report, &["**Verdict:** `full_inference_success`"]);
+    assert_has(&out.report, &["Not a placeholder | ✅ pass"]);
     // The Space is private and holds the completed README.
     let info = world
         .hub()
@@ -159,27 +149,24 @@ async fn space_exists(world: &World, name: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_placeholder_app_in_gated_mode_is_not_a_success() {
     let world = World::start().await;
-    let llm = ScriptedLlm::start(writes_app(&app_source("placeholder_app.py"), "pillow\n")).await;
-    let env = build_env(&world, "build-placeholder", "fox-placeholder", &llm);
-    let out = run_worker(&world, "build", &env, LIMIT).await;
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
-    assert!(
-        out.state.message.contains("placeholder"),
-        "{}",
-        out.state.message
-    );
+    let (out, _llm) = build_scripted(
+        &world,
+        "build-placeholder",
+        "fox-placeholder",
+        writes_app(&app_source("placeholder_app.py"), "pillow\n"),
+        LIMIT,
+    )
+    .await;
+    out.assert_status(RunStatus::Failed);
+    assert_has(&out.state.message, &["placeholder"]);
     assert!(
         out.has_event("The app looks like a placeholder"),
         "{}",
         out.messages()
     );
     assert!(out.report.contains("**Verdict:** `failed`"));
-    assert!(
-        out.report.contains("Not a placeholder | ❌ fail"),
-        "{}",
-        out.report
-    );
-    assert!(out.report.contains("returns a constant"), "{}", out.report);
+    assert_has(&out.report, &["Not a placeholder | ❌ fail"]);
+    assert_has(&out.report, &["returns a constant"]);
     assert!(
         !space_exists(&world, "fox-placeholder").await,
         "a placeholder is never deployed in gated mode"
@@ -201,13 +188,7 @@ async fn preferred_hardware_refused_falls_back_to_the_fixed_gpu() {
     let mut env = build_env(&world, "build-fallback", "fox-fallback", &llm);
     set(&mut env, "SF_SPACE_SLEEP_S", "1800");
     let out = run_worker(&world, "build", &env, LIMIT).await;
-    assert_eq!(
-        out.state.status,
-        RunStatus::FullInferenceSuccess,
-        "{}\n{}",
-        out.state.message,
-        out.messages()
-    );
+    out.assert_status(RunStatus::FullInferenceSuccess);
     let hw = &out.state.hardware;
     assert_eq!(hw.attempts.len(), 2, "{hw:?}");
     assert_eq!(
@@ -237,11 +218,7 @@ async fn preferred_hardware_refused_falls_back_to_the_fixed_gpu() {
             .iter()
             .any(|e| e.phase == Phase::AssigningHardware)
     );
-    assert!(
-        out.report.contains("Tried `zero-a10g`: refused"),
-        "{}",
-        out.report
-    );
+    assert_has(&out.report, &["Tried `zero-a10g`: refused"]);
     // The fixed GPU was created with the chosen sleep time (`sleepTimeSeconds` in the create
     // body; hubsim refuses it for ZeroGPU, so the first attempt did not carry it).
     let rt = world
@@ -255,7 +232,7 @@ async fn preferred_hardware_refused_falls_back_to_the_fixed_gpu() {
     let cost = out.state.cost.clone().expect("a cost record");
     assert!(!cost.paused);
     assert_eq!(cost.standing, "$1.80/h until it sleeps after 30 min idle");
-    assert!(out.report.contains("## Cost"), "{}", out.report);
+    assert_has(&out.report, &["## Cost"]);
     world.sim.shutdown().await;
 }
 
@@ -270,16 +247,15 @@ async fn all_hardware_refused_needs_manual_hardware() {
         .with_hardware_refusal("l40sx1", 402, "Add a payment method to use paid hardware.")
     })
     .await;
-    let llm = ScriptedLlm::start(writes_app(&app_source("image_app.py"), IMAGE_REQUIREMENTS)).await;
-    let env = build_env(&world, "build-manual", "fox-manual", &llm);
-    let out = run_worker(&world, "build", &env, LIMIT).await;
-    assert_eq!(
-        out.state.status,
-        RunStatus::ManualHardwareRequired,
-        "{}\n{}",
-        out.state.message,
-        out.messages()
-    );
+    let (out, _llm) = build_scripted(
+        &world,
+        "build-manual",
+        "fox-manual",
+        writes_app(&app_source("image_app.py"), IMAGE_REQUIREMENTS),
+        LIMIT,
+    )
+    .await;
+    out.assert_status(RunStatus::ManualHardwareRequired);
     let flavors: Vec<(&str, bool)> = out
         .state
         .hardware
@@ -301,11 +277,9 @@ async fn all_hardware_refused_needs_manual_hardware() {
         out.report
             .contains("**Verdict:** `manual_hardware_required`")
     );
-    assert!(
-        out.report
-            .contains(&format!("/spaces/{TEST_USER}/fox-manual/settings")),
-        "{}",
-        out.report
+    assert_has(
+        &out.report,
+        &[&format!("/spaces/{TEST_USER}/fox-manual/settings")],
     );
     assert!(space_exists(&world, "fox-manual").await);
     world.sim.shutdown().await;
@@ -325,17 +299,8 @@ async fn a_build_error_repaired_by_the_agent() {
         },
         Reply::Text("Removed the requirement that does not exist.".into()),
     ]);
-    let llm = ScriptedLlm::start(script).await;
-    let env = build_env(&world, "build-repaired", "fox-repaired", &llm);
-    let out = run_worker(&world, "build", &env, LIMIT).await;
-    assert_eq!(
-        out.state.status,
-        RunStatus::FullInferenceSuccess,
-        "{}\n{}\n{}",
-        out.state.message,
-        out.messages(),
-        out.log
-    );
+    let (out, llm) = build_scripted(&world, "build-repaired", "fox-repaired", script, LIMIT).await;
+    out.assert_status(RunStatus::FullInferenceSuccess);
     assert_eq!(out.state.agent.as_ref().unwrap().rounds, 2);
     assert!(
         out.has_event("The Space failed to build"),
@@ -360,11 +325,7 @@ async fn a_build_error_repaired_by_the_agent() {
         std::fs::read_to_string(dir.join("generated/requirements.txt")).unwrap(),
         IMAGE_REQUIREMENTS
     );
-    assert!(
-        out.report.contains("Repair round 1 | ✅ pass"),
-        "{}",
-        out.report
-    );
+    assert_has(&out.report, &["Repair round 1 | ✅ pass"]);
     world.sim.shutdown().await;
 }
 
@@ -380,15 +341,10 @@ async fn a_build_error_not_repaired_fails() {
         },
         Reply::Text("I could not find the problem.".into()),
     ]);
-    let llm = ScriptedLlm::start(script).await;
-    let env = build_env(&world, "build-unrepaired", "fox-unrepaired", &llm);
-    let out = run_worker(&world, "build", &env, LIMIT).await;
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
-    assert!(
-        out.state.message.contains("failed to build"),
-        "{}",
-        out.state.message
-    );
+    let (out, _llm) =
+        build_scripted(&world, "build-unrepaired", "fox-unrepaired", script, LIMIT).await;
+    out.assert_status(RunStatus::Failed);
+    assert_has(&out.state.message, &["failed to build"]);
     assert!(
         out.state
             .message
@@ -414,12 +370,7 @@ async fn a_gated_model_without_access_is_a_technical_blocker() {
     let mut env = build_env(&world, "build-gated", "llama-app", &llm);
     set(&mut env, "SF_MODEL_ID", "meta-llama/Llama-3.1-8B-Instruct");
     let out = run_worker(&world, "build", &env, LIMIT).await;
-    assert_eq!(
-        out.state.status,
-        RunStatus::TechnicalBlocker,
-        "{}",
-        out.messages()
-    );
+    out.assert_status(RunStatus::TechnicalBlocker);
     assert!(
         out.state
             .blockers
@@ -428,7 +379,7 @@ async fn a_gated_model_without_access_is_a_technical_blocker() {
         "{:?}",
         out.state.blockers
     );
-    assert!(out.state.message.contains("gated"), "{}", out.state.message);
+    assert_has(&out.state.message, &["gated"]);
     assert!(llm.requests().is_empty(), "the agent never ran");
     assert!(!space_exists(&world, "llama-app").await);
     assert!(out.report.contains("**Verdict:** `technical_blocker`"));
@@ -444,10 +395,15 @@ async fn an_existing_target_space_is_never_touched() {
         .await;
     let id = SpaceRef::parse(&id).unwrap();
     let before = world.hub().space_info(&id).await.unwrap().sha;
-    let llm = ScriptedLlm::start(writes_app(&app_source("image_app.py"), IMAGE_REQUIREMENTS)).await;
-    let env = build_env(&world, "build-taken", "taken", &llm);
-    let out = run_worker(&world, "build", &env, LIMIT).await;
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    let (out, llm) = build_scripted(
+        &world,
+        "build-taken",
+        "taken",
+        writes_app(&app_source("image_app.py"), IMAGE_REQUIREMENTS),
+        LIMIT,
+    )
+    .await;
+    out.assert_status(RunStatus::Failed);
     assert!(
         out.state.message.contains("already exists")
             && out.state.message.contains("nothing was touched"),
@@ -460,11 +416,7 @@ async fn an_existing_target_space_is_never_touched() {
         before,
         "no commit was made"
     );
-    assert!(
-        out.report.contains("Target Space is new | ❌ fail"),
-        "{}",
-        out.report
-    );
+    assert_has(&out.report, &["Target Space is new | ❌ fail"]);
     world.sim.shutdown().await;
 }
 
@@ -480,7 +432,7 @@ async fn a_batch_build_records_its_batch_and_row_in_request_and_state() {
     set(&mut env, "SF_BATCH_ID", "batch-20261130-080000-abcdef");
     set(&mut env, "SF_BATCH_ROW", "2");
     let out = run_worker(&world, "build", &env, LIMIT).await;
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    out.assert_status(RunStatus::Failed);
     let tag = out
         .state
         .batch
@@ -502,10 +454,15 @@ async fn a_batch_build_records_its_batch_and_row_in_request_and_state() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_model_server_failing_fails_with_the_reason() {
     let world = World::start().await;
-    let llm = ScriptedLlm::start(vec![Reply::Fail(500), Reply::Fail(500), Reply::Fail(500)]).await;
-    let env = build_env(&world, "build-llm-down", "fox-llm-down", &llm);
-    let out = run_worker(&world, "build", &env, LIMIT).await;
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    let (out, llm) = build_scripted(
+        &world,
+        "build-llm-down",
+        "fox-llm-down",
+        vec![Reply::Fail(500), Reply::Fail(500), Reply::Fail(500)],
+        LIMIT,
+    )
+    .await;
+    out.assert_status(RunStatus::Failed);
     assert!(
         out.state
             .message
@@ -513,14 +470,10 @@ async fn the_model_server_failing_fails_with_the_reason() {
         "{}",
         out.state.message
     );
-    assert!(out.state.message.contains("500"), "{}", out.state.message);
+    assert_has(&out.state.message, &["500"]);
     assert!(!llm.requests().is_empty());
     assert!(!space_exists(&world, "fox-llm-down").await);
-    assert!(
-        out.report.contains("Coding agent | ❌ fail"),
-        "{}",
-        out.report
-    );
+    assert_has(&out.report, &["Coding agent | ❌ fail"]);
     world.sim.shutdown().await;
 }
 
@@ -576,18 +529,14 @@ async fn cancelling_mid_run_writes_a_final_state() {
     let out = signal_while_the_agent_works(&world, "build-cancel", libc::SIGTERM).await;
     let dir = world.run_dir("build-cancel");
     assert_eq!(out.exit, Some(128 + libc::SIGTERM));
-    assert_eq!(out.state.status, RunStatus::Failed);
+    out.assert_status(RunStatus::Failed);
     assert_eq!(out.state.phase, Phase::Finished);
     assert!(
         out.state.message.contains("SIGTERM") && out.state.message.contains("writing the app"),
         "{}",
         out.state.message
     );
-    assert!(
-        out.report.contains("**Verdict:** `failed`"),
-        "{}",
-        out.report
-    );
+    assert_has(&out.report, &["**Verdict:** `failed`"]);
     assert!(dir.join("traces/agent-round-1.jsonl").is_file());
     assert_nowhere(&dir, TEST_TOKEN);
     world.sim.shutdown().await;
@@ -623,7 +572,7 @@ async fn a_hanging_agent_is_stopped_at_its_time_limit() {
     let mut env = build_env(&world, "build-agent-hangs", "fox-hangs", &llm);
     set(&mut env, "SF_AGENT_TIMEOUT_S", "3");
     let out = run_worker(&world, "build", &env, LIMIT).await;
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    out.assert_status(RunStatus::Failed);
     assert!(
         out.state
             .message
@@ -644,7 +593,7 @@ async fn the_worker_time_limit_ends_the_run_with_a_final_state() {
     set(&mut env, "SF_RUN_LIMIT_S", "4");
     let out = run_worker(&world, "build", &env, LIMIT).await;
     assert_eq!(out.exit, Some(1));
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    out.assert_status(RunStatus::Failed);
     assert!(
         out.state
             .message
@@ -652,12 +601,7 @@ async fn the_worker_time_limit_ends_the_run_with_a_final_state() {
         "{}",
         out.state.message
     );
-    assert!(
-        out.report
-            .contains("The run stopped while: Writing the app"),
-        "{}",
-        out.report
-    );
+    assert_has(&out.report, &["The run stopped while: Writing the app"]);
     world.sim.shutdown().await;
 }
 
@@ -672,21 +616,18 @@ async fn a_hub_outage_ends_failed_with_the_hubs_answer() {
         .await
         .unwrap();
     assert!(armed.status().is_success());
-    let llm = ScriptedLlm::start(Vec::new()).await;
-    let env = build_env(&world, "build-hub-down", "fox-hub-down", &llm);
-    let out = run_worker(&world, "build", &env, LIMIT).await;
+    let (out, llm) =
+        build_scripted(&world, "build-hub-down", "fox-hub-down", Vec::new(), LIMIT).await;
     assert_eq!(out.exit, Some(1));
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    out.assert_status(RunStatus::Failed);
     assert!(
         out.state.message.contains("503") && out.state.message.contains("down for maintenance"),
         "{}",
         out.state.message
     );
-    assert!(
-        out.report
-            .contains("The run stopped while: Reading the model card"),
-        "{}",
-        out.report
+    assert_has(
+        &out.report,
+        &["The run stopped while: Reading the model card"],
     );
     assert!(llm.requests().is_empty());
     world.sim.shutdown().await;
@@ -695,7 +636,7 @@ async fn a_hub_outage_ends_failed_with_the_hubs_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blockers_reported_by_the_agent_in_gated_mode() {
     let world = World::start().await;
-    let llm = ScriptedLlm::start(vec![
+    let (out, _llm) = build_scripted(&world, "build-agent-blockers", "fox-blocked", vec![
         Reply::Tools {
             text: Some("This model cannot run in one Space.".into()),
             calls: vec![write(
@@ -704,22 +645,10 @@ async fn blockers_reported_by_the_agent_in_gated_mode() {
             )],
         },
         Reply::Text("I wrote BLOCKERS.md instead of an app.".into()),
-    ])
-    .await;
-    let env = build_env(&world, "build-agent-blockers", "fox-blocked", &llm);
-    let out = run_worker(&world, "build", &env, LIMIT).await;
-    assert_eq!(
-        out.state.status,
-        RunStatus::TechnicalBlocker,
-        "{}",
-        out.messages()
-    );
+    ], LIMIT).await;
+    out.assert_status(RunStatus::TechnicalBlocker);
     assert_eq!(out.state.blockers.len(), 2, "{:?}", out.state.blockers);
-    assert!(
-        out.state.message.contains("custom CUDA kernels"),
-        "{}",
-        out.state.message
-    );
+    assert_has(&out.state.message, &["custom CUDA kernels"]);
     assert!(
         out.has_event("The agent reports a blocker"),
         "{}",
@@ -743,18 +672,8 @@ async fn a_placeholder_outside_gated_mode_is_at_best_health_only() {
     let mut env = build_env(&world, "build-scaffold", "fox-scaffold", &llm);
     set(&mut env, "SF_IMPLEMENTATION_MODE", "safe-scaffold");
     let out = run_worker(&world, "build", &env, LIMIT).await;
-    assert_eq!(
-        out.state.status,
-        RunStatus::HealthOnly,
-        "{}\n{}",
-        out.state.message,
-        out.messages()
-    );
-    assert!(
-        out.state.message.contains("placeholder"),
-        "{}",
-        out.state.message
-    );
+    out.assert_status(RunStatus::HealthOnly);
+    assert_has(&out.state.message, &["placeholder"]);
     assert!(out.has_event("The Space is running"), "{}", out.messages());
     assert!(out.report.contains("**Verdict:** `health_only`"));
     world.sim.shutdown().await;
@@ -767,10 +686,15 @@ async fn files_holding_the_token_are_never_uploaded() {
         "MODEL_ID = ",
         &format!("TOKEN = \"{TEST_TOKEN}\"\nMODEL_ID = "),
     );
-    let llm = ScriptedLlm::start(writes_app(&leaky, IMAGE_REQUIREMENTS)).await;
-    let env = build_env(&world, "build-leaky", "fox-leaky", &llm);
-    let out = run_worker(&world, "build", &env, LIMIT).await;
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    let (out, _llm) = build_scripted(
+        &world,
+        "build-leaky",
+        "fox-leaky",
+        writes_app(&leaky, IMAGE_REQUIREMENTS),
+        LIMIT,
+    )
+    .await;
+    out.assert_status(RunStatus::Failed);
     assert!(
         out.state
             .message

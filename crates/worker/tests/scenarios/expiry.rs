@@ -9,8 +9,8 @@ use sf_hubsim::TEST_USER;
 
 use crate::support::llm::ScriptedLlm;
 use crate::support::{
-    IMAGE_REQUIREMENTS, Outcome, World, app_source, assert_nowhere, build_env, set, spawn_worker,
-    writes_app,
+    IMAGE_REQUIREMENTS, Outcome, World, app_source, assert_has, assert_nowhere, build_env, set,
+    spawn_worker, writes_app,
 };
 
 const LIMIT: Duration = Duration::from_secs(240);
@@ -84,7 +84,7 @@ async fn a_sign_in_that_expires_mid_build_ends_naming_it_and_the_fix() {
     assert_eq!(llm.remaining(), 0);
     // Then the run ends failed, with the sentence that names the expired sign-in and the fix.
     assert_eq!(out.exit, Some(1), "{}", out.log);
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    out.assert_status(RunStatus::Failed);
     assert_eq!(out.state.phase, Phase::Finished);
     assert!(
         out.state.message.starts_with(
@@ -99,24 +99,19 @@ async fn a_sign_in_that_expires_mid_build_ends_naming_it_and_the_fix() {
         out.state.message
     );
     // The report says so, and its next step is to sign in again and run again.
-    assert!(
-        out.report
-            .contains("**Why:** Your Hugging Face sign-in expired during the run"),
-        "{}",
-        out.report
+    assert_has(
+        &out.report,
+        &["**Why:** Your Hugging Face sign-in expired during the run"],
     );
-    assert!(
-        out.report.contains(
-            "## Next steps\n\n- Sign in again in Space Factory, then press Run again: what you typed in the form is kept."
-        ),
-        "{}",
-        out.report
+    assert_has(
+        &out.report,
+        &[
+            "## Next steps\n\n- Sign in again in Space Factory, then press Run again: what you typed in the form is kept.",
+        ],
     );
-    assert!(
-        out.report
-            .contains("The run stopped while: Creating the private Space"),
-        "{}",
-        out.report
+    assert_has(
+        &out.report,
+        &["The run stopped while: Creating the private Space"],
     );
     // Nothing was created with the expired token.
     let space = sf_core::SpaceRef::new(TEST_USER, "fox-expired").unwrap();

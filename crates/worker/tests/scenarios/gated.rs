@@ -13,7 +13,7 @@ use sf_hub::types::SpaceStage;
 use sf_hubsim::{SimConfig, TEST_USER};
 
 use crate::support::llm::ScriptedLlm;
-use crate::support::{World, build_env, run_worker, set};
+use crate::support::{World, assert_has, build_env, run_worker, set};
 
 const LIMIT: Duration = Duration::from_secs(240);
 const LLAMA: &str = "meta-llama/Llama-3.1-8B-Instruct";
@@ -55,18 +55,8 @@ async fn without_the_secret_a_gated_build_stops_blocked_and_the_paid_space_is_pa
     .await;
     let (env, _llm) = demo_build(&world, "build-gated-paid", "gated-paid", LLAMA).await;
     let out = run_worker(&world, "build", &env, LIMIT).await;
-    assert_eq!(
-        out.state.status,
-        RunStatus::TechnicalBlocker,
-        "{}\n{}",
-        out.state.message,
-        out.messages()
-    );
-    assert!(
-        out.state.message.contains("no `HF_TOKEN` secret"),
-        "{}",
-        out.state.message
-    );
+    out.assert_status(RunStatus::TechnicalBlocker);
+    assert_has(&out.state.message, &["no `HF_TOKEN` secret"]);
     let settings = format!("{}/spaces/{TEST_USER}/gated-paid/settings", world.sim.url());
     // Asked for while the run went on (the run page shows events live), with the link.
     assert!(
@@ -76,12 +66,11 @@ async fn without_the_secret_a_gated_build_stops_blocked_and_the_paid_space_is_pa
         "{}",
         out.messages()
     );
-    assert!(
-        out.report.contains(&format!(
+    assert_has(
+        &out.report,
+        &[&format!(
             "## Next steps\n\n- Add a read token as the secret `HF_TOKEN` in the Space settings (<{settings}>), then Validate this Space.\n"
-        )),
-        "{}",
-        out.report
+        )],
     );
     // The worker never adds a secret itself: the person's token stays out of the Space.
     let space = SpaceRef::new(TEST_USER, "gated-paid").unwrap();
@@ -99,10 +88,11 @@ async fn without_the_secret_a_gated_build_stops_blocked_and_the_paid_space_is_pa
     );
     // …and the next steps say to restart it once the secret is there, or Validate would wait
     // for a paused Space.
-    assert!(
-        out.report.contains("The Space was paused so that its hardware does not bill while it cannot load the model: restart it"),
-        "{}",
-        out.report
+    assert_has(
+        &out.report,
+        &[
+            "The Space was paused so that its hardware does not bill while it cannot load the model: restart it",
+        ],
     );
     // The access was checked on a weight file, not only the card.
     let facts: serde_json::Value = serde_json::from_str(
@@ -128,19 +118,13 @@ async fn without_access_the_person_is_told_before_anything_is_spent() {
     // The coding model is the scripted server, which records every request it gets.
     set(&mut env, "SF_INFERENCE_URL", &llm.base_url);
     let out = run_worker(&world, "build", &env, LIMIT).await;
-    assert_eq!(
-        out.state.status,
-        RunStatus::TechnicalBlocker,
-        "{}",
-        out.messages()
-    );
+    out.assert_status(RunStatus::TechnicalBlocker);
     let page = format!("{}/{LLAMA}", world.sim.url());
-    assert!(
-        out.state.message.contains(&format!(
+    assert_has(
+        &out.state.message,
+        &[&format!(
             "request access on the model page {page}, then build again once it is granted"
-        )),
-        "{}",
-        out.state.message
+        )],
     );
     assert!(
         out.has_event("Blocker: The model is gated and your account has no access to its files"),

@@ -9,7 +9,9 @@ use sf_hub::types::SpaceStage;
 use sf_hubsim::{SimConfig, TEST_USER};
 
 use crate::support::llm::{Reply, ScriptedLlm, write};
-use crate::support::{Outcome, World, app_source, build_env, run_worker, writes_app};
+use crate::support::{
+    Outcome, World, app_source, assert_has, build_env, build_scripted, run_worker, writes_app,
+};
 
 const LIMIT: Duration = Duration::from_secs(240);
 
@@ -32,10 +34,8 @@ async fn failed_build(world: &World, run_id: &str, space: &str) -> Outcome {
         },
         Reply::Text("I could not find the problem.".into()),
     ]);
-    let llm = ScriptedLlm::start(script).await;
-    let env = build_env(world, run_id, space, &llm);
-    let out = run_worker(world, "build", &env, LIMIT).await;
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    let (out, _llm) = build_scripted(world, run_id, space, script, LIMIT).await;
+    out.assert_status(RunStatus::Failed);
     out
 }
 
@@ -130,18 +130,8 @@ async fn a_hardware_request_never_filled_ends_manual_hardware_required() {
     let mut env = build_env(&world, "build-unfilled", "fox-unfilled", &llm);
     crate::support::set(&mut env, "SF_SPACE_WAIT_S", "6");
     let out = run_worker(&world, "build", &env, LIMIT).await;
-    assert_eq!(
-        out.state.status,
-        RunStatus::ManualHardwareRequired,
-        "{}\n{}",
-        out.state.message,
-        out.messages()
-    );
-    assert!(
-        out.state.message.contains("never assigned that hardware"),
-        "{}",
-        out.state.message
-    );
+    out.assert_status(RunStatus::ManualHardwareRequired);
+    assert_has(&out.state.message, &["never assigned that hardware"]);
     assert!(
         out.has_event("The Space asked for l40sx1 hardware; the Hub has assigned none yet."),
         "{}",
@@ -197,7 +187,7 @@ async fn start_hanging_repair(
 /// What a run stopped without a verdict must leave: `failed` with the reason and the pause in
 /// its message, the Space paused, the cost record saying so.
 async fn assert_paused_at_the_end(world: &World, out: &Outcome, space: &str, reason: &str) {
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    out.assert_status(RunStatus::Failed);
     assert!(
         out.state.message.contains(reason)
             && out.state.message.contains(
@@ -213,12 +203,7 @@ async fn assert_paused_at_the_end(world: &World, out: &Outcome, space: &str, rea
     assert!(cost.paused, "{cost:?}");
     assert_eq!(cost.space_flavor.as_deref(), Some("l40sx1"));
     assert!(cost.standing.starts_with("paused: no charge"), "{cost:?}");
-    assert!(
-        out.report
-            .contains(&format!("**Why:** {}", out.state.message)),
-        "{}",
-        out.report
-    );
+    assert_has(&out.report, &[&format!("**Why:** {}", out.state.message)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -275,13 +260,17 @@ async fn a_run_ended_by_an_error_on_a_fixed_gpu_pauses_the_space() {
         .await
         .unwrap();
     assert!(armed.status().is_success());
-    let llm = ScriptedLlm::start(writes_app(
-        &app_source("image_app.py"),
-        crate::support::IMAGE_REQUIREMENTS,
-    ))
+    let (out, _llm) = build_scripted(
+        &world,
+        space,
+        space,
+        writes_app(
+            &app_source("image_app.py"),
+            crate::support::IMAGE_REQUIREMENTS,
+        ),
+        LIMIT,
+    )
     .await;
-    let env = build_env(&world, space, space, &llm);
-    let out = run_worker(&world, "build", &env, LIMIT).await;
     assert_eq!(out.exit, Some(1));
     // The faults left armed are the test's, not the run's: disarmed to read the stage.
     reqwest::Client::new()

@@ -10,8 +10,7 @@ use sf_hubsim::TEST_TOKEN;
 
 use crate::support::llm::{Reply, ScriptedLlm, message_texts, write};
 use crate::support::{
-    IMAGE_REQUIREMENTS, Outcome, World, app_source, assert_nowhere, build_env, run_worker,
-    writes_app,
+    IMAGE_REQUIREMENTS, World, app_source, assert_has, assert_nowhere, build_scripted, writes_app,
 };
 
 const LIMIT: Duration = Duration::from_secs(300);
@@ -62,19 +61,6 @@ fn repair_task_given(llm: &ScriptedLlm, n: u32) -> String {
         .unwrap_or_else(|| panic!("no model request with `{marker}`"))
 }
 
-fn assert_has(text: &str, needles: &[&str]) {
-    for n in needles {
-        assert!(text.contains(n), "no `{n}` in:\n{text}");
-    }
-}
-
-async fn build(world: &World, run_id: &str, script: Vec<Reply>) -> (Outcome, ScriptedLlm) {
-    let llm = ScriptedLlm::start(script).await;
-    let env = build_env(world, run_id, run_id, &llm);
-    let out = run_worker(world, "build", &env, LIMIT).await;
-    (out, llm)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_first_call_is_repaired_with_the_call_and_the_run_log() {
     let world = World::start().await;
@@ -83,15 +69,8 @@ async fn a_failed_first_call_is_repaired_with_the_call_and_the_run_log() {
         &app_source("image_app.py"),
         "The generation raised on purpose; removed the raise.",
     ));
-    let (out, llm) = build(&world, "repair-call", script).await;
-    assert_eq!(
-        out.state.status,
-        RunStatus::FullInferenceSuccess,
-        "{}\n{}\n{}",
-        out.state.message,
-        out.messages(),
-        out.log
-    );
+    let (out, llm) = build_scripted(&world, "repair-call", "repair-call", script, LIMIT).await;
+    out.assert_status(RunStatus::FullInferenceSuccess);
     assert_eq!(out.state.agent.as_ref().unwrap().rounds, 2);
     assert_eq!(llm.remaining(), 0);
     // What the agent was given: the Space, the call, the error from the run log, the log.
@@ -151,8 +130,15 @@ async fn a_call_that_keeps_failing_ends_failed_with_the_error() {
         &raising_app(),
         "I could not find the problem.",
     ));
-    let (out, llm) = build(&world, "repair-call-fails", script).await;
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    let (out, llm) = build_scripted(
+        &world,
+        "repair-call-fails",
+        "repair-call-fails",
+        script,
+        LIMIT,
+    )
+    .await;
+    out.assert_status(RunStatus::Failed);
     assert_eq!(out.state.agent.as_ref().unwrap().rounds, 2);
     // Round 1 was given the failure; after it no round is left.
     assert_has(
@@ -192,14 +178,8 @@ async fn a_missing_health_route_alone_does_not_fail_a_working_generation() {
         &app_without_health(),
         "The app looks fine to me.",
     ));
-    let (out, llm) = build(&world, "repair-health", script).await;
-    assert_eq!(
-        out.state.status,
-        RunStatus::FullInferenceSuccess,
-        "{}\n{}",
-        out.state.message,
-        out.messages()
-    );
+    let (out, llm) = build_scripted(&world, "repair-health", "repair-health", script, LIMIT).await;
+    out.assert_status(RunStatus::FullInferenceSuccess);
     assert_eq!(out.state.agent.as_ref().unwrap().rounds, 2);
     let task = repair_task_given(&llm, 1);
     assert_has(
@@ -241,14 +221,8 @@ async fn a_repair_that_breaks_a_working_generation_is_undone() {
         &raising_app(),
         "Added the health route (and changed the generation).",
     ));
-    let (out, _llm) = build(&world, "repair-undone", script).await;
-    assert_eq!(
-        out.state.status,
-        RunStatus::FullInferenceSuccess,
-        "{}\n{}",
-        out.state.message,
-        out.messages()
-    );
+    let (out, _llm) = build_scripted(&world, "repair-undone", "repair-undone", script, LIMIT).await;
+    out.assert_status(RunStatus::FullInferenceSuccess);
     assert_has(
         &out.state.message,
         &["image output in", "Its `/health` route did not answer"],

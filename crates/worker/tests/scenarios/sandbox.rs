@@ -62,14 +62,7 @@ async fn the_agent_cannot_read_the_token_and_the_build_succeeds() {
         .expect("the worker finishes")
         .unwrap();
     let out = Outcome::read(&world.run_dir(run_id), status.code(), &log);
-    assert_eq!(
-        out.state.status,
-        RunStatus::FullInferenceSuccess,
-        "{}\n{}\n{}",
-        out.state.message,
-        out.messages(),
-        out.log
-    );
+    out.assert_status(RunStatus::FullInferenceSuccess);
 
     // What the agent's command found, as Pi sent it back to the model.
     let requests = llm.requests();

@@ -5,7 +5,7 @@ use std::time::Duration;
 use sf_core::record::{ObservedOutput, Phase, RunStatus};
 use sf_hubsim::TEST_TOKEN;
 
-use crate::support::{World, app_source, assert_nowhere, run_worker, set};
+use crate::support::{World, app_source, assert_has, assert_nowhere, run_worker, set};
 
 const REQUIREMENTS: &str = "gradio\nspaces\ndiffusers\ntorch\n";
 
@@ -24,27 +24,26 @@ fn validate_env(world: &World, run_id: &str, space: &str, expected: &str) -> Vec
     env
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn validate_success_with_an_image() {
-    let world = World::start().await;
-    let space = world
+/// A Space running the test image app.
+async fn image_space(world: &World, name: &str) -> String {
+    world
         .create_space(
-            "fox-app",
+            name,
             &[
                 ("app.py", &app_source("image_app.py")),
                 ("requirements.txt", REQUIREMENTS),
             ],
         )
-        .await;
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_success_with_an_image() {
+    let world = World::start().await;
+    let space = image_space(&world, "fox-app").await;
     let env = validate_env(&world, "validate-ok", &space, "image");
     let out = run_worker(&world, "validate", &env, Duration::from_secs(120)).await;
-    assert_eq!(
-        out.state.status,
-        RunStatus::FullInferenceSuccess,
-        "{}\n{}",
-        out.messages(),
-        out.log
-    );
+    out.assert_status(RunStatus::FullInferenceSuccess);
     assert_eq!(out.exit, Some(0));
     assert_eq!(out.state.phase, Phase::Finished);
     assert_eq!(out.state.job_id.as_deref(), Some("job-validate-ok"));
@@ -73,11 +72,7 @@ async fn validate_success_with_an_image() {
         "{}",
         out.messages()
     );
-    assert!(
-        out.report.contains("**Verdict:** `full_inference_success`"),
-        "{}",
-        out.report
-    );
+    assert_has(&out.report, &["**Verdict:** `full_inference_success`"]);
     assert!(out.report.contains(&format!("duration={d}")));
     assert!(world.run_dir("validate-ok").join("request.json").is_file());
     assert!(
@@ -93,18 +88,10 @@ async fn validate_success_with_an_image() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_with_the_wrong_output_type() {
     let world = World::start().await;
-    let space = world
-        .create_space(
-            "fox-video",
-            &[
-                ("app.py", &app_source("image_app.py")),
-                ("requirements.txt", REQUIREMENTS),
-            ],
-        )
-        .await;
+    let space = image_space(&world, "fox-video").await;
     let env = validate_env(&world, "validate-wrong-type", &space, "video");
     let out = run_worker(&world, "validate", &env, Duration::from_secs(120)).await;
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    out.assert_status(RunStatus::Failed);
     assert!(
         out.state
             .message
@@ -137,7 +124,7 @@ async fn validate_an_empty_output_still_gets_the_zerogpu_advice() {
         .await;
     let env = validate_env(&world, "validate-empty", &space, "image");
     let out = run_worker(&world, "validate", &env, Duration::from_secs(120)).await;
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    out.assert_status(RunStatus::Failed);
     let v = out.state.validation.clone().unwrap();
     assert_eq!(
         v.output_type,
@@ -170,15 +157,7 @@ async fn validate_an_empty_output_still_gets_the_zerogpu_advice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_times_out_waiting_for_the_space() {
     let world = World::start().await;
-    let space = world
-        .create_space(
-            "stuck-app",
-            &[
-                ("app.py", &app_source("image_app.py")),
-                ("requirements.txt", REQUIREMENTS),
-            ],
-        )
-        .await;
+    let space = image_space(&world, "stuck-app").await;
     // The Space stays BUILDING: the simulator is told so after the commit.
     let (ns, name) = space.split_once('/').unwrap();
     let http = reqwest::Client::new();
@@ -195,7 +174,7 @@ async fn validate_times_out_waiting_for_the_space() {
     let mut env = validate_env(&world, "validate-timeout", &space, "image");
     set(&mut env, "SF_SPACE_WAIT_S", "2");
     let out = run_worker(&world, "validate", &env, Duration::from_secs(60)).await;
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
+    out.assert_status(RunStatus::Failed);
     assert!(
         out.state
             .message
@@ -203,18 +182,10 @@ async fn validate_times_out_waiting_for_the_space() {
         "{}",
         out.state.message
     );
-    assert!(
-        out.state.message.contains("still BUILDING"),
-        "{}",
-        out.state.message
-    );
+    assert_has(&out.state.message, &["still BUILDING"]);
     assert!(out.has_event("The Space is building"), "{}", out.messages());
     assert!(out.report.contains("**Verdict:** `failed`"));
-    assert!(
-        out.report.contains("Space running | ❌ fail"),
-        "{}",
-        out.report
-    );
+    assert_has(&out.report, &["Space running | ❌ fail"]);
     world.sim.shutdown().await;
 }
 
@@ -237,21 +208,13 @@ async fn validate_a_space_that_crashes_fails_fast_with_its_logs() {
         started.elapsed() < Duration::from_secs(40),
         "no need to wait for the live timeout"
     );
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
-    assert!(
-        out.state.message.contains("crashed while starting"),
-        "{}",
-        out.state.message
-    );
+    out.assert_status(RunStatus::Failed);
+    assert_has(&out.state.message, &["crashed while starting"]);
     let run_log =
         std::fs::read_to_string(world.run_dir("validate-crash").join("traces/space-run.log"))
             .unwrap();
     assert!(run_log.contains("CUDA out of memory"), "{run_log}");
-    assert!(
-        out.report.contains("Space running | ❌ fail"),
-        "{}",
-        out.report
-    );
+    assert_has(&out.report, &["Space running | ❌ fail"]);
     world.sim.shutdown().await;
 }
 
@@ -266,16 +229,8 @@ async fn validate_a_space_that_does_not_exist() {
     );
     let out = run_worker(&world, "validate", &env, Duration::from_secs(60)).await;
     assert_eq!(out.exit, Some(0));
-    assert_eq!(out.state.status, RunStatus::Failed, "{}", out.messages());
-    assert!(
-        out.state.message.contains("was not found"),
-        "{}",
-        out.state.message
-    );
-    assert!(
-        out.report.contains("Space exists | ❌ fail"),
-        "{}",
-        out.report
-    );
+    out.assert_status(RunStatus::Failed);
+    assert_has(&out.state.message, &["was not found"]);
+    assert_has(&out.report, &["Space exists | ❌ fail"]);
     world.sim.shutdown().await;
 }

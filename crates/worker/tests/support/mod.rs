@@ -141,6 +141,14 @@ use sf_core::record::{Event, RunState, StateRead, parse_events};
 use sf_hub::{CommitFile, HubClient, NativeTransport, NewCommit, NewSpace};
 use sf_hubsim::{HubSim, SimConfig, TEST_TOKEN, TEST_USER};
 
+/// Asserts that `text` (a report, a message) contains every one of `needles`.
+#[track_caller]
+pub fn assert_has(text: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(text.contains(n), "no `{n}` in:\n{text}");
+    }
+}
+
 /// The run bucket of the test user.
 pub const RUN_BUCKET: &str = "sf-tester/space-factory-runs";
 
@@ -323,6 +331,20 @@ impl Outcome {
         }
     }
 
+    /// Asserts that the run ended `status`; otherwise shows its message, its events and the
+    /// worker's log.
+    #[track_caller]
+    pub fn assert_status(&self, status: sf_core::record::RunStatus) {
+        assert_eq!(
+            self.state.status,
+            status,
+            "{}\n{}\n{}",
+            self.state.message,
+            self.messages(),
+            self.log
+        );
+    }
+
     /// Whether some event's message contains `needle`.
     pub fn has_event(&self, needle: &str) -> bool {
         self.events.iter().any(|e| e.message.contains(needle))
@@ -391,6 +413,20 @@ pub fn writes_app(app: &str, requirements: &str) -> Vec<Reply> {
             "The app loads Z-Image-Turbo with diffusers and exposes /generate and /health.".into(),
         ),
     ]
+}
+
+/// A build of `space` whose coding agent is the scripted model server playing `script`, run to
+/// its end (at most `limit`); the server is returned for what the agent was asked.
+pub async fn build_scripted(
+    world: &World,
+    run_id: &str,
+    space: &str,
+    script: Vec<Reply>,
+    limit: Duration,
+) -> (Outcome, llm::ScriptedLlm) {
+    let llm = llm::ScriptedLlm::start(script).await;
+    let env = build_env(world, run_id, space, &llm);
+    (run_worker(world, "build", &env, limit).await, llm)
 }
 
 /// The environment of a build job, pointed at the scripted model server.

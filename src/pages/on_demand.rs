@@ -1,0 +1,65 @@
+//! The views a first load does not need, each in a wasm chunk of its own that the page fetches
+//! when the view is opened (issue 13: a first load of Home or Build fetches only their code).
+//!
+//! Each function is a split point (Leptos's `#[lazy]`, which is `wasm_split`): in the release
+//! build `cargo xtask build-app` cuts everything only it reaches out of the main module into
+//! `split_<name>.wasm` (code two of them share goes into a `chunk_*.wasm` both load), and calling
+//! it fetches and instantiates that file first (once; later calls are immediate). Off wasm32
+//! (native tests, clippy) it is a plain call. Home, Build and the layout stay in the main module.
+//!
+//! `#[lazy]` expands to the `extern "C"` import/export pair that `wasm-split` links, hence the
+//! `allow(unsafe_code)` below: no `unsafe` is written here, it is the macro's generated FFI.
+#![allow(unsafe_code)]
+
+use std::future::Future;
+
+use leptos::lazy;
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+
+use super::{About, Batch, BatchPage, Run, Runs, Validate};
+
+#[lazy]
+pub fn run(run: String) -> AnyView {
+    view! { <Run run=run /> }.into_any()
+}
+
+#[lazy]
+pub fn batch_page(batch: String) -> AnyView {
+    view! { <BatchPage batch=batch /> }.into_any()
+}
+
+#[lazy]
+pub fn batch() -> AnyView {
+    Batch().into_any()
+}
+
+#[lazy]
+pub fn validate() -> AnyView {
+    Validate().into_any()
+}
+
+#[lazy]
+pub fn runs() -> AnyView {
+    Runs().into_any()
+}
+
+#[lazy]
+pub fn about() -> AnyView {
+    About().into_any()
+}
+
+/// The view `load` gives once its code is there, and the page's loading line until then.
+pub fn render(load: impl Future<Output = AnyView> + 'static) -> AnyView {
+    let loaded = RwSignal::new(false);
+    let view = SendWrapper::new(async move {
+        let view = load.await;
+        loaded.set(true);
+        view
+    });
+    view! {
+        {move || (!loaded.get()).then(|| view! { <p class="boot">"Loading…"</p> })}
+        {Suspend::new(view)}
+    }
+    .into_any()
+}

@@ -1,0 +1,334 @@
+//! The web app's wasm, split so that a first load fetches only the code Home and Build need
+//! (issue 13). trunk builds the page (index.html, CSS, `public/`) and runs this as its
+//! `post_build` hook (Trunk.toml: `cargo xtask app-wasm`), which writes into trunk's staging folder
+//! before trunk moves it to `dist/`:
+//!
+//! 1. `cargo build` of the app for wasm32 (release when trunk builds `--release`); the linker keeps
+//!    the relocations (`--emit-relocs`, `.cargo/config.toml`), which the split needs;
+//! 2. `wasm-split` (the crate `wasm_split_cli_support`, the splitter cargo-leptos uses): every
+//!    `#[lazy]` function (`src/pages/on_demand.rs`) and what only it reaches go into
+//!    `split_<name>.wasm`, code shared by several of them into `chunk_<n>.wasm`, the rest stays in
+//!    the main module, and `__wasm_split.js` loads a chunk when its function is first called;
+//! 3. `wasm-bindgen --target web` on the main module (keeping the exports the chunks import);
+//! 4. `wasm-opt -Oz --converge` on the main module and on each chunk (release);
+//! 5. every file named with the hash of the cargo output (a new build never meets a cached old
+//!    file), the chunks fetched as their gzip copies (see [`LINK_PRELUDE`]), and the page's loader
+//!    ([`loader`]) written into `index.html`.
+//!
+//! trunk's own Rust pipeline (`<link data-trunk rel="rust">`) cannot do this: it runs cargo,
+//! wasm-bindgen and wasm-opt back to back, and the split has to come between the first two
+//! (trunk-rs/trunk#1022).
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::util::{Cmd, project_root};
+
+/// The cargo package and binary of the web app.
+const APP: &str = "space-factory";
+const TARGET: &str = "wasm32-unknown-unknown";
+
+/// `cargo xtask app-wasm`: trunk's post_build hook (it sets `TRUNK_STAGING_DIR`, `TRUNK_PROFILE`,
+/// `TRUNK_PUBLIC_URL`).
+pub fn trunk_hook() -> Result<(), String> {
+    let var = |name: &str| {
+        std::env::var(name).map_err(|_| {
+            format!("app-wasm runs as trunk's post_build hook (Trunk.toml); {name} is not set")
+        })
+    };
+    let staging = PathBuf::from(var("TRUNK_STAGING_DIR")?);
+    let release = var("TRUNK_PROFILE")? == "release";
+    let base = var("TRUNK_PUBLIC_URL")?;
+    build(&staging, release, &base)
+}
+
+fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
+    let root = project_root();
+    let mut cargo = Cmd::new("cargo").args([
+        "build",
+        "--locked",
+        "--offline",
+        "--target",
+        TARGET,
+        "-p",
+        APP,
+        "--bin",
+        APP,
+    ]);
+    if release {
+        cargo = cargo.arg("--release");
+    }
+    cargo.current_dir(&root).run()?;
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let profile = if release { "release" } else { "debug" };
+    let input = target_dir
+        .join(TARGET)
+        .join(profile)
+        .join(format!("{APP}.wasm"));
+    let input_wasm =
+        std::fs::read(&input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let hash = short_hash(&input_wasm);
+    let name = format!("{APP}-{hash}");
+    let link_name = format!("__wasm_split-{hash}.js");
+
+    // 2. The split, in a work folder of its own.
+    let work = target_dir.join("wasm-split");
+    if work.exists() {
+        std::fs::remove_dir_all(&work)
+            .map_err(|e| format!("cannot clear {}: {e}", work.display()))?;
+    }
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    let main_split = work.join("main.wasm");
+    let link_import = format!("./{link_name}");
+    let main_module = format!("./{name}.js");
+    println!("$ wasm-split {} {}", input.display(), work.display());
+    let split = wasm_split_cli_support::transform({
+        let mut opts = wasm_split_cli_support::Options::new(&input_wasm);
+        opts.output_dir = &work;
+        opts.main_out_path = &main_split;
+        opts.link_name = &link_import;
+        opts.main_module = &main_module;
+        opts
+    })
+    .map_err(|e| format!("wasm-split failed on {}: {e:?}", input.display()))?;
+
+    // 3. wasm-bindgen on the main module, as trunk ran it, keeping what the chunks import.
+    let bindgen = work.join("bindgen");
+    Cmd::new("wasm-bindgen")
+        .arg("--target=web")
+        .arg(format!("--out-dir={}", bindgen.display()))
+        .arg(format!("--out-name={name}"))
+        .args(["--no-typescript", "--keep-lld-exports", "--no-demangle"])
+        .arg(&main_split)
+        .run()?;
+
+    // 4. wasm-opt, each module into the output folder under its hashed name.
+    let mut chunks = Vec::new();
+    for chunk in &split.split_modules {
+        let stem = chunk.file_stem().unwrap().to_string_lossy().to_string();
+        chunks.push((format!("{stem}.wasm"), format!("{stem}-{hash}.wasm")));
+        optimise(chunk, &out.join(format!("{stem}-{hash}.wasm")), release)?;
+    }
+    let main_wasm = format!("{name}_bg.wasm");
+    optimise(&bindgen.join(&main_wasm), &out.join(&main_wasm), release)?;
+
+    // 5. The JS: wasm-bindgen's glue (and its snippets), the chunks' loader, the page's loader.
+    copy(
+        &bindgen.join(format!("{name}.js")),
+        &out.join(format!("{name}.js")),
+    )?;
+    let snippets = bindgen.join("snippets");
+    if snippets.is_dir() {
+        copy_dir(&snippets, &out.join("snippets"))?;
+    }
+    let link_js = std::fs::read_to_string(work.join(&link_name))
+        .map_err(|e| format!("wasm-split wrote no {link_name}: {e}"))?;
+    std::fs::write(out.join(&link_name), link_module(&link_js, &chunks)?)
+        .map_err(|e| e.to_string())?;
+    let index = out.join("index.html");
+    let html = std::fs::read_to_string(&index)
+        .map_err(|e| format!("cannot read {}: {e}", index.display()))?;
+    let html = insert_loader(
+        &html,
+        &loader(base, &format!("{name}.js"), &main_wasm, &link_name),
+    )?;
+    std::fs::write(&index, html).map_err(|e| e.to_string())?;
+    println!(
+        "app-wasm: main module {main_wasm}, {} on-demand chunks",
+        chunks.len()
+    );
+    Ok(())
+}
+
+fn optimise(from: &Path, to: &Path, release: bool) -> Result<(), String> {
+    if !release {
+        return copy(from, to);
+    }
+    Cmd::new("wasm-opt")
+        .arg(format!("--output={}", to.display()))
+        .args(["-Oz", "--converge"])
+        .arg(from)
+        .run()
+        .map_err(|e| {
+            format!("{e}\nwasm-opt comes from `cargo xtask setup` (npm binaryen, on trunk's PATH)")
+        })
+}
+
+fn copy(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
+    for entry in std::fs::read_dir(from).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target)?;
+        } else {
+            copy(&path, &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// The first 16 hex digits of the sha256 of `bytes`.
+fn short_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Put before the code wasm-split generates: its chunk loaders fetch through [`sfFetch`] and
+/// instantiate through [`sfInstantiate`] (the two names below replace `fetch` and
+/// `WebAssembly.instantiateStreaming` in its loaders). A chunk is fetched as its gzip copy
+/// (`<chunk>.wasm.gz`, written by `cargo xtask build-app`) and decompressed by the browser's
+/// `DecompressionStream`, as the page's loader does for the main module, so it costs its gzip
+/// size whether or not the host compresses; without `DecompressionStream`, or when that copy is
+/// missing or was already decoded by the host, the plain `.wasm` is loaded.
+const LINK_PRELUDE: &str = "\
+const sfGzip = (() => { try { new DecompressionStream('gzip'); return true; } catch (e) { return false; } })();
+function sfFetch(url) {
+    if (!sfGzip) return fetch(url).then(r => ({ response: r, url: null }));
+    return fetch(url + '.gz').then(r => {
+        if (!r.ok) throw new Error(url + '.gz: HTTP ' + r.status);
+        const body = r.body.pipeThrough(new DecompressionStream('gzip'));
+        return { response: new Response(body, { headers: { 'Content-Type': 'application/wasm' } }), url };
+    }, () => fetch(url).then(r => ({ response: r, url: null })));
+}
+async function sfInstantiate(src, imports) {
+    const { response, url } = await src;
+    if (url === null) return WebAssembly.instantiateStreaming(response, imports);
+    try {
+        return await WebAssembly.instantiateStreaming(response, imports);
+    } catch (e) {
+        console.warn('Space Factory: the compressed chunk ' + url + ' did not load (' + e + '); loading it uncompressed');
+        return WebAssembly.instantiateStreaming(fetch(url), imports);
+    }
+}
+";
+
+/// wasm-split's link module with the chunks under their hashed names, fetched compressed.
+fn link_module(js: &str, chunks: &[(String, String)]) -> Result<String, String> {
+    let mut js = js.to_string();
+    for (plain, hashed) in chunks {
+        let (from, to) = (format!("\"./{plain}\""), format!("\"./{hashed}\""));
+        if !js.contains(&from) {
+            return Err(format!(
+                "wasm-split's loader does not name {plain}: has its output changed?"
+            ));
+        }
+        js = js.replace(&from, &to);
+    }
+    for (from, to) in [
+        ("fetch(new URL(", "sfFetch(new URL("),
+        (
+            "WebAssembly.instantiateStreaming(src, imports)",
+            "sfInstantiate(src, imports)",
+        ),
+    ] {
+        if !chunks.is_empty() && !js.contains(from) {
+            return Err(format!(
+                "wasm-split's loader has no `{from}` to replace: has its output changed?"
+            ));
+        }
+        js = js.replace(from, to);
+    }
+    // After its `import` line, which must stay first.
+    let at = js.find('\n').map_or(0, |i| i + 1);
+    js.insert_str(at, LINK_PRELUDE);
+    Ok(js)
+}
+
+/// The page's loader (it was Trunk.toml's `pattern_preload`/`pattern_script` when trunk built the
+/// wasm): the main module is fetched pre-compressed (`<wasm>.gz`, written by `cargo xtask
+/// build-app`) and decompressed by the browser's `DecompressionStream` while it streams into the
+/// compiler, so the bytes on the wire do not depend on whether the host compresses
+/// (`DecompressionStream` has gzip and deflate, no brotli: Chromium 156 refuses 'brotli'). The
+/// fetch starts in `<head>`, in parallel with the JS glue and the chunks' loader (module
+/// preloads). Without `DecompressionStream`, or when the compressed file is missing or was
+/// already decoded by the host, the plain `.wasm` is loaded. The start event keeps trunk's name.
+pub fn loader(base: &str, js: &str, wasm: &str, link: &str) -> String {
+    format!(
+        r#"<script>(()=>{{const w='{base}{wasm}';let f=null;try{{new DecompressionStream('gzip');f='gzip'}}catch(e){{}}const u=f?w+'.gz':w;const p=fetch(u).then(r=>{{if(!r.ok)throw new Error(u+': HTTP '+r.status);return f?new Response(r.body.pipeThrough(new DecompressionStream(f)),{{headers:{{'Content-Type':'application/wasm'}}}}):r}});p.catch(()=>{{}});window.__sfWasm=p}})();</script>
+    <link rel="modulepreload" href="{base}{js}" crossorigin="anonymous">
+    <link rel="modulepreload" href="{base}{link}" crossorigin="anonymous">
+    <script type="module">
+import init, * as bindings from '{base}{js}';
+let app;
+try {{
+  app = await init({{ module_or_path: window.__sfWasm }});
+}} catch (e) {{
+  console.warn('Space Factory: the compressed app did not load (' + e + '); loading it uncompressed');
+  app = await init({{ module_or_path: fetch('{base}{wasm}') }});
+}}
+window.wasmBindings = bindings;
+dispatchEvent(new CustomEvent('TrunkApplicationStarted', {{ detail: {{ wasm: app }} }}));
+</script>
+"#
+    )
+}
+
+/// `html` with `loader` at the end of its `<head>`.
+fn insert_loader(html: &str, loader: &str) -> Result<String, String> {
+    let at = html
+        .find("</head>")
+        .ok_or("index.html has no </head> to put the app's loader in")?;
+    Ok(format!("{}  {loader}  {}", &html[..at], &html[at..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPLIT_JS: &str = "import { initSync } from \"./space-factory-0123.js\";\n\
+        const __chunk_3 = makeLoad(() => {\n    const src = fetch(new URL(\"./chunk_3.wasm\", import.meta.url));\n    src.catch(() => {});\n    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));\n}\n, []);\n\
+        export const __wasm_split_load_about_1 = wrapAsyncCb(makeLoad(() => {\n    const src = fetch(new URL(\"./split_about_1.wasm\", import.meta.url));\n    src.catch(() => {});\n    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));\n}\n, [__chunk_3]));\n";
+
+    #[test]
+    fn chunks_are_renamed_and_fetched_through_the_gzip_loader() {
+        let chunks = [
+            ("chunk_3.wasm".to_string(), "chunk_3-0123.wasm".to_string()),
+            (
+                "split_about_1.wasm".to_string(),
+                "split_about_1-0123.wasm".to_string(),
+            ),
+        ];
+        let js = link_module(SPLIT_JS, &chunks).unwrap();
+        assert!(js.starts_with("import { initSync } from \"./space-factory-0123.js\";\n"));
+        assert!(js.contains("sfFetch(new URL(\"./chunk_3-0123.wasm\", import.meta.url))"));
+        assert!(js.contains("sfFetch(new URL(\"./split_about_1-0123.wasm\", import.meta.url))"));
+        assert!(!js.contains("\"./chunk_3.wasm\"") && !js.contains(" fetch(new URL"));
+        assert_eq!(js.matches("(sfInstantiate(src, imports))").count(), 2);
+        assert!(js.contains("function sfFetch(url)"));
+    }
+
+    #[test]
+    fn a_loader_that_no_longer_names_a_chunk_is_an_error() {
+        let chunks = [("split_runs_2.wasm".to_string(), "x.wasm".to_string())];
+        assert!(
+            link_module(SPLIT_JS, &chunks)
+                .unwrap_err()
+                .contains("split_runs_2.wasm")
+        );
+    }
+
+    #[test]
+    fn the_loader_goes_at_the_end_of_head_and_names_every_file() {
+        let html = "<html><head>\n    <title>t</title>\n  </head><body></body></html>";
+        let loader = loader("./", "app-1.js", "app-1_bg.wasm", "__wasm_split-1.js");
+        let out = insert_loader(html, &loader).unwrap();
+        let head = &out[..out.find("</head>").unwrap()];
+        for name in ["./app-1_bg.wasm", "./app-1.js", "./__wasm_split-1.js"] {
+            assert!(head.contains(name), "{name}: {out}");
+        }
+        assert!(head.find("<title>").unwrap() < head.find("<script>").unwrap());
+        assert!(insert_loader("<html></html>", &loader).is_err());
+    }
+}
