@@ -8,7 +8,7 @@
 //! label and reads each run's `state.json`; the plan saved here adds the rows not launched yet.
 
 use sf_core::batch::{BatchId, BatchRun, LABEL_BATCH_ID, LaunchPlan, RowLaunch};
-use sf_core::env::{SF_BATCH_ROW, SF_MODEL_ID, SF_TARGET_SPACE};
+use sf_core::env::{RunRequest, SF_BATCH_ROW, SF_MODEL_ID, SF_TARGET_SPACE};
 use sf_core::form::{BuildForm, BuildRequest, LaunchContext};
 use sf_core::jobspec::{self, LABEL_RUN_ID};
 use sf_core::record::{self, StateRead};
@@ -107,8 +107,12 @@ pub async fn run_again_request(
         .await
         .map_err(|e| auth.explain(&e))?
         .ok_or_else(|| format!("The run {run_id} has no request.json in the bucket yet."))?;
-    let old: BuildRequest = serde_json::from_str(&text)
-        .map_err(|_| format!("The run {run_id}'s request.json is not a build request."))?;
+    // Read as the run page reads it (`RunRequest::from_json`): one BuildRequest reader in the wasm.
+    let Ok(RunRequest::Build(old)) = RunRequest::from_json(&text) else {
+        return Err(format!(
+            "The run {run_id}'s request.json is not a build request."
+        ));
+    };
     let user = auth.username().unwrap_or_default();
     let (now, random) = launch::clock();
     let ctx = LaunchContext {
@@ -223,7 +227,9 @@ fn batch_run(
             .map(|s| s.phase.label().to_string())
             .or_else(|| {
                 job.filter(|_| state.is_none())
-                    .map(|j| format!("Job {}", j.status.stage.as_str().to_lowercase()))
+                    // The Hub's stage names are ASCII (`RUNNING`, …): `to_ascii_lowercase`
+                    // spares the wasm core's Unicode case tables (issue 13).
+                    .map(|j| format!("Job {}", j.status.stage.as_str().to_ascii_lowercase()))
             }),
         job_ended: job.is_some_and(|j| j.status.stage.is_final()),
         created_at,

@@ -138,10 +138,15 @@ pub async fn load(auth: Auth, bucket: BucketRef, run_id: RunId) -> Result<RunSna
     let report = ok(report);
     let request = ok(request).and_then(|t| RunRequest::from_json(&t).ok());
     let job = match job {
-        Ok(mut jobs) => {
-            // The newest job carrying this run id.
-            jobs.sort_by(|a, b| b.created_at.cmp(&a.created_at));
-            jobs.into_iter().next()
+        Ok(jobs) => {
+            // The newest job carrying this run id (the first listed of equally new ones).
+            jobs.into_iter().reduce(|newest, j| {
+                if j.created_at > newest.created_at {
+                    j
+                } else {
+                    newest
+                }
+            })
         }
         Err(e) => {
             problems.push(explain(e));
@@ -222,7 +227,9 @@ pub async fn list_runs(auth: Auth, bucket: BucketRef) -> Result<Vec<RunRow>, Str
         .zip(states)
         .map(|(run_id, text)| row(run_id, StateRead::parse(text.ok().flatten().as_deref())))
         .collect();
-    rows.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| b.run_id.cmp(&a.run_id)));
+    sf_core::sort::stable_by(&mut rows, |a, b| {
+        b.time.cmp(&a.time).then_with(|| b.run_id.cmp(&a.run_id))
+    });
     Ok(group_by_batch(rows))
 }
 
@@ -241,7 +248,7 @@ fn group_by_batch(rows: Vec<RunRow>) -> Vec<RunRow> {
             .into_iter()
             .partition(|r| r.batch.as_ref().is_some_and(|b| b.id == id));
         group.push(first);
-        group.sort_by(|a, b| {
+        sf_core::sort::stable_by(&mut group, |a, b| {
             let row = |r: &RunRow| r.batch.as_ref().map_or(0, |b| b.row);
             row(a).cmp(&row(b)).then_with(|| a.time.cmp(&b.time))
         });

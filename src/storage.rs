@@ -26,7 +26,8 @@ pub fn remove(key: &str) {
 
 /// Reads a JSON value; anything unreadable counts as absent.
 pub fn get_json<T: DeserializeOwned>(key: &str) -> Option<T> {
-    serde_json::from_str(&get_string(key)?).ok()
+    // `from_slice`, as the Hub client reads its answers: one JSON reader in the wasm (issue 13).
+    serde_json::from_slice(get_string(key)?.as_bytes()).ok()
 }
 
 pub fn set_json<T: Serialize>(key: &str, value: &T) {

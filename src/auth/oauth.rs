@@ -2,13 +2,21 @@
 //! huggingface.js does it — a nonce travels inside `state` (a JSON string), the verifier and the
 //! nonce wait in localStorage, and the token exchange sends no client secret.
 //!
-//! The `oauth2` crate makes the PKCE pair, the nonce and the authorization URL. The token
+//! The `oauth2` crate makes the PKCE challenge and the authorization URL; the verifier and the
+//! nonce are random bytes from the browser's `crypto.getRandomValues` (`getrandom`), base64url
+//! without padding, as `oauth2`'s `new_random_sha256` and `CsrfToken::new_random` make them
+//! (32 and 16 bytes), without `rand`'s ChaCha generator in between (issue 13: about 12 KB of wasm).
+//! The token
 //! exchange itself goes through `sf_hub` (`exchange_code`): `oauth2`'s `request_async` would need
 //! an adapter to our transport and would bring a second error type, while the Hub client already
 //! turns the Hub's answers into one `HubError` with a sentence for the person.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth2::basic::BasicClient;
-use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope};
+use oauth2::{
+    AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+};
 use serde::{Deserialize, Serialize};
 use sf_hub::{CodeExchange, HubError};
 
@@ -104,8 +112,19 @@ pub enum SignInError {
         "This Space has no OAuth app (OAUTH_CLIENT_ID is not set), so paste an access token instead."
     )]
     NoClient,
+    #[error(
+        "This browser could not give the random numbers a safe sign-in needs (crypto.getRandomValues failed). Please try again, or paste an access token instead."
+    )]
+    NoRandom,
     #[error("{0}")]
     Hub(String),
+}
+
+/// `n` random bytes from the browser (or the OS, natively), base64url without padding.
+fn random_base64url(n: usize) -> Result<String, SignInError> {
+    let mut bytes = vec![0u8; n];
+    getrandom::getrandom(&mut bytes).map_err(|_| SignInError::NoRandom)?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
 impl From<HubError> for SignInError {
@@ -120,7 +139,7 @@ pub fn check_state(
     stored_nonce: Option<&str>,
 ) -> Result<OAuthState, SignInError> {
     let state: OAuthState =
-        serde_json::from_str(state_json).map_err(|_| SignInError::StateMismatch)?;
+        serde_json::from_slice(state_json.as_bytes()).map_err(|_| SignInError::StateMismatch)?;
     match stored_nonce {
         Some(n) if !n.is_empty() && n == state.nonce => Ok(state),
         Some(_) => Err(SignInError::StateMismatch),
@@ -136,8 +155,10 @@ pub fn authorization_url(
     redirect_uri: &str,
     return_to: Option<String>,
 ) -> Result<(String, OAuthState, String), SignInError> {
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let nonce = CsrfToken::new_random().secret().clone();
+    // RFC 7636: 32 bytes make a 43-character verifier, its shortest allowed length.
+    let verifier = PkceCodeVerifier::new(random_base64url(32)?);
+    let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+    let nonce = random_base64url(16)?;
     let state = OAuthState {
         nonce,
         redirect_uri: redirect_uri.to_string(),
@@ -352,8 +373,35 @@ mod tests {
         assert!((43..=128).contains(&verifier.len()));
         // The challenge is base64url(SHA-256(verifier)) without padding.
         let expected =
-            PkceCodeChallenge::from_code_verifier_sha256(&oauth2::PkceCodeVerifier::new(verifier));
+            PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(verifier.clone()));
         assert_eq!(q["code_challenge"], expected.as_str());
         assert!(!url.contains("code_verifier"));
+    }
+
+    #[test]
+    fn verifier_and_nonce_are_fresh_base64url_of_32_and_16_random_bytes() {
+        let url_safe = |s: &str| {
+            s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        let make = || {
+            authorization_url(
+                "https://hub.example/oauth/authorize",
+                "client-1",
+                &["openid".into()],
+                "http://127.0.0.1:8000/",
+                None,
+            )
+            .unwrap()
+        };
+        let (_, state1, verifier1) = make();
+        let (_, state2, verifier2) = make();
+        // 32 bytes → 43 characters (RFC 7636's minimum), 16 bytes → 22, no padding.
+        assert_eq!(verifier1.len(), 43);
+        assert_eq!(state1.nonce.len(), 22);
+        assert!(url_safe(&verifier1) && url_safe(&state1.nonce));
+        assert_eq!(URL_SAFE_NO_PAD.decode(&verifier1).unwrap().len(), 32);
+        assert_ne!(verifier1, verifier2);
+        assert_ne!(state1.nonce, state2.nonce);
     }
 }

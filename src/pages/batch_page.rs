@@ -144,7 +144,8 @@ fn BatchView(id: BatchId) -> impl IntoView {
         }
         let counts = rules::status_counts(&list)
             .into_iter()
-            .map(|(s, n)| format!("{n} {}", s.label().to_lowercase()))
+            // The labels are ASCII: no Unicode case tables in the wasm (issue 13).
+            .map(|(s, n)| format!("{n} {}", s.label().to_ascii_lowercase()))
             .collect::<Vec<_>>()
             .join(", ");
         notify::set_tab_title(&["Batch ended", &counts]);
@@ -313,7 +314,9 @@ fn BatchView(id: BatchId) -> impl IntoView {
         let failed = failed_now().len();
         let rows_n = rules::latest_per_row(&list).len();
         let mut sorted = list.clone();
-        sorted.sort_by(|a, b| (a.row, &a.created_at).cmp(&(b.row, &b.created_at)));
+        sf_core::sort::stable_by(&mut sorted, |a, b| {
+            (a.row, &a.created_at).cmp(&(b.row, &b.created_at))
+        });
         let latest: Vec<sf_core::RunId> = rules::latest_per_row(&list)
             .into_iter()
             .map(|r| r.run_id.clone())

@@ -449,7 +449,7 @@ pub fn latest_per_row(runs: &[BatchRun]) -> Vec<&BatchRun> {
             None => latest.push(r),
         }
     }
-    latest.sort_by_key(|r| r.row);
+    crate::sort::stable_by(&mut latest, |a, b| a.row.cmp(&b.row));
     latest
 }
 

@@ -10,6 +10,7 @@
 //! Core does not know the Hub client's types: a caller turns a Hub hardware list into a
 //! [`PriceList`] (`sf_hub::types::price_list`).
 
+use crate::decimal::fixed;
 use crate::hardware::{self, HardwareFlavor};
 
 /// Published price of the `cpu-basic` job flavor, per hour (the Hub lists 167 micro-USD per
@@ -130,14 +131,15 @@ pub fn space_price(hub: Option<&PriceList>, flavor: &str) -> Option<Price> {
 /// Dollars as text: `$1.80`, `$0.40`, `$0.03`, `$0.0123` (four decimals below a dollar, trailing
 /// zeros cut down to two).
 pub fn usd(x: f64) -> String {
+    // `decimal::fixed` is `format!("{x:.2}")` without core's float printer in the wasm.
     if x >= 1.0 || x == 0.0 {
-        return format!("${x:.2}");
+        return format!("${}", fixed(x, 2));
     }
-    let s = format!("{x:.4}");
+    let s = fixed(x, 4);
     let trimmed = s.trim_end_matches('0');
     let decimals = trimmed.split('.').nth(1).map_or(0, str::len);
     if decimals < 2 {
-        format!("${x:.2}")
+        format!("${}", fixed(x, 2))
     } else {
         format!("${trimmed}")
     }
@@ -149,7 +151,7 @@ pub fn cents(x: f64) -> String {
     if x > 0.0 && x < 0.005 {
         "under $0.01".to_string()
     } else {
-        format!("${x:.2}")
+        format!("${}", fixed(x, 2))
     }
 }
 

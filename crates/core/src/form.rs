@@ -261,12 +261,13 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
+// (`from_slice` on the same text, as everywhere the browser app reads JSON: see `record.rs`.)
 /// Reads the test args field: a JSON list (empty text reads as `[]`).
 pub fn parse_test_args(text: &str) -> Result<Vec<Value>, String> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    match serde_json::from_str::<Value>(text).map_err(|e| describe_json_error(&e))? {
+    match serde_json::from_slice::<Value>(text.as_bytes()).map_err(|e| describe_json_error(&e))? {
         Value::Array(items) => Ok(items),
         other => Err(format!(
             "The test args must be a JSON list such as [\"a prompt\"]; this is {}. Wrap the values in [ ].",
@@ -280,7 +281,7 @@ pub fn parse_test_kwargs(text: &str) -> Result<Map<String, Value>, String> {
     if text.trim().is_empty() {
         return Ok(Map::new());
     }
-    match serde_json::from_str::<Value>(text).map_err(|e| describe_json_error(&e))? {
+    match serde_json::from_slice::<Value>(text.as_bytes()).map_err(|e| describe_json_error(&e))? {
         Value::Object(map) => Ok(map),
         other => Err(format!(
             "The test kwargs must be a JSON object such as {{\"seed\": 42}}; this is {}. Use {{}} for none.",
@@ -743,7 +744,7 @@ impl RunRequest {
     /// wrote it). The two have different required fields, so the text says which it is.
     pub fn from_json(text: &str) -> Result<RunRequest, String> {
         // Through a `Value`, as `state.json` is read: one JSON parser for every record file.
-        let value: Value = serde_json::from_str(text)
+        let value: Value = serde_json::from_slice(text.as_bytes())
             .map_err(|e| format!("request.json is not valid JSON ({e})"))?;
         if let Ok(build) = serde_json::from_value::<BuildRequest>(value.clone()) {
             return Ok(RunRequest::Build(build));

@@ -28,7 +28,7 @@ impl HardwareInfo {
         match self.usd_per_hour {
             None => "ZeroGPU (PRO, no hourly cost)".to_string(),
             Some(0.0) => "free".to_string(),
-            Some(p) => format!("${p:.2}/h"),
+            Some(p) => format!("${}/h", crate::decimal::fixed(p, 2)),
         }
     }
 }

@@ -126,10 +126,11 @@ pub fn worker_script(kind: RunKind, cfg: &JobSpecConfig) -> String {
 
 /// The job labels of a run: `{"space-factory": kind, "run-id": id}`.
 pub fn labels(kind: RunKind, run_id: &RunId) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (LABEL_KIND.to_owned(), kind.as_str().to_owned()),
-        (LABEL_RUN_ID.to_owned(), run_id.as_str().to_owned()),
-    ])
+    // Inserted, not `BTreeMap::from([..])`, which sorts the array with a sort of its own (issue 13).
+    let mut labels = BTreeMap::new();
+    labels.insert(LABEL_KIND.to_owned(), kind.as_str().to_owned());
+    labels.insert(LABEL_RUN_ID.to_owned(), run_id.as_str().to_owned());
+    labels
 }
 
 /// The `label` query value that finds a run's job when listing jobs (`run-id=<id>`).
@@ -232,10 +233,13 @@ fn job_body(
     token: &str,
     cfg: &JobSpecConfig,
 ) -> JobSpec {
-    let mut environment: BTreeMap<String, String> = request_env
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
+    // Inserted one by one rather than collected: `collect` sorts the pairs first, with a copy of
+    // the standard sort of its own in the wasm (issue 13). A repeated name keeps its last value
+    // either way.
+    let mut environment: BTreeMap<String, String> = BTreeMap::new();
+    for (k, v) in request_env {
+        environment.insert(k.to_owned(), v);
+    }
     for (k, v) in [
         (env::SF_HUB_URL, cfg.hub_url.trim_end_matches('/')),
         (env::SF_INFERENCE_URL, cfg.inference_url.as_str()),
@@ -268,9 +272,11 @@ fn job_body(
         }
     }
     let command = vec!["sh".to_owned(), "-c".to_owned(), worker_script(kind, cfg)];
+    let mut secrets = BTreeMap::new();
+    secrets.insert(env::HF_TOKEN.to_owned(), token.to_owned());
     JobSpec {
         environment,
-        secrets: BTreeMap::from([(env::HF_TOKEN.to_owned(), token.to_owned())]),
+        secrets,
         labels: labels(kind, run_id),
         volumes,
         ..JobSpec::new(&cfg.image, command, timeout_seconds)

@@ -50,6 +50,7 @@ macro_rules! text_newtype {
 }
 
 pub mod batch;
+pub mod decimal;
 pub mod env;
 pub mod estimate;
 pub mod form;
@@ -63,6 +64,7 @@ pub mod redact;
 pub mod refs;
 pub mod rules;
 pub mod smoke_test;
+pub mod sort;
 
 pub use form::{
     ApiName, BuildForm, BuildRequest, Field, FieldError, LaunchContext, PiModel, ValidateForm,

@@ -608,7 +608,9 @@ impl StateRead {
         if text.trim().is_empty() {
             return StateRead::NotWrittenYet;
         }
-        let value: Value = match serde_json::from_str(text) {
+        // `from_slice` (the same text): the Hub client reads with it, so the browser app carries one
+        // JSON reader instead of two (issue 13). Likewise for every record file below.
+        let value: Value = match serde_json::from_slice(text.as_bytes()) {
             Ok(v) => v,
             Err(e) if e.is_eof() => return StateRead::NotWrittenYet,
             Err(e) => {
@@ -703,7 +705,7 @@ pub fn parse_events(text: &str) -> EventsRead {
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<Event>(line) {
+        match serde_json::from_slice::<Event>(line.as_bytes()) {
             Ok(event) => out.events.push(event),
             Err(_) if i == last && !ends_with_newline => out.partial_last_line = true,
             Err(_) => out.unreadable_lines += 1,
@@ -841,6 +843,8 @@ mod tests {
             assert_eq!(RunStatus::from_wire(s.as_str()), Some(s));
             assert_eq!(serde_json::to_value(s).unwrap(), json!(s.as_str()));
             assert!(!s.label().is_empty() && s.explanation().ends_with('.'));
+            // ASCII: the batch page lower-cases it with `to_ascii_lowercase` (issue 13).
+            assert!(s.label().is_ascii(), "{}", s.label());
             assert_eq!(s.is_final(), s != RunStatus::Running);
             assert_eq!(s.is_success(), s == RunStatus::FullInferenceSuccess);
         }

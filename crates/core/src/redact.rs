@@ -78,7 +78,7 @@ impl Redactor {
     pub fn add_secret(&mut self, secret: &str) {
         if secret.chars().count() >= MIN_SECRET_LEN && !self.secrets.iter().any(|s| s == secret) {
             self.secrets.push(secret.to_string());
-            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            crate::sort::stable_by(&mut self.secrets, |a, b| b.len().cmp(&a.len()));
         }
     }
 
@@ -102,7 +102,8 @@ impl Redactor {
         if ranges.is_empty() {
             return text.to_string();
         }
-        ranges.sort_unstable();
+        // Plain integers: the shared stable sort gives the same order (one sort in the wasm).
+        crate::sort::stable_by(&mut ranges, Ord::cmp);
         let mut out = String::with_capacity(text.len());
         let mut cursor = 0;
         let mut iter = ranges.into_iter().peekable();
@@ -133,18 +134,20 @@ impl Redactor {
             Value::Array(items) => {
                 Value::Array(items.iter().map(|v| self.redact_json(v)).collect())
             }
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, v)| {
-                        let v = if is_sensitive_key(k) && !v.is_null() {
-                            Value::String(REDACTED.to_string())
-                        } else {
-                            self.redact_json(v)
-                        };
-                        (self.redact(k), v)
-                    })
-                    .collect(),
-            ),
+            Value::Object(map) => {
+                // Inserted one by one: `collect` would sort the pairs with a sort of its own
+                // (issue 13); a key that redacts to an earlier one keeps the last value either way.
+                let mut out = serde_json::Map::new();
+                for (k, v) in map {
+                    let v = if is_sensitive_key(k) && !v.is_null() {
+                        Value::String(REDACTED.to_string())
+                    } else {
+                        self.redact_json(v)
+                    };
+                    out.insert(self.redact(k), v);
+                }
+                Value::Object(out)
+            }
             other => other.clone(),
         }
     }

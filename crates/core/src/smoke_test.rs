@@ -27,7 +27,7 @@ pub struct CallSpec {
 /// Reads `smoke_test.json`: `{"api_name": "/generate", "args": [...], "kwargs": {...},
 /// "expected_output": "image"}` (`args`, `kwargs` optional; `expected_output` defaults to `any`).
 pub fn parse_manifest(text: &str) -> Result<CallSpec, String> {
-    let v: Value = serde_json::from_str(text)
+    let v: Value = serde_json::from_slice(text.as_bytes())
         .map_err(|e| format!("smoke_test.json is not valid JSON ({e})"))?;
     let api = v
         .get("api_name")

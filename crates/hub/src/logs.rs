@@ -39,7 +39,7 @@ pub fn log_lines(event: &SseEvent) -> Vec<LogLine> {
     if !matches!(event.event.as_deref(), None | Some("message" | "log")) {
         return Vec::new();
     }
-    if let Ok(line) = serde_json::from_str::<WireLogLine>(&event.data) {
+    if let Ok(line) = serde_json::from_slice::<WireLogLine>(event.data.as_bytes()) {
         return vec![LogLine {
             timestamp: line.timestamp,
             text: line.data,
@@ -48,16 +48,18 @@ pub fn log_lines(event: &SseEvent) -> Vec<LogLine> {
     event
         .data
         .split('\n')
-        .map(|raw| match serde_json::from_str::<WireLogLine>(raw) {
-            Ok(line) => LogLine {
-                timestamp: line.timestamp,
-                text: line.data,
+        .map(
+            |raw| match serde_json::from_slice::<WireLogLine>(raw.as_bytes()) {
+                Ok(line) => LogLine {
+                    timestamp: line.timestamp,
+                    text: line.data,
+                },
+                Err(_) => LogLine {
+                    timestamp: String::new(),
+                    text: raw.to_owned(),
+                },
             },
-            Err(_) => LogLine {
-                timestamp: String::new(),
-                text: raw.to_owned(),
-            },
-        })
+        )
         .collect()
 }
 

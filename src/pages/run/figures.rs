@@ -10,7 +10,12 @@ use crate::components::settings_href;
 
 #[component]
 pub fn ValidationFigures(validation: Option<ValidationRecord>) -> impl IntoView {
-    let seconds = |s: Option<f64>| s.map_or_else(|| "—".to_string(), |s| format!("{s:.1} s"));
+    let seconds = |s: Option<f64>| {
+        s.map_or_else(
+            || "—".to_string(),
+            |s| format!("{} s", sf_core::decimal::fixed(s, 1)),
+        )
+    };
     validation.map(|v| {
         view! {
             <section class="card">
