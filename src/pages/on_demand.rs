@@ -50,16 +50,25 @@ pub fn about() -> AnyView {
 }
 
 /// The view `load` gives once its code is there, and the page's loading line until then.
+///
+/// The previous page goes at once: a view switch replaces it with the loading line rather than
+/// leaving it on screen (and clickable) under "Loading…" until the new view's code arrives.
+/// (A `Suspend` in its place would keep the old view while the new one loads: tachys rebuilds a
+/// `Suspend` in place.) A view whose page was left before its code arrived is dropped.
 pub fn render(load: impl Future<Output = AnyView> + 'static) -> AnyView {
-    let loaded = RwSignal::new(false);
-    let view = SendWrapper::new(async move {
+    let slot = RwSignal::new(None::<SendWrapper<AnyView>>);
+    // Scoped: the page is built under this view's owner, with the contexts it reads.
+    leptos::task::spawn_local_scoped(async move {
         let view = load.await;
-        loaded.set(true);
-        view
+        // The page may have been left meanwhile: its signal is gone then.
+        let _ = slot.try_set(Some(SendWrapper::new(view)));
     });
-    view! {
-        {move || (!loaded.get()).then(|| view! { <p class="boot">"Loading…"</p> })}
-        {Suspend::new(view)}
-    }
+    (move || {
+        slot.track();
+        match slot.try_update_untracked(Option::take).flatten() {
+            Some(view) => view.take(),
+            None => view! { <p class="boot">"Loading…"</p> }.into_any(),
+        }
+    })
     .into_any()
 }

@@ -333,6 +333,12 @@ async fn a_batch_of_three_is_followed_to_its_end_counted_and_its_failed_row_run_
         b.click("#batch-confirm").await?;
         batch = b.wait_for_query("batch").await?;
         b.screenshot("batch-page-launching").await;
+        // The batch page's code is fetched when it opens: meanwhile the Batch view it replaces
+        // is gone, not left on screen (and clickable) under the loading line.
+        let shown = b.text().await;
+        if shown.contains("Build many Spaces at once") {
+            return Err(format!("the Batch view stayed on screen after the switch to its page:\n{shown}"));
+        }
         // While launches are still on their way the page lists fewer runs, none of them live
         // yet: it must say "Launching", never "All runs have ended" before its three rows are in.
         let premature = std::cell::RefCell::new(None::<String>);
