@@ -389,6 +389,16 @@ impl Browser {
         }
     }
 
+    /// `Err` naming every console error, uncaught exception and rejection the page has logged.
+    pub async fn no_errors(&self) -> Result<(), String> {
+        let errors = self.errors().await;
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("console errors: {errors:?}"))
+        }
+    }
+
     /// Every console message (all levels) seen so far on this page.
     pub async fn console(&self) -> Vec<String> {
         match self

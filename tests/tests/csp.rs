@@ -210,11 +210,7 @@ async fn every_view_a_sign_in_and_a_run_with_artifacts_cause_no_policy_violation
         if !seen.is_empty() {
             return Err(format!("policy violations: {seen:#?}"));
         }
-        let errors = b.errors().await;
-        if !errors.is_empty() {
-            return Err(format!("console errors: {errors:?}"));
-        }
-        Ok(())
+        b.no_errors().await
     }
     .await;
     b.close().await;

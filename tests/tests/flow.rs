@@ -198,11 +198,7 @@ async fn from_sign_in_to_a_validated_generated_space() {
         if b.url().await.contains(&token) || b.html().await.contains(&token) {
             return Err("the token is in the address or the page".into());
         }
-        let errors = b.errors().await;
-        if !errors.is_empty() {
-            return Err(format!("console errors: {errors:?}"));
-        }
-        Ok(())
+        b.no_errors().await
     }
     .await;
     b.close().await;

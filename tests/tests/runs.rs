@@ -172,11 +172,7 @@ async fn switching_pages_requests_each_hardware_list_once_per_page_load() {
         if same != json!(true) {
             return Err("a menu link reloaded the page".into());
         }
-        let errors = b.errors().await;
-        if !errors.is_empty() {
-            return Err(format!("console errors: {errors:?}"));
-        }
-        Ok(())
+        b.no_errors().await
     });
 }
 

@@ -31,11 +31,7 @@ async fn scenario(browser: &Browser, base: &str) -> Result<(), String> {
     browser.goto(&format!("{base}/?view=nonsense")).await;
     browser.wait_for_text("Page not found").await?;
 
-    let errors = browser.errors().await;
-    if !errors.is_empty() {
-        return Err(format!("console errors: {errors:?}"));
-    }
-    Ok(())
+    browser.no_errors().await
 }
 
 #[tokio::test]

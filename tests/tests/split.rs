@@ -133,11 +133,7 @@ async fn build_loads_only_the_main_module_and_other_views_fetch_their_chunk() {
         if !again.is_empty() {
             return Err(format!("opening Validate again fetched {again:?}"));
         }
-        let errors = b.errors().await;
-        if !errors.is_empty() {
-            return Err(format!("console errors: {errors:?}"));
-        }
-        Ok(())
+        b.no_errors().await
     }
     .await;
     if outcome.is_err() {
