@@ -272,25 +272,50 @@ pub async fn collect_logs(
 
 /// The last exception a Python traceback in `lines` ends with (`AttributeError: …`,
 /// `torch.OutOfMemoryError: …`), without the line's timestamp; `None` without a traceback.
+///
+/// Only the app's current start counts (a restarted Space's run log keeps the lines of the start
+/// before, after which the Hub writes `===== Application Startup at … =====`), and a traceback
+/// Python printed under `Exception ignored in: …` is skipped: that exception (an event loop's
+/// finaliser failing as a worker thread ends, say) was raised where nothing could catch it,
+/// failed nothing, and comes at any moment after the call that did fail.
 pub fn last_exception(lines: &[String]) -> Option<String> {
-    let start = lines
+    let from = lines
         .iter()
-        .rposition(|l| l.contains("Traceback (most recent call last):"))?;
-    lines[start + 1..].iter().rev().find_map(|line| {
-        let (head, _) = line.split_once(": ")?;
-        let name_at = head.rfind(char::is_whitespace).map_or(0, |i| i + 1);
-        let name = &head[name_at..];
-        let last = name.rsplit('.').next().unwrap_or(name);
-        let is_name = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-            && (last.ends_with("Error") || last.ends_with("Exception"));
-        // Only the name may follow the timestamp: not an indented source line.
-        let before = head[..name_at].trim();
-        (is_name && !before.contains(char::is_whitespace))
-            .then(|| line[name_at..].trim().chars().take(500).collect())
+        .rposition(|l| l.contains("===== Application Startup at "))
+        .map_or(0, |i| i + 1);
+    let lines = &lines[from..];
+    let starts: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("Traceback (most recent call last):"))
+        .collect();
+    starts.iter().enumerate().rev().find_map(|(n, &start)| {
+        let ignored = start > 0 && lines[start - 1].contains("Exception ignored ");
+        let end = starts.get(n + 1).copied().unwrap_or(lines.len());
+        (!ignored)
+            .then(|| {
+                lines[start + 1..end]
+                    .iter()
+                    .rev()
+                    .find_map(|l| exception_line(l))
+            })
+            .flatten()
     })
+}
+
+/// `line` (a timestamp before it allowed) as `Name: message` when it is an exception's line.
+fn exception_line(line: &str) -> Option<String> {
+    let (head, _) = line.split_once(": ")?;
+    let name_at = head.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    let name = &head[name_at..];
+    let last = name.rsplit('.').next().unwrap_or(name);
+    let is_name = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && (last.ends_with("Error") || last.ends_with("Exception"));
+    // Only the name may follow the timestamp: not an indented source line.
+    let before = head[..name_at].trim();
+    (is_name && !before.contains(char::is_whitespace))
+        .then(|| line[name_at..].trim().chars().take(500).collect())
 }
 
 /// The last `n` lines of a log, joined.
@@ -379,6 +404,40 @@ mod tests {
             Some("torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB")
         );
         assert_eq!(last_exception(&log[..1]), None);
+    }
+
+    /// The CI run of stop 18 named `ValueError: Invalid file descriptor: -1` (an event loop's
+    /// finaliser, printed after the call had failed) instead of the app's error.
+    #[test]
+    fn an_ignored_exception_and_an_earlier_start_do_not_count() {
+        let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+        let app_error = [
+            "2026-11-30T07:00:00Z ===== Application Startup at 2026-11-30T07:00:00Z =====",
+            "2026-11-30T07:00:03Z Traceback (most recent call last):",
+            "2026-11-30T07:00:03Z   File \"/home/user/app/app.py\", line 17, in generate",
+            "2026-11-30T07:00:03Z ValueError: the fox pipeline needs at least 3 steps, got 2",
+        ];
+        let ignored = [
+            "2026-11-30T07:00:04Z Exception ignored in: <function BaseEventLoop.__del__ at 0x7f>",
+            "2026-11-30T07:00:04Z Traceback (most recent call last):",
+            "2026-11-30T07:00:04Z   File \"/usr/lib/python3.11/selectors.py\", line 42, in _fileobj_to_fd",
+            "2026-11-30T07:00:04Z     raise ValueError(\"Invalid file descriptor: {}\".format(fd))",
+            "2026-11-30T07:00:04Z ValueError: Invalid file descriptor: -1",
+        ];
+        let fox = Some("ValueError: the fox pipeline needs at least 3 steps, got 2");
+        let mut log = lines(&app_error);
+        log.extend(lines(&ignored));
+        log.extend(lines(&ignored));
+        assert_eq!(last_exception(&log).as_deref(), fox);
+        assert_eq!(last_exception(&lines(&ignored)), None);
+        // A restart: the first start's error is not the second one's.
+        log.extend(lines(&[
+            "2026-11-30T07:01:00Z ===== Application Startup at 2026-11-30T07:01:00Z =====",
+            "2026-11-30T07:01:02Z * Running on local URL:  http://0.0.0.0:7860",
+        ]));
+        assert_eq!(last_exception(&log), None);
+        log.extend(lines(&app_error[1..]));
+        assert_eq!(last_exception(&log).as_deref(), fox);
     }
 
     #[test]
