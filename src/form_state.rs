@@ -20,6 +20,7 @@ use crate::auth::{Auth, use_auth};
 use crate::bucket::use_run_bucket;
 use crate::drafts;
 use crate::launch::{self, LaunchError};
+use crate::pages::on_demand;
 use crate::routes::run_href;
 
 /// What differs between the two forms.
@@ -53,6 +54,15 @@ pub enum HubCheck {
     SpaceExists(SpaceRef),
 }
 
+/// The Hub's answer to a [`HubCheck`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckAnswer {
+    /// The Hub no longer accepts the sign-in (a 401 that is not a model's gate).
+    SignInExpired,
+    /// The sentence refusing the field, or `None` (fine, or nothing sure).
+    Refusal(Option<String>),
+}
+
 /// How long typing must pause before the Hub is asked.
 const CHECK_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(400);
 
@@ -80,6 +90,18 @@ impl HubCheck {
             )),
             _ => None,
         }
+    }
+
+    /// Asks the Hub ([`crate::pages::on_demand::hub_check`] loads this code when the first
+    /// check is asked).
+    pub async fn answer(&self, hub: &crate::hub::Hub) -> CheckAnswer {
+        let found = self.ask(hub).await;
+        // A 401 `GatedRepo` is the model's gate, not an expired sign-in.
+        if matches!(&found, Err(e) if e.status() == Some(401) && e.error_code() != Some("GatedRepo"))
+        {
+            return CheckAnswer::SignInExpired;
+        }
+        CheckAnswer::Refusal(self.refusal(hub.hub_url(), found.as_ref().map(|_| ())))
     }
 
     async fn ask(&self, hub: &crate::hub::Hub) -> Result<(), sf_hub::HubError> {
@@ -224,14 +246,11 @@ impl HubAnswers {
                     for check in asked.clone() {
                         let hub = hub.clone();
                         leptos::task::spawn_local(async move {
-                            let found = check.ask(&hub).await;
-                            // A 401 `GatedRepo` is the model's gate, not an expired sign-in.
-                            if matches!(&found, Err(e) if e.status() == Some(401) && e.error_code() != Some("GatedRepo"))
-                            {
+                            let answer = on_demand::hub_check(hub, check.clone()).await;
+                            let CheckAnswer::Refusal(refusal) = answer else {
                                 auth.expire();
                                 return;
-                            }
-                            let refusal = check.refusal(hub.hub_url(), found.as_ref().map(|_| ()));
+                            };
                             answers.update(|a| {
                                 if a.iter().all(|(k, _)| k != &check) {
                                     a.push((check, refusal));
@@ -293,7 +312,8 @@ fn launch_action(on_launched: Callback<()>) -> Action<Launch, Option<LaunchError
         let (target_space, spec) = (l.target_space.clone(), l.spec.clone());
         let navigate = navigate.clone();
         async move {
-            match launch::launch(auth, &namespace, &run_id, kind, target_space, spec).await {
+            let launched = on_demand::launch(auth, namespace, run_id, kind, target_space, spec);
+            match launched.await {
                 Ok(record) => {
                     on_launched.run(());
                     navigate(&run_href(&record.run_id), Default::default());

@@ -178,7 +178,8 @@ impl Auth {
         auth.busy.set(true);
         leptos::task::spawn_local(async move {
             let config = auth.config.get_value();
-            if let Err(e) = oauth::begin(&config, return_to).await {
+            // Its code (the OAuth client, PKCE) loads on this first click.
+            if let Err(e) = crate::pages::on_demand::oauth_begin(config, return_to).await {
                 auth.notice.set(Some(Notice::bad(e.to_string())));
                 auth.busy.set(false);
             }
@@ -196,30 +197,9 @@ impl Auth {
         auth.busy.set(true);
         leptos::task::spawn_local(async move {
             let hub_url = auth.config.with_value(|c| c.hub_url.clone());
-            let result = match crate::hub::client(&hub_url) {
-                Ok(hub) => hub.with_token(token.clone()).whoami_v2().await,
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(me) => auth.store(Session {
-                    access_token: token,
-                    expires_at_ms: None,
-                    scope: None,
-                    method: SignInMethod::PastedToken,
-                    username: me.name,
-                    fullname: me.fullname,
-                    avatar_url: me.avatar_url,
-                }),
-                Err(e) => {
-                    let text = if e.is_unauthorized() {
-                        "Hugging Face did not accept this token: it may be mistyped, expired or revoked. Create a new one in your Hugging Face settings (Access Tokens) and paste it again.".to_string()
-                    } else {
-                        Redactor::default()
-                            .with_secret(&token)
-                            .redact(&e.user_message())
-                    };
-                    auth.notice.set(Some(Notice::bad(text)));
-                }
+            match crate::pages::on_demand::token_session(hub_url, token).await {
+                Ok(session) => auth.store(session),
+                Err(text) => auth.notice.set(Some(Notice::bad(text))),
             }
             auth.busy.set(false);
         });
@@ -270,7 +250,9 @@ impl Auth {
                     auth.busy.set(true);
                     leptos::task::spawn_local(async move {
                         let config = auth.config.get_value();
-                        match oauth::complete(&config, &code, &state, verifier).await {
+                        let finished =
+                            crate::pages::on_demand::oauth_complete(config, code, state, verifier);
+                        match finished.await {
                             Ok(session) => auth.store(session),
                             Err(e) => auth.notice.set(Some(Notice::bad(e.to_string()))),
                         }
@@ -279,6 +261,30 @@ impl Auth {
                 }
             },
         }
+    }
+}
+
+/// The session of a pasted access token, once `whoami-v2` accepts it; otherwise the sentence
+/// to show (the token never in it).
+pub async fn token_session(hub_url: String, token: String) -> Result<Session, String> {
+    let result = match crate::hub::client(&hub_url) {
+        Ok(hub) => hub.with_token(token.clone()).whoami_v2().await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(me) => Ok(Session {
+            access_token: token,
+            expires_at_ms: None,
+            scope: None,
+            method: SignInMethod::PastedToken,
+            username: me.name,
+            fullname: me.fullname,
+            avatar_url: me.avatar_url,
+        }),
+        Err(e) if e.is_unauthorized() => Err("Hugging Face did not accept this token: it may be mistyped, expired or revoked. Create a new one in your Hugging Face settings (Access Tokens) and paste it again.".to_string()),
+        Err(e) => Err(Redactor::default()
+            .with_secret(&token)
+            .redact(&e.user_message())),
     }
 }
 

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use sf_core::BucketRef;
 
 use crate::auth::use_auth;
-use crate::bucket::{BucketOutcome, check_or_create, use_run_bucket};
+use crate::bucket::{BucketOutcome, use_run_bucket};
+use crate::pages::on_demand::check_or_create_bucket;
 
 /// "Run storage" as in the seed: the bucket name, "Check run bucket", "Create private run bucket".
 #[component]
@@ -14,7 +15,7 @@ pub fn BucketPanel() -> impl IntoView {
     let run_bucket = use_run_bucket();
     // Check and create are one action: its value is the last outcome, `pending` while asking.
     let act = Action::new_local(move |(bucket, create): &(BucketRef, bool)| {
-        check_or_create(auth, bucket.clone(), *create)
+        check_or_create_bucket(auth, bucket.clone(), *create)
     });
     let busy = act.pending();
     // A new name or another account makes an earlier outcome meaningless.

@@ -1,5 +1,8 @@
-//! The views a first load does not need, each in a wasm chunk of its own that the page fetches
-//! when the view is opened (issue 13: a first load of Home or Build fetches only their code).
+//! The code a first load does not need, each in a wasm chunk of its own that the page fetches
+//! when it is first called (issue 13: a first load of Home or Build fetches only their code):
+//! the views other than Home and Build, fetched when the view is opened, and what those two run
+//! only after a click, typing or a sign-in redirect (signing in, the Build form's questions to the
+//! Hub, the launch, checking the run bucket).
 //!
 //! Each function is a split point (Leptos's `#[lazy]`, which is `wasm_split`): in the release
 //! build `cargo xtask build-app` cuts everything only it reaches out of the main module into
@@ -17,7 +20,16 @@ use leptos::lazy;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
+use sf_core::jobspec::JobSpec;
+use sf_core::{BucketRef, RunId, RunKind};
+
 use super::{About, Batch, BatchPage, Run, Runs, Validate};
+use crate::auth::oauth::{self, OAuthState, SignInError};
+use crate::auth::{Auth, Session};
+use crate::bucket::BucketOutcome;
+use crate::config::AppConfig;
+use crate::form_state::{CheckAnswer, HubCheck};
+use crate::launch::{LaunchError, LaunchRecord};
 
 #[lazy]
 pub fn run(run: String) -> AnyView {
@@ -47,6 +59,57 @@ pub fn runs() -> AnyView {
 #[lazy]
 pub fn about() -> AnyView {
     About().into_any()
+}
+
+// What Home and Build run only after a click, typing or a sign-in redirect. Each is a thin
+// wrapper: the code is where it belongs, only its call is here.
+
+/// "Sign in with Hugging Face" ([`oauth::begin`]).
+#[lazy]
+pub async fn oauth_begin(config: AppConfig, return_to: Option<String>) -> Result<(), SignInError> {
+    oauth::begin(&config, return_to).await
+}
+
+/// The sign-in redirect's code traded for a session ([`oauth::complete`]).
+#[lazy]
+pub async fn oauth_complete(
+    config: AppConfig,
+    code: String,
+    state: OAuthState,
+    verifier: String,
+) -> Result<Session, SignInError> {
+    oauth::complete(&config, &code, &state, verifier).await
+}
+
+/// A pasted access token checked with the Hub ([`crate::auth::token_session`]).
+#[lazy]
+pub async fn token_session(hub_url: String, token: String) -> Result<Session, String> {
+    crate::auth::token_session(hub_url, token).await
+}
+
+/// One pre-launch question to the Hub about a field ([`HubCheck::answer`]).
+#[lazy]
+pub async fn hub_check(hub: crate::hub::Hub, check: HubCheck) -> CheckAnswer {
+    check.answer(&hub).await
+}
+
+/// The launch of a run ([`crate::launch::launch`]).
+#[lazy]
+pub async fn launch(
+    auth: Auth,
+    namespace: String,
+    run_id: RunId,
+    kind: RunKind,
+    target_space: String,
+    spec: JobSpec,
+) -> Result<LaunchRecord, LaunchError> {
+    crate::launch::launch(auth, &namespace, &run_id, kind, target_space, spec).await
+}
+
+/// "Check run bucket" and "Create private run bucket" ([`crate::bucket::check_or_create`]).
+#[lazy]
+pub async fn check_or_create_bucket(auth: Auth, bucket: BucketRef, create: bool) -> BucketOutcome {
+    crate::bucket::check_or_create(auth, bucket, create).await
 }
 
 /// The view `load` gives once its code is there, and the page's loading line until then.
