@@ -5,6 +5,8 @@
 //! in [`crate::launch`]).
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -13,19 +15,19 @@ use serde::de::DeserializeOwned;
 use sf_core::form::{
     BuildForm, BuildRequest, Field, FieldError, LaunchContext, ValidateForm, ValidateRequest,
 };
-use sf_core::jobspec::{self, JobSpec, JobSpecConfig};
-use sf_core::{ModelRef, RunId, RunKind, SpaceName, SpaceRef};
+use sf_core::jobspec::{self, JobSpecConfig};
+use sf_core::{ModelRef, RunKind, SpaceName, SpaceRef};
 
 use crate::auth::{Auth, use_auth};
 use crate::bucket::use_run_bucket;
 use crate::drafts;
-use crate::launch::{self, LaunchError};
+use crate::launch::{self, LaunchError, LaunchRecord};
 use crate::pages::on_demand;
 use crate::routes::run_href;
 
 /// What differs between the two forms.
 pub trait LaunchForm: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
-    type Request: 'static;
+    type Request: Clone + Send + Sync + 'static;
     const KIND: RunKind;
     const DRAFT_KEY: &'static str;
     fn fresh() -> Self;
@@ -33,9 +35,8 @@ pub trait LaunchForm: Clone + Serialize + DeserializeOwned + Send + Sync + 'stat
     fn bucket_name(&self) -> &str;
     fn bucket_name_mut(&mut self) -> &mut String;
     fn check(&self, ctx: &LaunchContext<'_>) -> Result<Self::Request, Vec<FieldError>>;
-    fn run_id(request: &Self::Request) -> &RunId;
-    fn target_space(request: &Self::Request) -> String;
-    fn job(request: &Self::Request, token: &str, config: &JobSpecConfig) -> JobSpec;
+    /// Builds the job for a checked request and creates it ([`launch::launch`]).
+    fn launch(auth: Auth, job: Job<Self::Request>) -> LaunchFuture;
     /// What the Hub is asked about the fields as typed (for `namespace`), before launch.
     fn hub_checks(&self, namespace: &str) -> Vec<(Field, HubCheck)>;
     /// The job's time limit for the form as typed, when it can be known.
@@ -146,14 +147,9 @@ impl LaunchForm for BuildForm {
     fn check(&self, ctx: &LaunchContext<'_>) -> Result<BuildRequest, Vec<FieldError>> {
         self.validate(ctx)
     }
-    fn run_id(request: &BuildRequest) -> &RunId {
-        &request.run_id
-    }
-    fn target_space(request: &BuildRequest) -> String {
-        request.target_space.id()
-    }
-    fn job(request: &BuildRequest, token: &str, config: &JobSpecConfig) -> JobSpec {
-        jobspec::build_job(request, token, config)
+    fn launch(auth: Auth, job: Job<BuildRequest>) -> LaunchFuture {
+        // The job spec's code loads with the launch's, on the click (pages::on_demand).
+        Box::pin(on_demand::launch_build(auth, job))
     }
     fn hub_checks(&self, namespace: &str) -> Vec<(Field, HubCheck)> {
         let mut checks = Vec::new();
@@ -194,14 +190,12 @@ impl LaunchForm for ValidateForm {
     fn check(&self, ctx: &LaunchContext<'_>) -> Result<ValidateRequest, Vec<FieldError>> {
         self.validate(ctx)
     }
-    fn run_id(request: &ValidateRequest) -> &RunId {
-        &request.run_id
-    }
-    fn target_space(request: &ValidateRequest) -> String {
-        request.target_space.id()
-    }
-    fn job(request: &ValidateRequest, token: &str, config: &JobSpecConfig) -> JobSpec {
-        jobspec::validate_job(request, token, config)
+    fn launch(auth: Auth, job: Job<ValidateRequest>) -> LaunchFuture {
+        Box::pin(async move {
+            let spec = jobspec::validate_job(&job.request, &job.token, &job.config);
+            let (run_id, space) = (&job.request.run_id, job.request.target_space.id());
+            launch::launch(auth, &job.namespace, run_id, RunKind::Validate, space, spec).await
+        })
     }
     fn hub_checks(&self, _namespace: &str) -> Vec<(Field, HubCheck)> {
         SpaceRef::parse(&self.target_space)
@@ -281,38 +275,51 @@ impl HubAnswers {
     }
 }
 
+/// A launch's future ([`LaunchForm::launch`]).
+pub type LaunchFuture = Pin<Box<dyn Future<Output = Result<LaunchRecord, LaunchError>>>>;
+
+/// Everything one launch needs, checked before it is dispatched: the job is built from it when
+/// it is launched.
+#[derive(Clone)]
+pub struct Job<R> {
+    pub namespace: String,
+    pub request: R,
+    pub token: String,
+    pub config: JobSpecConfig,
+}
+
+impl Job<BuildRequest> {
+    /// Creates a Build's job ([`crate::pages::on_demand::launch_build`] loads this code).
+    pub async fn launch_build(self, auth: Auth) -> Result<LaunchRecord, LaunchError> {
+        let spec = jobspec::build_job(&self.request, &self.token, &self.config);
+        let (run_id, space) = (&self.request.run_id, self.request.target_space.id());
+        launch::launch(auth, &self.namespace, run_id, RunKind::Build, space, spec).await
+    }
+}
+
 pub struct FormState<F: LaunchForm> {
     pub form: RwSignal<F>,
     pub errors: Memo<HashMap<Field, String>>,
     /// The Hub checks of the fields that pass the local rules, and whether each is answered.
     pending_checks: Memo<usize>,
     /// The launch: `pending` while it runs, its value the last refusal (a success opens the run).
-    launch: Action<Launch, Option<LaunchError>>,
+    launch: Action<Job<F::Request>, Option<LaunchError>>,
     /// A deployment that cannot launch at all says so here, without asking the Hub.
     config_error: RwSignal<Option<LaunchError>>,
     auth: Auth,
 }
 
-/// Everything one launch needs, checked and prepared before it is dispatched.
-struct Launch {
-    namespace: String,
-    run_id: RunId,
-    kind: RunKind,
-    target_space: String,
-    spec: JobSpec,
-}
-
 /// The launch action, the same for both forms: refuse a run id that already has a job, create
 /// the job, then `on_launched` (a new run id for the next launch) and open the run's page.
-fn launch_action(on_launched: Callback<()>) -> Action<Launch, Option<LaunchError>> {
+fn launch_action<F: LaunchForm>(
+    on_launched: Callback<()>,
+) -> Action<Job<F::Request>, Option<LaunchError>> {
     let auth = use_auth();
     let navigate = use_navigate();
-    Action::new_local(move |l: &Launch| {
-        let (namespace, run_id, kind) = (l.namespace.clone(), l.run_id.clone(), l.kind);
-        let (target_space, spec) = (l.target_space.clone(), l.spec.clone());
+    Action::new_local(move |job: &Job<F::Request>| {
+        let launched = F::launch(auth, job.clone());
         let navigate = navigate.clone();
         async move {
-            let launched = on_demand::launch(auth, namespace, run_id, kind, target_space, spec);
             match launched.await {
                 Ok(record) => {
                     on_launched.run(());
@@ -388,7 +395,7 @@ impl<F: LaunchForm> FormState<F> {
             });
             errors
         });
-        let launch = launch_action(Callback::new(move |()| {
+        let launch = launch_action::<F>(Callback::new(move |()| {
             form.update(|f| *f.run_id_mut() = launch::new_run_id(F::KIND));
         }));
         FormState {
@@ -481,12 +488,11 @@ impl<F: LaunchForm> FormState<F> {
             Err(e) => return self.config_error.set(Some(LaunchError::Failed(e))),
         };
         self.config_error.set(None);
-        self.launch.dispatch_local(Launch {
-            spec: F::job(&request, &token, &config),
-            run_id: F::run_id(&request).clone(),
-            target_space: F::target_space(&request),
-            kind: F::KIND,
+        self.launch.dispatch_local(Job {
             namespace: user,
+            request,
+            token,
+            config,
         });
     }
 }

@@ -15,20 +15,21 @@
 #![allow(unsafe_code)]
 
 use std::future::Future;
+use std::pin::Pin;
 
 use leptos::lazy;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
-use sf_core::jobspec::JobSpec;
-use sf_core::{BucketRef, RunId, RunKind};
+use sf_core::BucketRef;
+use sf_core::form::BuildRequest;
 
 use super::{About, Batch, BatchPage, Run, Runs, Validate};
 use crate::auth::oauth::{self, OAuthState, SignInError};
 use crate::auth::{Auth, Session};
 use crate::bucket::BucketOutcome;
 use crate::config::AppConfig;
-use crate::form_state::{CheckAnswer, HubCheck};
+use crate::form_state::{CheckAnswer, HubCheck, Job};
 use crate::launch::{LaunchError, LaunchRecord};
 
 #[lazy]
@@ -93,17 +94,10 @@ pub async fn hub_check(hub: crate::hub::Hub, check: HubCheck) -> CheckAnswer {
     check.answer(&hub).await
 }
 
-/// The launch of a run ([`crate::launch::launch`]).
+/// The launch of a Build ([`Job::launch_build`]): the job spec built, the job created.
 #[lazy]
-pub async fn launch(
-    auth: Auth,
-    namespace: String,
-    run_id: RunId,
-    kind: RunKind,
-    target_space: String,
-    spec: JobSpec,
-) -> Result<LaunchRecord, LaunchError> {
-    crate::launch::launch(auth, &namespace, &run_id, kind, target_space, spec).await
+pub async fn launch_build(auth: Auth, job: Job<BuildRequest>) -> Result<LaunchRecord, LaunchError> {
+    job.launch_build(auth).await
 }
 
 /// "Check run bucket" and "Create private run bucket" ([`crate::bucket::check_or_create`]).
@@ -119,6 +113,11 @@ pub async fn check_or_create_bucket(auth: Auth, bucket: BucketRef, create: bool)
 /// (A `Suspend` in its place would keep the old view while the new one loads: tachys rebuilds a
 /// `Suspend` in place.) A view whose page was left before its code arrived is dropped.
 pub fn render(load: impl Future<Output = AnyView> + 'static) -> AnyView {
+    // One copy of the code below for every view, not one per view's future type.
+    render_boxed(Box::pin(load))
+}
+
+fn render_boxed(load: Pin<Box<dyn Future<Output = AnyView>>>) -> AnyView {
     let slot = RwSignal::new(None::<SendWrapper<AnyView>>);
     // Scoped: the page is built under this view's owner, with the contexts it reads.
     leptos::task::spawn_local_scoped(async move {
