@@ -93,8 +93,7 @@ impl HubCheck {
         }
     }
 
-    /// Asks the Hub ([`crate::pages::on_demand::hub_check`] loads this code when the first
-    /// check is asked).
+    /// Asks the Hub and reads its answer.
     pub async fn answer(&self, hub: &crate::hub::Hub) -> CheckAnswer {
         let found = self.ask(hub).await;
         // A 401 `GatedRepo` is the model's gate, not an expired sign-in.
@@ -108,7 +107,7 @@ impl HubCheck {
     async fn ask(&self, hub: &crate::hub::Hub) -> Result<(), sf_hub::HubError> {
         match self {
             HubCheck::ModelReadable(m) => {
-                let info = hub.model_info(m, &["gated", "siblings"]).await?;
+                let info = hub.model_files(m).await?;
                 // A gated model's info and page are public; its files are not. A build can only
                 // fail without them, so the file a library downloads first is asked for too.
                 match info.first_download() {
@@ -240,8 +239,7 @@ impl HubAnswers {
                     for check in asked.clone() {
                         let hub = hub.clone();
                         leptos::task::spawn_local(async move {
-                            let answer = on_demand::hub_check(hub, check.clone()).await;
-                            let CheckAnswer::Refusal(refusal) = answer else {
+                            let CheckAnswer::Refusal(refusal) = check.answer(&hub).await else {
                                 auth.expire();
                                 return;
                             };

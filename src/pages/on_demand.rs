@@ -1,8 +1,9 @@
 //! The code a first load does not need, each in a wasm chunk of its own that the page fetches
 //! when it is first called (issue 13: a first load of Home or Build fetches only their code):
 //! the views other than Home and Build, fetched when the view is opened, and what those two run
-//! only after a click, typing or a sign-in redirect (signing in, the Build form's questions to the
-//! Hub, the launch, checking the run bucket).
+//! only after a click or a sign-in redirect (signing in, the launch, checking the run bucket).
+//! Not the Build form's questions to the Hub: with its default model and Space name they are
+//! asked as soon as a signed-in person opens Build, so their code is part of a first load.
 //!
 //! Each function is a split point (Leptos's `#[lazy]`, which is `wasm_split`): in the release
 //! build `cargo xtask build-app` cuts everything only it reaches out of the main module into
@@ -29,7 +30,7 @@ use crate::auth::oauth::{self, OAuthState, SignInError};
 use crate::auth::{Auth, Session};
 use crate::bucket::BucketOutcome;
 use crate::config::AppConfig;
-use crate::form_state::{CheckAnswer, HubCheck, Job};
+use crate::form_state::Job;
 use crate::launch::{LaunchError, LaunchRecord};
 
 #[lazy]
@@ -86,12 +87,6 @@ pub async fn oauth_complete(
 #[lazy]
 pub async fn token_session(hub_url: String, token: String) -> Result<Session, String> {
     crate::auth::token_session(hub_url, token).await
-}
-
-/// One pre-launch question to the Hub about a field ([`HubCheck::answer`]).
-#[lazy]
-pub async fn hub_check(hub: crate::hub::Hub, check: HubCheck) -> CheckAnswer {
-    check.answer(&hub).await
 }
 
 /// The launch of a Build ([`Job::launch_build`]): the job spec built, the job created.

@@ -1,6 +1,7 @@
 //! The release wasm is split (issue 13, `xtask/src/wasm.rs`, `src/pages/on_demand.rs`): a first
-//! load of Build fetches only the main module, and a view opened afterwards in the running app
-//! fetches its own chunk and renders.
+//! load of Build fetches only the main module, a view opened afterwards in the running app
+//! fetches its own chunk and renders, and the sign-in's code (a pasted token's check, the OAuth
+//! start and the redirect's code exchange) is fetched when it is used.
 
 use serde_json::{Value, json};
 use sf_e2e::{Browser, Hub};
@@ -49,6 +50,20 @@ async fn open(b: &Browser, css: &str, text: &str) -> Result<Vec<String>, String>
     Ok(after.into_iter().filter(|n| !before.contains(n)).collect())
 }
 
+/// The main module's gzip copy and, besides it, only `split`'s chunks (see [`only_chunk_of`]).
+fn main_and_chunk_of(fetched: &[String], split: &str) -> Result<(), String> {
+    let (main, rest): (Vec<String>, Vec<String>) = fetched
+        .iter()
+        .cloned()
+        .partition(|n| n.ends_with("_bg.wasm.gz"));
+    if main.len() != 1 {
+        return Err(format!(
+            "expected the main module's .wasm.gz once among {fetched:?}"
+        ));
+    }
+    only_chunk_of(&rest, split)
+}
+
 fn only_chunk_of(fetched: &[String], split: &str) -> Result<(), String> {
     let prefix = format!("split_{split}_");
     let ok = fetched.iter().any(|n| n.starts_with(&prefix))
@@ -89,6 +104,8 @@ async fn build_loads_only_the_main_module_and_other_views_fetch_their_chunk() {
     let b = Browser::start(1280, 900).await;
     let outcome: Result<(), String> = async {
         b.sign_in_with_token(&hub).await?;
+        // Home's first load is the main module; checking the pasted token fetched its code.
+        main_and_chunk_of(&wasm_fetched(&b).await?, "token_session")?;
         // A first load of Build: the main module only, as its gzip copy.
         b.goto(&format!("{}/?view=build", hub.url)).await;
         b.wait_for_text("Build a Space from a model card").await?;
@@ -138,6 +155,38 @@ async fn build_loads_only_the_main_module_and_other_views_fetch_their_chunk() {
     .await;
     if outcome.is_err() {
         b.screenshot("split-failure").await;
+    }
+    b.close().await;
+    outcome.unwrap();
+}
+
+/// With an OAuth app: a first load of Build, signed out, fetches only the main module; the page
+/// the Hub sends the person back to fetches the code exchange's chunk with it and signs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sign_in_redirect_fetches_its_own_chunk() {
+    let hub = Hub::start(true).await;
+    let b = Browser::start(1280, 900).await;
+    let outcome: Result<(), String> = async {
+        b.goto(&format!("{}/?view=build", hub.url)).await;
+        b.wait_for_text("Build a Space from a model card").await?;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let first = wasm_fetched(&b).await?;
+        if first.len() != 1 || !first[0].ends_with("_bg.wasm.gz") {
+            return Err(format!(
+                "a first load of Build (signed out) fetched {first:?}, not only the main module's .wasm.gz"
+            ));
+        }
+        b.goto(&format!("{}/?view=home", hub.url)).await;
+        // The click fetches the OAuth start's chunk, which sends the page to the Hub.
+        b.click_button("Sign in with Hugging Face").await?;
+        b.wait_for_text("Signed in as sf-tester").await?;
+        // The page the Hub sent back to is a new document: these are its fetches.
+        main_and_chunk_of(&wasm_fetched(&b).await?, "oauth_complete")?;
+        b.no_errors().await
+    }
+    .await;
+    if outcome.is_err() {
+        b.screenshot("split-sign-in-failure").await;
     }
     b.close().await;
     outcome.unwrap();

@@ -6,7 +6,7 @@ use crate::api::buckets::missing_file_is_none;
 use crate::client::{Call, HubClient};
 use crate::error::{HubError, Operation};
 use crate::transport::{Method, Transport};
-use crate::types::ModelInfo;
+use crate::types::{ModelFiles, ModelInfo};
 use crate::url::{encode_query, repo_path};
 
 /// How a model search is ordered (always the largest first).
@@ -95,6 +95,17 @@ impl<T: Transport> HubClient<T> {
         self.json(&Call::get(Operation::ModelInfo, url)).await
     }
 
+    /// `GET /api/models/{id}?expand=gated&expand=siblings`: whether the model is gated, and its
+    /// files ([`ModelFiles`]), as [`HubClient::model_info`] would ask.
+    pub async fn model_files(&self, model: &ModelRef) -> Result<ModelFiles, HubError> {
+        let url = format!(
+            "{}?{}",
+            self.url(&format!("/api/models/{}", model_path(model))),
+            encode_query([("expand", "gated"), ("expand", "siblings")])
+        );
+        self.json(&Call::get(Operation::ModelInfo, url)).await
+    }
+
     /// `GET /{id}/resolve/main/README.md`; `Ok(None)` when the model has no card.
     pub async fn model_readme(&self, model: &ModelRef) -> Result<Option<String>, HubError> {
         let url = self.url(&format!("/{}/resolve/main/README.md", model_path(model)));
@@ -157,6 +168,27 @@ mod tests {
             c.transport().requests()[0].url,
             format!("{HUB}/api/models/org/m?expand=pipeline_tag&expand=cardData")
         );
+    }
+
+    #[tokio::test]
+    async fn model_files_asks_for_the_gate_and_the_files_only() {
+        let c = client([
+            Answer::json(
+                200,
+                json!({"gated": "manual", "siblings": [{"rfilename": "README.md"}, {"rfilename": "model.safetensors"}], "likes": 3}),
+            ),
+            Answer::json(200, json!({"gated": false, "siblings": null})),
+        ]);
+        let files = c.model_files(&m()).await.unwrap();
+        assert_eq!(files.gated, crate::types::Gated::Manual);
+        assert_eq!(files.first_download(), Some("model.safetensors"));
+        assert_eq!(
+            c.transport().requests()[0].url,
+            format!("{HUB}/api/models/org/m?expand=gated&expand=siblings")
+        );
+        let open = c.model_files(&m()).await.unwrap();
+        assert_eq!(open.gated, crate::types::Gated::No);
+        assert_eq!(open.first_download(), None);
     }
 
     #[tokio::test]

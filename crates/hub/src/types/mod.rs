@@ -22,7 +22,8 @@ pub use buckets::{BucketEntry, BucketInfo, RepoUrl};
 pub use hardware::{Accelerator, HardwareFlavor, price_list};
 pub use jobs::{JobInfo, JobOwner, JobStage, JobStatus, Volume};
 pub use models::{
-    Gated, ModelInfo, Safetensors, Sibling, TransformersInfo, first_download, is_weight_file,
+    Gated, ModelFiles, ModelInfo, Safetensors, Sibling, TransformersInfo, first_download,
+    is_weight_file,
 };
 pub use oauth::{OpenIdConfiguration, TokenResponse, UserInfo, UserInfoOrg};
 pub use spaces::{CommitInfo, SpaceHardwareState, SpaceInfo, SpaceRuntime, SpaceStage};

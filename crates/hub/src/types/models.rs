@@ -121,6 +121,25 @@ pub struct ModelInfo {
     pub spaces: Vec<String>,
 }
 
+/// `GET /api/models/{id}?expand=gated&expand=siblings` read for what it tells about access only
+/// ([`crate::HubClient::model_files`]): whether the model is gated and its files. A reader of
+/// these two fields alone is far smaller in the web app than [`ModelInfo`]'s (issue 13: the
+/// Build form asks this on a first load).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFiles {
+    #[serde(default)]
+    pub gated: Gated,
+    #[serde(default, deserialize_with = "super::null_default")]
+    pub siblings: Vec<Sibling>,
+}
+
+impl ModelFiles {
+    /// [`first_download`] among the model's files.
+    pub fn first_download(&self) -> Option<&str> {
+        first_download(self.siblings.iter().map(|s| s.rfilename.as_str()))
+    }
+}
+
 impl ModelInfo {
     /// `id`, or the older `modelId`.
     pub fn model_id(&self) -> Option<&str> {
