@@ -1,6 +1,7 @@
 //! The release wasm is split (issue 13, `xtask/src/wasm.rs`, `src/pages/on_demand.rs`): a first
-//! load of Build fetches only the main module, and a view opened afterwards in the running app
-//! fetches its own chunk and renders.
+//! load of Build fetches only the main module and one script, then the run page's code (which a
+//! launch opens), and a view opened afterwards in the running app fetches its own chunk and
+//! renders.
 
 use serde_json::{Value, json};
 use sf_e2e::{Browser, Hub};
@@ -10,11 +11,16 @@ const RUN: &str = "build-20261128-142501-a3f9c2";
 
 /// The wasm files the page fetched so far (file names, without the folder).
 async fn wasm_fetched(b: &Browser) -> Result<Vec<String>, String> {
+    fetched(b, ".wasm").await
+}
+
+/// The files whose name contains `kind` the page fetched so far (names without the folder).
+async fn fetched(b: &Browser, kind: &str) -> Result<Vec<String>, String> {
     let names = b
         .client
         .execute(
-            "return performance.getEntriesByType('resource').map(r => r.name).filter(n => n.includes('.wasm'))",
-            vec![],
+            "return performance.getEntriesByType('resource').map(r => r.name).filter(n => n.includes(arguments[0]))",
+            vec![json!(kind)],
         )
         .await
         .map_err(|e| e.to_string())?;
@@ -89,14 +95,55 @@ async fn build_loads_only_the_main_module_and_other_views_fetch_their_chunk() {
     let b = Browser::start(1280, 900).await;
     let outcome: Result<(), String> = async {
         b.sign_in_with_token(&hub).await?;
-        // A first load of Build: the main module only, as its gzip copy.
+        // A first load of Build: the main module only, as its gzip copy; then, once the
+        // form's hardware lists are in, the run page's code (a launch opens it), after the main
+        // module has arrived.
         b.goto(&format!("{}/?view=build", hub.url)).await;
         b.wait_for_text("Build a Space from a model card").await?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !wasm_fetched(&b).await?.iter().any(|n| n.starts_with("split_run_")) {
+            if std::time::Instant::now() > deadline {
+                return Err(format!(
+                    "the Build view never prefetched the run page's code: it fetched {:?}",
+                    wasm_fetched(&b).await?
+                ));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         let first = wasm_fetched(&b).await?;
-        if first.len() != 1 || !first[0].ends_with("_bg.wasm.gz") {
+        let main: Vec<&String> = first.iter().filter(|n| n.ends_with("_bg.wasm.gz")).collect();
+        if main.len() != 1 {
             return Err(format!(
-                "a first load of Build fetched {first:?}, not only the main module's .wasm.gz"
+                "a first load of Build fetched {first:?}, not the main module's .wasm.gz once"
+            ));
+        }
+        only_chunk_of(
+            &first
+                .iter()
+                .filter(|n| !n.ends_with("_bg.wasm.gz"))
+                .cloned()
+                .collect::<Vec<_>>(),
+            "run",
+        )?;
+        let after_main = b
+            .client
+            .execute(
+                "const e = performance.getEntriesByType('resource').filter(r => r.name.includes('.wasm'));
+                 const main = e.find(r => r.name.includes('_bg.wasm.gz'));
+                 return e.filter(r => r !== main).every(r => r.startTime >= main.responseEnd);",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if after_main != Value::Bool(true) {
+            return Err("the run page's code was fetched before the main module arrived".into());
+        }
+        // One script: wasm-bindgen's glue and the chunks' loader are one bundle (esbuild).
+        let scripts = fetched(&b, ".js").await?;
+        if scripts.len() != 1 {
+            return Err(format!(
+                "a first load of Build fetched the scripts {scripts:?}, not one bundle"
             ));
         }
 
@@ -114,15 +161,18 @@ async fn build_loads_only_the_main_module_and_other_views_fetch_their_chunk() {
             "about",
         )?;
         only_chunk_of(&open(&b, "nav a[href='?view=runs']", RUN).await?, "runs")?;
-        only_chunk_of(
-            &open(
-                &b,
-                &format!("a[href='?run={RUN}']"),
-                "The live Space generated an image.",
-            )
-            .await?,
-            "run",
-        )?;
+        // The run page's code came with Build: opening it fetches nothing.
+        let run = open(
+            &b,
+            &format!("a[href='?run={RUN}']"),
+            "The live Space generated an image.",
+        )
+        .await?;
+        if !run.is_empty() {
+            return Err(format!(
+                "opening a run page fetched {run:?}, though Build had prefetched its code"
+            ));
+        }
         // Back to a view whose code is there: nothing more is fetched.
         let again = open(
             &b,
