@@ -48,6 +48,14 @@ pub fn Batch() -> impl IntoView {
         }
     });
     let prices = crate::hardware::use_price_lists();
+    // Starting a batch opens its batch page: its code comes once the prices are in.
+    let lists = (
+        crate::hardware::use_job_hardware(),
+        crate::hardware::use_space_hardware(),
+    );
+    super::on_demand::prefetch_when("batch_page", move || {
+        lists.0.with(Option::is_some) && lists.1.with(Option::is_some)
+    });
     let estimate = Signal::derive(move || {
         prices.with(|(jobs, spaces)| settings.with(|f| f.estimate(jobs.as_ref(), spaces.as_ref())))
     });

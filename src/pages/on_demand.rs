@@ -129,3 +129,49 @@ fn render_boxed(load: Pin<Box<dyn Future<Output = AnyView>>>) -> AnyView {
     })
     .into_any()
 }
+
+/// Fetches and compiles the code of `view` (a function above: `"run"`, `"batch_page"`) once
+/// `ready` says so and the person is signed in, in the browser's next idle moment: the page a
+/// launch opens is then drawn at once, where it would otherwise show "Loading…" for its code's
+/// round trip (the run page's is about 170 KB with the chunks it shares, seconds on a slow
+/// phone network). `ready` is for what the current view still fetches (its hardware lists):
+/// the prefetch never competes with it. Not signed in, nothing can be launched from here yet,
+/// so nothing is fetched.
+///
+/// The chunks' loader (`xtask/src/wasm.rs`) exports `sfPrefetch(view)`, which runs the same
+/// loader a call of the view would (once: the call later finds it loaded). A failed prefetch
+/// leaves nothing behind; opening the view then tries again.
+pub fn prefetch_when(view: &'static str, ready: impl Fn() -> bool + 'static) {
+    let auth = crate::auth::use_auth();
+    // Again when `ready` changes: the loader starts a view's code once, whatever it is asked.
+    Effect::new(move |_| {
+        if ready() && auth.session.with(Option::is_some) {
+            prefetch(view);
+        }
+    });
+}
+
+#[cfg(target_arch = "wasm32")]
+fn prefetch(view: &'static str) {
+    use wasm_bindgen::JsCast;
+    let start = move || {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let Ok(bindings) = js_sys::Reflect::get(&window, &"wasmBindings".into()) else {
+            return;
+        };
+        if let Ok(f) = js_sys::Reflect::get(&bindings, &"sfPrefetch".into())
+            && let Some(f) = f.dyn_ref::<js_sys::Function>()
+        {
+            let _ = f.call1(&bindings, &view.into());
+        }
+    };
+    // Safari has no requestIdleCallback: a second later there.
+    if request_idle_callback_with_handle(start).is_err() {
+        set_timeout(start, std::time::Duration::from_secs(1));
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn prefetch(_view: &'static str) {}

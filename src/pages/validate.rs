@@ -18,6 +18,8 @@ pub fn Validate() -> impl IntoView {
     let form = state.form;
     // A validation creates no Space: only the job list's price matters.
     let jobs = crate::hardware::use_job_hardware();
+    // A validation opens its run page: its code comes once the job price list is in.
+    super::on_demand::prefetch_when("run", move || jobs.with(Option::is_some));
     let estimate = Signal::derive(move || {
         let prices = jobs.with(|l| l.as_ref().and_then(|l| l.as_deref().map(price_list)));
         form.with(|f| f.estimate(prices.as_ref()))

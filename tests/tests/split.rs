@@ -1,7 +1,8 @@
 //! The release wasm is split (issue 13, `xtask/src/wasm.rs`, `src/pages/on_demand.rs`): a first
-//! load of Build fetches only the main module, a view opened afterwards in the running app
-//! fetches its own chunk and renders, and the sign-in's code (a pasted token's check, the OAuth
-//! start and the redirect's code exchange) is fetched when it is used.
+//! load of Build fetches only the main module and one script, then the code of the launch and
+//! of the run page it opens, a view opened afterwards in the running app fetches its own chunk
+//! and renders, and the sign-in's code (a pasted token's check, the OAuth start and the
+//! redirect's code exchange) is fetched when it is used.
 
 use serde_json::{Value, json};
 use sf_e2e::{Browser, Hub};
@@ -11,11 +12,16 @@ const RUN: &str = "build-20261128-142501-a3f9c2";
 
 /// The wasm files the page fetched so far (file names, without the folder).
 async fn wasm_fetched(b: &Browser) -> Result<Vec<String>, String> {
+    fetched(b, ".wasm").await
+}
+
+/// The files whose name contains `kind` the page fetched so far (names without the folder).
+async fn fetched(b: &Browser, kind: &str) -> Result<Vec<String>, String> {
     let names = b
         .client
         .execute(
-            "return performance.getEntriesByType('resource').map(r => r.name).filter(n => n.includes('.wasm'))",
-            vec![],
+            "return performance.getEntriesByType('resource').map(r => r.name).filter(n => n.includes(arguments[0]))",
+            vec![json!(kind)],
         )
         .await
         .map_err(|e| e.to_string())?;
@@ -50,7 +56,31 @@ async fn open(b: &Browser, css: &str, text: &str) -> Result<Vec<String>, String>
     Ok(after.into_iter().filter(|n| !before.contains(n)).collect())
 }
 
-/// The main module's gzip copy and, besides it, only `split`'s chunks (see [`only_chunk_of`]).
+fn only_chunk_of(fetched: &[String], split: &str) -> Result<(), String> {
+    only_chunks_of(fetched, &[split])
+}
+
+/// Each of `splits`' own `split_<name>_…` chunks, and besides them only shared `chunk_…` ones,
+/// all compressed.
+fn only_chunks_of(fetched: &[String], splits: &[&str]) -> Result<(), String> {
+    let prefixes: Vec<String> = splits.iter().map(|s| format!("split_{s}_")).collect();
+    let ok = prefixes
+        .iter()
+        .all(|p| fetched.iter().any(|n| n.starts_with(p)))
+        && fetched.iter().all(|n| {
+            n.ends_with(".wasm.gz")
+                && (n.starts_with("chunk_") || prefixes.iter().any(|p| n.starts_with(p)))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{splits:?} fetched {fetched:?}: expected their own split_<name>_… chunks (and shared chunk_… ones), compressed"
+        ))
+    }
+}
+
+/// The main module's gzip copy once and, besides it, only `split`'s chunks.
 fn main_and_chunk_of(fetched: &[String], split: &str) -> Result<(), String> {
     let (main, rest): (Vec<String>, Vec<String>) = fetched
         .iter()
@@ -62,21 +92,6 @@ fn main_and_chunk_of(fetched: &[String], split: &str) -> Result<(), String> {
         ));
     }
     only_chunk_of(&rest, split)
-}
-
-fn only_chunk_of(fetched: &[String], split: &str) -> Result<(), String> {
-    let prefix = format!("split_{split}_");
-    let ok = fetched.iter().any(|n| n.starts_with(&prefix))
-        && fetched.iter().all(|n| {
-            n.ends_with(".wasm.gz") && (n.starts_with(&prefix) || n.starts_with("chunk_"))
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "opening {split} fetched {fetched:?}: expected its own split_{split}_… chunk (and shared chunk_… ones), compressed"
-        ))
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -106,14 +121,60 @@ async fn build_loads_only_the_main_module_and_other_views_fetch_their_chunk() {
         b.sign_in_with_token(&hub).await?;
         // Home's first load is the main module; checking the pasted token fetched its code.
         main_and_chunk_of(&wasm_fetched(&b).await?, "token_session")?;
-        // A first load of Build: the main module only, as its gzip copy.
+        // A first load of Build: the main module only, as its gzip copy; then, once the
+        // form's hardware lists are in, the code of the launch and of the run page it opens,
+        // after the main module has arrived.
         b.goto(&format!("{}/?view=build", hub.url)).await;
         b.wait_for_text("Build a Space from a model card").await?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let prefetched = |names: &[String]| {
+            ["split_run_", "split_launch_build_"]
+                .iter()
+                .all(|p| names.iter().any(|n| n.starts_with(p)))
+        };
+        while !prefetched(&wasm_fetched(&b).await?) {
+            if std::time::Instant::now() > deadline {
+                return Err(format!(
+                    "the Build view never prefetched the launch's and the run page's code: it fetched {:?}",
+                    wasm_fetched(&b).await?
+                ));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         let first = wasm_fetched(&b).await?;
-        if first.len() != 1 || !first[0].ends_with("_bg.wasm.gz") {
+        let main: Vec<&String> = first.iter().filter(|n| n.ends_with("_bg.wasm.gz")).collect();
+        if main.len() != 1 {
             return Err(format!(
-                "a first load of Build fetched {first:?}, not only the main module's .wasm.gz"
+                "a first load of Build fetched {first:?}, not the main module's .wasm.gz once"
+            ));
+        }
+        only_chunks_of(
+            &first
+                .iter()
+                .filter(|n| !n.ends_with("_bg.wasm.gz"))
+                .cloned()
+                .collect::<Vec<_>>(),
+            &["run", "launch_build"],
+        )?;
+        let after_main = b
+            .client
+            .execute(
+                "const e = performance.getEntriesByType('resource').filter(r => r.name.includes('.wasm'));
+                 const main = e.find(r => r.name.includes('_bg.wasm.gz'));
+                 return e.filter(r => r !== main).every(r => r.startTime >= main.responseEnd);",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if after_main != Value::Bool(true) {
+            return Err("the run page's code was fetched before the main module arrived".into());
+        }
+        // One script: wasm-bindgen's glue and the chunks' loader are one bundle (esbuild).
+        let scripts = fetched(&b, ".js").await?;
+        if scripts.len() != 1 {
+            return Err(format!(
+                "a first load of Build fetched the scripts {scripts:?}, not one bundle"
             ));
         }
 
@@ -131,15 +192,18 @@ async fn build_loads_only_the_main_module_and_other_views_fetch_their_chunk() {
             "about",
         )?;
         only_chunk_of(&open(&b, "nav a[href='?view=runs']", RUN).await?, "runs")?;
-        only_chunk_of(
-            &open(
-                &b,
-                &format!("a[href='?run={RUN}']"),
-                "The live Space generated an image.",
-            )
-            .await?,
-            "run",
-        )?;
+        // The run page's code came with Build: opening it fetches nothing.
+        let run = open(
+            &b,
+            &format!("a[href='?run={RUN}']"),
+            "The live Space generated an image.",
+        )
+        .await?;
+        if !run.is_empty() {
+            return Err(format!(
+                "opening a run page fetched {run:?}, though Build had prefetched its code"
+            ));
+        }
         // Back to a view whose code is there: nothing more is fetched.
         let again = open(
             &b,
@@ -160,8 +224,9 @@ async fn build_loads_only_the_main_module_and_other_views_fetch_their_chunk() {
     outcome.unwrap();
 }
 
-/// With an OAuth app: a first load of Build, signed out, fetches only the main module; the page
-/// the Hub sends the person back to fetches the code exchange's chunk with it and signs in.
+/// With an OAuth app: a first load of Build, signed out, fetches only the main module (nothing
+/// can be launched yet, so nothing is prefetched); the page the Hub sends the person back to
+/// fetches the code exchange's chunk with it and signs in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sign_in_redirect_fetches_its_own_chunk() {
     let hub = Hub::start(true).await;
@@ -169,7 +234,7 @@ async fn the_sign_in_redirect_fetches_its_own_chunk() {
     let outcome: Result<(), String> = async {
         b.goto(&format!("{}/?view=build", hub.url)).await;
         b.wait_for_text("Build a Space from a model card").await?;
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
         let first = wasm_fetched(&b).await?;
         if first.len() != 1 || !first[0].ends_with("_bg.wasm.gz") {
             return Err(format!(

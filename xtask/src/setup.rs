@@ -121,7 +121,8 @@ pub fn locked_version(lock: &Path, package: &str) -> Result<String, String> {
 }
 
 /// npm packages pinned by xtask/tools/package-lock.json: binaryen (wasm-opt 132; Debian's 108
-/// silently breaks the page) and the Pi coding agent the worker drives.
+/// silently breaks the page), esbuild (the app's JS in one minified file, xtask/src/wasm.rs) and
+/// the Pi coding agent the worker drives.
 fn npm_tools(root: &Path, tools: &Path) -> Result<PathBuf, String> {
     let src = root.join("xtask").join("tools");
     let dir = tools.join("npm");
@@ -129,17 +130,32 @@ fn npm_tools(root: &Path, tools: &Path) -> Result<PathBuf, String> {
     let lock = std::fs::read_to_string(src.join("package-lock.json")).map_err(|e| e.to_string())?;
     let bin = dir.join("node_modules").join(".bin");
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(lock.as_str())
-        || !bin.join("wasm-opt").exists()
+        || !["wasm-opt", "esbuild", "pi"]
+            .iter()
+            .all(|tool| bin.join(tool).exists())
     {
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        // Installed next to the old folder, then swapped in: builds and tests running meanwhile
+        // keep their tools, and a failed install leaves the old ones.
+        let next = tools.join("npm.next");
+        let _ = std::fs::remove_dir_all(&next);
+        std::fs::create_dir_all(&next).map_err(|e| e.to_string())?;
         for f in ["package.json", "package-lock.json"] {
-            std::fs::copy(src.join(f), dir.join(f)).map_err(|e| format!("cannot copy {f}: {e}"))?;
+            std::fs::copy(src.join(f), next.join(f))
+                .map_err(|e| format!("cannot copy {f}: {e}"))?;
         }
         Cmd::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir)
+            .current_dir(&next)
             .run()?;
-        std::fs::write(&stamp, &lock).map_err(|e| e.to_string())?;
+        std::fs::write(next.join(".installed-lock"), &lock).map_err(|e| e.to_string())?;
+        let old = tools.join("npm.old");
+        let _ = std::fs::remove_dir_all(&old);
+        if dir.exists() {
+            std::fs::rename(&dir, &old)
+                .map_err(|e| format!("cannot move {}: {e}", dir.display()))?;
+        }
+        std::fs::rename(&next, &dir).map_err(|e| format!("cannot move {}: {e}", next.display()))?;
+        let _ = std::fs::remove_dir_all(&old);
     }
     Ok(bin)
 }
