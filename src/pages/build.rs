@@ -20,14 +20,17 @@ pub fn Build() -> impl IntoView {
     let estimate = Signal::derive(move || {
         prices.with(|(jobs, spaces)| form.with(|f| f.estimate(jobs.as_ref(), spaces.as_ref())))
     });
-    // A launch opens its run page: its code comes once this form's prices are in.
+    // A launch opens its run page: its code, and the launch's own, come once this form's
+    // prices are in.
     let lists = (
         crate::hardware::use_job_hardware(),
         crate::hardware::use_space_hardware(),
     );
-    super::on_demand::prefetch_when("run", move || {
-        lists.0.with(Option::is_some) && lists.1.with(Option::is_some)
-    });
+    for view in ["launch_build", "run"] {
+        super::on_demand::prefetch_when(view, move || {
+            lists.0.with(Option::is_some) && lists.1.with(Option::is_some)
+        });
+    }
     let error_of = move |field: Field| state.error_of(field);
     let on_launch = move |_| state.launch();
 

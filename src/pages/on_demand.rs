@@ -130,7 +130,7 @@ fn render_boxed(load: Pin<Box<dyn Future<Output = AnyView>>>) -> AnyView {
     .into_any()
 }
 
-/// Fetches and compiles the code of `view` (a function above: `"run"`, `"batch_page"`) once
+/// Fetches and compiles the code of `view` (a function above: `"run"`, `"launch_build"`) once
 /// `ready` says so and the person is signed in, in the browser's next idle moment: the page a
 /// launch opens is then drawn at once, where it would otherwise show "Loading…" for its code's
 /// round trip (the run page's is about 170 KB with the chunks it shares, seconds on a slow
