@@ -256,3 +256,28 @@ async fn the_sign_in_redirect_fetches_its_own_chunk() {
     b.close().await;
     outcome.unwrap();
 }
+
+/// A chunk that cannot be downloaded (the connection dropped, or a new release replaced the
+/// files) stops the app: the page says so and how to go on, instead of "Loading…" forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_whose_code_cannot_be_downloaded_says_so() {
+    let dist = tempfile::tempdir().expect("temp dir");
+    for entry in std::fs::read_dir(sf_e2e::dist_dir()).expect("the release app") {
+        let path = entry.expect("a file of the release app").path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if path.is_file() && !name.starts_with("split_about_") {
+            std::fs::copy(&path, dist.path().join(&name)).expect("copy the release app");
+        }
+    }
+    let hub = Hub::start_with(false, |c| c.with_app_dir(dist.path())).await;
+    sf_e2e::scenario!(1280, 900, |b| {
+        b.goto(&format!("{}/?view=build", hub.url)).await;
+        b.wait_for_text("Build a Space from a model card").await?;
+        b.click("nav a[href='?view=about']").await?;
+        b.wait_for_text("Space Factory stopped. Part of the app could not be downloaded")
+            .await?;
+        b.find(".stopped a[href='']").await?;
+        b.screenshot("split-chunk-missing").await;
+        Ok(())
+    });
+}
