@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use leptos::prelude::*;
-use sf_core::batch::{BatchForm, BatchId, LaunchPlan, MAX_ROWS};
+use sf_core::batch::{BatchForm, BatchId, BatchRow, LaunchPlan, MAX_ROWS};
 use sf_core::form::{BuildForm, Field, LaunchContext};
 use sf_core::jobspec::{self, JOB_FLAVOR};
 use sf_core::{RunId, RunKind};
@@ -129,6 +129,13 @@ pub fn Batch() -> impl IntoView {
             + settings_errors.with(|e| e.keys().filter(|f| **f != Field::Account).count())
     });
     let row_count = move || form.with(|f| f.rows.len());
+    // What "Remove every row" took, for its Undo: until it is put back or rows are added.
+    let removed = RwSignal::new(None::<Vec<BatchRow>>);
+    Effect::new(move |_| {
+        if row_count() > 0 {
+            removed.set(None);
+        }
+    });
     let can_launch = move || {
         row_count() > 0
             && problem_count.get() == 0
@@ -222,7 +229,20 @@ pub fn Batch() -> impl IntoView {
                 </For>
             </ol>
             {move || (row_count() > 0).then(|| view! {
-                <button type="button" class="link" on:click=move |_| form.update(|f| f.rows.clear())>"Remove every row"</button>
+                <button type="button" class="link" id="batch-clear" on:click=move |_| {
+                    let rows = form.try_update(|f| std::mem::take(&mut f.rows)).unwrap_or_default();
+                    removed.set(Some(rows));
+                }>"Remove every row"</button>
+            })}
+            {move || removed.with(|r| r.as_ref().map(Vec::len)).map(|n| view! {
+                <p class="notice info" role="status" data-testid="batch-removed">
+                    {format!("Removed {n} row{}. ", if n == 1 { "" } else { "s" })}
+                    <button type="button" class="link" id="batch-undo" on:click=move |_| {
+                        if let Some(rows) = removed.try_update(Option::take).flatten() {
+                            form.update(|f| f.rows = rows);
+                        }
+                    }>"Undo"</button>
+                </p>
             })}
         </div>
         <form class="card" on:submit=|ev| ev.prevent_default()>
@@ -286,10 +306,10 @@ fn RowEditor(
     errors: Memo<Vec<Vec<String>>>,
     pending: Memo<Vec<usize>>,
 ) -> impl IntoView {
-    let read = move |f: fn(&sf_core::batch::BatchRow) -> String| {
+    let read = move |f: fn(&BatchRow) -> String| {
         move || form.with(|b| b.rows.get(i).map(f).unwrap_or_default())
     };
-    let write = move |f: fn(&mut sf_core::batch::BatchRow, String)| {
+    let write = move |f: fn(&mut BatchRow, String)| {
         move |ev: leptos::ev::Event| {
             let v = event_target_value(&ev);
             form.update(|b| {

@@ -421,6 +421,7 @@ impl Browser {
         loop {
             let el = self.find(css).await?;
             if el.attr("disabled").await.ok().flatten().is_none() {
+                self.to_center(&el).await;
                 return el.click().await.map_err(|e| format!("click {css}: {e}"));
             }
             if Instant::now() > deadline {
@@ -433,12 +434,24 @@ impl Browser {
         }
     }
 
+    /// Scrolls `el` to the middle of the window, as a person does before clicking: WebDriver
+    /// scrolls it only just into view, where the sticky top bar can cover it.
+    async fn to_center(&self, el: &fantoccini::elements::Element) {
+        if let Ok(arg) = serde_json::to_value(el) {
+            let _ = self
+                .client
+                .execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
+                .await;
+        }
+    }
+
     /// Clicks the button whose text contains `label` (waiting for it to be there and enabled).
     pub async fn click_button(&self, label: &str) -> Result<(), String> {
         let xpath = format!("//button[contains(normalize-space(.), {label:?}) and not(@disabled)]");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(el) = self.client.find(Locator::XPath(&xpath)).await {
+                self.to_center(&el).await;
                 return el
                     .click()
                     .await

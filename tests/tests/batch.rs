@@ -158,6 +158,30 @@ async fn the_batch_view_checks_every_row_and_adds_rows_from_a_hub_search() {
         if !hub.job_requests().await.is_empty() {
             return Err("a job was created before the confirmation".into());
         }
+        // "Remove every row" can be undone: the rows come back as they were.
+        b.click("#batch-clear").await?;
+        b.wait_for_text("No rows yet").await?;
+        b.wait_for_text("Removed 3 rows.").await?;
+        b.click("#batch-undo").await?;
+        let checks = rows_checked(&b, 3).await?;
+        if checks.iter().any(|c| !c.contains("✓ Ready")) {
+            return Err(format!("rows after Undo: {checks:?}"));
+        }
+        let space = b
+            .client
+            .execute(
+                "return document.querySelector(\".batch-row[data-row='1'] .row-space\").value",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if space != json!("deepseek-v3-demo") {
+            return Err(format!("row 1's Space name after Undo: {space}"));
+        }
+        let undo_line = fantoccini::Locator::Css("[data-testid=batch-removed]");
+        if b.client.find(undo_line).await.is_ok() {
+            return Err("the Undo line stayed after Undo".into());
+        }
         Ok(())
     });
     scenario!(390, 844, |b| {
