@@ -85,24 +85,25 @@ impl<T: Transport> HubClient<T> {
         model: &ModelRef,
         expand: &[&str],
     ) -> Result<ModelInfo, HubError> {
-        let mut url = self.url(&format!("/api/models/{}", model_path(model)));
-        if !expand.is_empty() {
-            url = format!(
-                "{url}?{}",
-                encode_query(expand.iter().map(|e| ("expand", *e)))
-            );
-        }
+        let url = self.model_info_url(model, expand);
         self.json(&Call::get(Operation::ModelInfo, url)).await
+    }
+
+    fn model_info_url(&self, model: &ModelRef, expand: &[&str]) -> String {
+        let url = self.url(&format!("/api/models/{}", model_path(model)));
+        if expand.is_empty() {
+            return url;
+        }
+        format!(
+            "{url}?{}",
+            encode_query(expand.iter().map(|e| ("expand", *e)))
+        )
     }
 
     /// `GET /api/models/{id}?expand=gated&expand=siblings`: whether the model is gated, and its
     /// files ([`ModelFiles`]), as [`HubClient::model_info`] would ask.
     pub async fn model_files(&self, model: &ModelRef) -> Result<ModelFiles, HubError> {
-        let url = format!(
-            "{}?{}",
-            self.url(&format!("/api/models/{}", model_path(model))),
-            encode_query([("expand", "gated"), ("expand", "siblings")])
-        );
+        let url = self.model_info_url(model, &["gated", "siblings"]);
         self.json(&Call::get(Operation::ModelInfo, url)).await
     }
 
