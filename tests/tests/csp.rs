@@ -163,8 +163,8 @@ async fn every_view_a_sign_in_and_a_run_with_artifacts_cause_no_policy_violation
             .flatten()
             .filter_map(Value::as_str)
             .collect();
-        if fetched.len() != 1 || !fetched[0].ends_with("_bg.wasm.gz") {
-            return Err(format!("the page fetched {fetched:?}, not only the .wasm.gz"));
+        if fetched.len() != 1 || !fetched[0].ends_with("_bg.wasm.lzma") {
+            return Err(format!("the page fetched {fetched:?}, not only the main module's .wasm.lzma"));
         }
         // OAuth: a navigation to the Hub and back, then a token request (connect-src).
         b.click_button("Sign in with Hugging Face").await?;

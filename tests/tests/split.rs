@@ -80,15 +80,15 @@ fn only_chunks_of(fetched: &[String], splits: &[&str]) -> Result<(), String> {
     }
 }
 
-/// The main module's gzip copy once and, besides it, only `split`'s chunks.
+/// The main module's LZMA copy once and, besides it, only `split`'s chunks.
 fn main_and_chunk_of(fetched: &[String], split: &str) -> Result<(), String> {
     let (main, rest): (Vec<String>, Vec<String>) = fetched
         .iter()
         .cloned()
-        .partition(|n| n.ends_with("_bg.wasm.gz"));
+        .partition(|n| n.ends_with("_bg.wasm.lzma"));
     if main.len() != 1 {
         return Err(format!(
-            "expected the main module's .wasm.gz once among {fetched:?}"
+            "expected the main module's .wasm.lzma once among {fetched:?}"
         ));
     }
     only_chunk_of(&rest, split)
@@ -121,7 +121,7 @@ async fn build_loads_only_the_main_module_and_other_views_fetch_their_chunk() {
         b.sign_in_with_token(&hub).await?;
         // Home's first load is the main module; checking the pasted token fetched its code.
         main_and_chunk_of(&wasm_fetched(&b).await?, "token_session")?;
-        // A first load of Build: the main module only, as its gzip copy; then, once the
+        // A first load of Build: the main module only, as its LZMA copy; then, once the
         // form's hardware lists are in, the code of the launch and of the run page it opens,
         // after the main module has arrived.
         b.goto(&format!("{}/?view=build", hub.url)).await;
@@ -143,16 +143,16 @@ async fn build_loads_only_the_main_module_and_other_views_fetch_their_chunk() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         let first = wasm_fetched(&b).await?;
-        let main: Vec<&String> = first.iter().filter(|n| n.ends_with("_bg.wasm.gz")).collect();
+        let main: Vec<&String> = first.iter().filter(|n| n.ends_with("_bg.wasm.lzma")).collect();
         if main.len() != 1 {
             return Err(format!(
-                "a first load of Build fetched {first:?}, not the main module's .wasm.gz once"
+                "a first load of Build fetched {first:?}, not the main module's .wasm.lzma once"
             ));
         }
         only_chunks_of(
             &first
                 .iter()
-                .filter(|n| !n.ends_with("_bg.wasm.gz"))
+                .filter(|n| !n.ends_with("_bg.wasm.lzma"))
                 .cloned()
                 .collect::<Vec<_>>(),
             &["run", "launch_build"],
@@ -161,7 +161,7 @@ async fn build_loads_only_the_main_module_and_other_views_fetch_their_chunk() {
             .client
             .execute(
                 "const e = performance.getEntriesByType('resource').filter(r => r.name.includes('.wasm'));
-                 const main = e.find(r => r.name.includes('_bg.wasm.gz'));
+                 const main = e.find(r => r.name.includes('_bg.wasm.lzma'));
                  return e.filter(r => r !== main).every(r => r.startTime >= main.responseEnd);",
                 vec![],
             )
@@ -236,9 +236,9 @@ async fn the_sign_in_redirect_fetches_its_own_chunk() {
         b.wait_for_text("Build a Space from a model card").await?;
         tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
         let first = wasm_fetched(&b).await?;
-        if first.len() != 1 || !first[0].ends_with("_bg.wasm.gz") {
+        if first.len() != 1 || !first[0].ends_with("_bg.wasm.lzma") {
             return Err(format!(
-                "a first load of Build (signed out) fetched {first:?}, not only the main module's .wasm.gz"
+                "a first load of Build (signed out) fetched {first:?}, not only the main module's .wasm.lzma"
             ));
         }
         b.goto(&format!("{}/?view=home", hub.url)).await;
