@@ -28,7 +28,8 @@ Commands:
                    8000) against the local Hub simulator; --inference-url: a real OpenAI-compatible
                    model endpoint for the agent; --hub: serve the app against that Hub instead
   test             set up, check formatting and clippy (-D warnings, native and wasm32), build the
-                   release app, and run every test (unit, property, browser)
+                   release app, and run every test (unit, property, browser; sf-hub's URL cases
+                   also on wasm32 in headless Chromium)
   build-app        build the release web app into dist/ and print its size
   dist [--hub URL] write target/space/: the release app (its Content-Security-Policy allows
                    huggingface.co, or --hub: the deployment's SF_HUB_URL), the static worker
@@ -180,14 +181,43 @@ fn test(tools: &Tools) -> Result<(), String> {
         .env("SF_PYTHON", &tools.python)
         .env("SF_CHROMIUM", &tools.chromium)
         .env("SF_CHROMEDRIVER", &tools.chromedriver)
+        .run()?;
+    wasm_tests(tools, &root)
+}
+
+/// The tests that run on wasm32, in headless Chromium: sf-hub's URL cases (crates/hub/tests/url.rs)
+/// against the browser's own `URL`, which the page uses where the native build uses the `url`
+/// crate. `wasm-bindgen-test-runner` comes with wasm-bindgen-cli (set-up) and drives Chromium
+/// through chromedriver.
+fn wasm_tests(tools: &Tools, root: &std::path::Path) -> Result<(), String> {
+    Cmd::new("cargo")
+        .args([
+            "test",
+            "--locked",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "sf-hub",
+            "--test",
+            "url",
+        ])
+        .current_dir(root)
+        .env("PATH", tools.path_env())
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        )
+        .env("CHROMEDRIVER", &tools.chromedriver)
+        // The default 20 s is tight on a busy machine.
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
         .run()
 }
 
 /// Clippy with every warning an error, against the `[workspace.lints]` of the root Cargo.toml:
 /// the whole workspace natively (every target, tests included), then the app and the Hub client
 /// for `wasm32-unknown-unknown`, where their browser-only code (`cfg(target_arch = "wasm32")`:
-/// the fetch transport, the app's Hub client) is compiled. Tests are not built for wasm32 (their
-/// dev-dependencies are native).
+/// the fetch transport, the app's Hub client, sf-hub's URL parsing) is compiled, with the one test
+/// that runs there (sf-hub's `tests/url.rs`; the other tests' dev-dependencies are native).
 fn clippy(root: &std::path::Path) -> Result<(), String> {
     let hint = "Fix what clippy reports (or, for a deliberate exception, an `#[allow(...)]` with a comment saying why).";
     Cmd::new("cargo")
@@ -213,6 +243,23 @@ fn clippy(root: &std::path::Path) -> Result<(), String> {
             "space-factory",
             "-p",
             "sf-hub",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .current_dir(root)
+        .run()
+        .map_err(|e| format!("{e}\n{hint}"))?;
+    Cmd::new("cargo")
+        .args([
+            "clippy",
+            "--locked",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "sf-hub",
+            "--test",
+            "url",
             "--",
             "-D",
             "warnings",

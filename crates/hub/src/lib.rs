@@ -29,7 +29,7 @@ mod retry;
 pub mod sse;
 pub mod transport;
 pub mod types;
-mod url;
+pub mod url;
 
 pub use api::jobs::JobFilter;
 pub use api::models::{ModelSearch, ModelSort};

@@ -48,32 +48,26 @@ pub fn file_path(path: &str) -> Result<String, HubError> {
     Ok(encode_path(trimmed))
 }
 
-/// Scheme + host + port, comparable (default ports filled in, host lower-cased).
+/// Scheme + host + port, comparable (default ports dropped, host lower-cased): the WHATWG URL
+/// standard's ASCII serialization of a tuple origin. The token is only ever sent to the Hub's.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin(url::Origin);
+pub struct Origin(String);
 
 impl Origin {
+    /// `None` for what is not an absolute URL and for opaque origins (`data:`, `file:`, …).
     pub fn of(url: &str) -> Option<Origin> {
-        let parsed = url::Url::parse(url).ok()?;
-        match parsed.origin() {
-            o @ url::Origin::Tuple(..) => Some(Origin(o)),
-            url::Origin::Opaque(_) => None,
-        }
+        whatwg::origin(url).map(Origin)
     }
 
     /// `https://huggingface.co`, `http://127.0.0.1:8080`.
     pub fn serialize(&self) -> String {
-        self.0.ascii_serialization()
+        self.0.clone()
     }
 }
 
 /// Resolves a possibly relative URL (from a `Link` header) against the request URL.
 pub fn resolve(base: &str, reference: &str) -> Option<String> {
-    url::Url::parse(base)
-        .ok()?
-        .join(reference)
-        .ok()
-        .map(String::from)
+    whatwg::join(base, reference)
 }
 
 /// The `rel="next"` target of a `Link` header, if any.
@@ -132,38 +126,158 @@ const SECRET_KEYS: &[&str] = &[
     "x-amz-security-token",
 ];
 
-/// The URL with userinfo dropped and secret-looking query values replaced by `REDACTED`.
+/// The URL with userinfo and fragment dropped and secret-looking query values replaced by
+/// `REDACTED`.
 pub fn redact_url(raw: &str) -> String {
-    let Ok(mut url) = url::Url::parse(raw) else {
+    whatwg::redact(raw, |key, value| {
+        SECRET_KEYS.iter().any(|s| key.eq_ignore_ascii_case(s)) || value.starts_with("hf_")
+    })
+    .unwrap_or_else(|| {
         // Not a URL we can read: keep only what comes before any query.
-        return raw.split(['?', '#']).next().unwrap_or("").to_owned();
-    };
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
-    url.set_fragment(None);
-    if url.query().is_some() {
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(k, v)| {
-                let secret =
-                    SECRET_KEYS.iter().any(|s| k.eq_ignore_ascii_case(s)) || v.starts_with("hf_");
-                let v = if secret {
-                    "REDACTED".into()
-                } else {
-                    v.into_owned()
-                };
-                (k.into_owned(), v)
-            })
-            .collect();
-        if pairs.is_empty() {
-            url.set_query(None);
-        } else {
-            url.query_pairs_mut().clear().extend_pairs(pairs);
-        }
-    }
-    url.into()
+        raw.split(['?', '#']).next().unwrap_or("").to_owned()
+    })
 }
 
+/// `application/x-www-form-urlencoded` (a form body: spaces as `+`, as browsers send forms).
+pub fn form_encode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    whatwg::form_encode(pairs)
+}
+
+/// The WHATWG URL standard's parser, natively from the `url` crate. The same behaviour is pinned
+/// on both targets by `tests/url.rs`.
+#[cfg(not(target_arch = "wasm32"))]
+mod whatwg {
+    pub fn origin(url: &str) -> Option<String> {
+        match url::Url::parse(url).ok()?.origin() {
+            o @ url::Origin::Tuple(..) => Some(o.ascii_serialization()),
+            url::Origin::Opaque(_) => None,
+        }
+    }
+
+    pub fn join(base: &str, reference: &str) -> Option<String> {
+        url::Url::parse(base)
+            .ok()?
+            .join(reference)
+            .ok()
+            .map(String::from)
+    }
+
+    pub fn redact(raw: &str, secret: impl Fn(&str, &str) -> bool) -> Option<String> {
+        let mut url = url::Url::parse(raw).ok()?;
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        url.set_fragment(None);
+        if url.query().is_some() {
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(k, v)| {
+                    let v = if secret(&k, &v) {
+                        "REDACTED".into()
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
+                .collect();
+            if pairs.is_empty() {
+                url.set_query(None);
+            } else {
+                url.query_pairs_mut().clear().extend_pairs(pairs);
+            }
+        }
+        Some(url.into())
+    }
+
+    pub fn form_encode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+    }
+}
+
+/// The WHATWG URL standard's parser, in the browser from the browser itself (`URL`,
+/// `URLSearchParams`): the `url` crate stays out of the page's wasm (issue 13).
+#[cfg(target_arch = "wasm32")]
+mod whatwg {
+    use wasm_bindgen::JsCast;
+    use web_sys::{Url, UrlSearchParams};
+
+    /// The schemes whose URLs have a tuple origin; every other origin is opaque (the standard's
+    /// rule, which Chromium bends for `file:`, whose origin it serializes as `file://`).
+    const TUPLE_ORIGINS: [&str; 5] = ["http://", "https://", "ws://", "wss://", "ftp://"];
+
+    /// The browser's parse, refused where Chromium is laxer than the standard and the `url` crate:
+    /// it percent-escapes a space (or a `*`) in a special URL's host, where the standard refuses
+    /// (or keeps) it; no host the standard accepts holds a `%`.
+    fn parse(url: &str, base: Option<&str>) -> Option<Url> {
+        let parsed = match base {
+            Some(base) => Url::new_with_base(url, base),
+            None => Url::new(url),
+        }
+        .ok()?;
+        let special = matches!(
+            parsed.protocol().as_str(),
+            "http:" | "https:" | "ws:" | "wss:" | "ftp:" | "file:"
+        );
+        (!(special && parsed.hostname().contains('%'))).then_some(parsed)
+    }
+
+    pub fn origin(url: &str) -> Option<String> {
+        // An opaque origin serializes as "null", which no tuple origin starts with.
+        let origin = parse(url, None)?.origin();
+        TUPLE_ORIGINS
+            .iter()
+            .any(|s| origin.starts_with(s))
+            .then_some(origin)
+    }
+
+    pub fn join(base: &str, reference: &str) -> Option<String> {
+        // As the `url` crate: the base must be an absolute URL itself.
+        parse(base, None)?;
+        parse(reference, Some(base)).map(|u| u.href())
+    }
+
+    pub fn redact(raw: &str, secret: impl Fn(&str, &str) -> bool) -> Option<String> {
+        let url = parse(raw, None)?;
+        // These setters do nothing where a URL cannot have userinfo (`data:`, `file:`).
+        url.set_username("");
+        url.set_password("");
+        // The empty string sets the fragment (and below, the query) to null: no `#`, no `?`.
+        url.set_hash("");
+        let out = UrlSearchParams::new().ok()?;
+        let mut any = false;
+        for entry in url.search_params().entries() {
+            let pair: js_sys::Array = entry.ok()?.dyn_into().ok()?;
+            let key = pair.get(0).as_string()?;
+            let value = pair.get(1).as_string()?;
+            let value = if secret(&key, &value) {
+                "REDACTED"
+            } else {
+                value.as_str()
+            };
+            out.append(&key, value);
+            any = true;
+        }
+        // `search` reads "" both for no query and for an empty one (`…?`); either way, as the
+        // `url` crate does, a query without pairs is dropped.
+        url.set_search(&if any {
+            String::from(out.to_string())
+        } else {
+            String::new()
+        });
+        Some(url.href())
+    }
+
+    pub fn form_encode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+        let params = UrlSearchParams::new().expect("URLSearchParams is in every browser");
+        for (k, v) in pairs {
+            params.append(k, v);
+        }
+        params.to_string().into()
+    }
+}
+
+// Origins, `resolve`, `redact_url` and `form_encode` are tested in `tests/url.rs`, on both targets.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,30 +301,6 @@ mod tests {
     }
 
     #[test]
-    fn origins_compare_scheme_host_and_port() {
-        let hub = Origin::of("https://huggingface.co").unwrap();
-        assert_eq!(
-            Origin::of("https://HuggingFace.co:443/api/x?y"),
-            Some(hub.clone())
-        );
-        assert_ne!(Origin::of("http://huggingface.co/api"), Some(hub.clone()));
-        assert_ne!(
-            Origin::of("https://huggingface.co:8443/api"),
-            Some(hub.clone())
-        );
-        assert_ne!(
-            Origin::of("https://huggingface.co.evil.com/api"),
-            Some(hub.clone())
-        );
-        assert_ne!(
-            Origin::of("https://huggingface.co@evil.com/api"),
-            Some(hub.clone())
-        );
-        assert_eq!(Origin::of("not a url"), None);
-        assert_eq!(hub.serialize(), "https://huggingface.co");
-    }
-
-    #[test]
     fn link_next_is_found_among_other_relations() {
         let link = r#"<https://hf.co/api/x?cursor=a,b>; rel="xet-auth", <https://hf.co/api/x?cursor=2>; rel="next""#;
         assert_eq!(
@@ -223,22 +313,5 @@ mod tests {
         );
         assert_eq!(link_next(r#"<https://hf.co/a>; rel="prev""#), None);
         assert_eq!(link_next(""), None);
-        assert_eq!(
-            resolve("http://127.0.0.1:9/api/x?p=1", "/api/x?p=2").as_deref(),
-            Some("http://127.0.0.1:9/api/x?p=2")
-        );
-    }
-
-    #[test]
-    fn redaction_keeps_useful_parts() {
-        assert_eq!(
-            redact_url("https://u:p@hf.co/a?label=k%3Dv&token=abc#frag"),
-            "https://hf.co/a?label=k%3Dv&token=REDACTED"
-        );
-        assert_eq!(
-            redact_url("https://hf.co/a?x=hf_abc"),
-            "https://hf.co/a?x=REDACTED"
-        );
-        assert_eq!(redact_url("garbage?token=1"), "garbage");
     }
 }

@@ -1,4 +1,5 @@
 //! sf-hub against the local Hub simulator (crates/hubsim): real HTTP, real SSE, real faults.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

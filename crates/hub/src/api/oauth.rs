@@ -8,7 +8,7 @@ use crate::client::{Auth, Call, HubClient};
 use crate::error::{HubError, Operation};
 use crate::transport::Transport;
 use crate::types::{OpenIdConfiguration, TokenResponse, UserInfo};
-use crate::url::Origin;
+use crate::url::{Origin, form_encode};
 
 /// What the token endpoint needs after the redirect. `Debug` hides the code and verifier.
 #[derive(Clone, PartialEq, Eq)]
@@ -33,12 +33,12 @@ impl CodeExchange {
     /// `grant_type=authorization_code&code&redirect_uri&code_verifier` (no `client_id`, as
     /// huggingface.js sends it).
     fn form(&self) -> String {
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("grant_type", "authorization_code")
-            .append_pair("code", &self.code)
-            .append_pair("redirect_uri", &self.redirect_uri)
-            .append_pair("code_verifier", &self.code_verifier)
-            .finish()
+        form_encode([
+            ("grant_type", "authorization_code"),
+            ("code", &self.code),
+            ("redirect_uri", &self.redirect_uri),
+            ("code_verifier", &self.code_verifier),
+        ])
     }
 }
 
