@@ -1,5 +1,7 @@
 //! URL building and reading: repo and job paths, file paths, origins, `Link` headers, redaction.
 //! Path segments and query parts are encoded by `sf_core::links` (the project's one encoder).
+//! Parsing follows the WHATWG URL standard: natively with the `url` crate, in the browser with the
+//! browser's own `URL` (module `whatwg`), so the page's wasm carries no second URL parser.
 
 use sf_core::links::{encode_path, encode_segment};
 
