@@ -146,6 +146,11 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
     let index = out.join("index.html");
     let html = std::fs::read_to_string(&index)
         .map_err(|e| format!("cannot read {}: {e}", index.display()))?;
+    let html = if release {
+        minify_stylesheets(out, &html)?
+    } else {
+        html
+    };
     let decoder = minify_decoder(&bindgen)?;
     let html = insert_loader(&html, &loader(base, &js, &main_wasm, &decoder))?;
     std::fs::write(&index, html).map_err(|e| e.to_string())?;
@@ -306,6 +311,57 @@ fn glue_through_stub(glue: &str, link_name: &str) -> Result<String, String> {
     }
     out.push_str(&format!("\nexport {{ sfPrefetch }} from './{STUB}';\n"));
     Ok(out)
+}
+
+/// The page's stylesheets minified by esbuild in `out` (2.5 KB less of a first load when the host
+/// does not compress), and `html` with each one's `integrity` (trunk's sha384) made true again.
+/// trunk's own `minify = "on_release"` would do the CSS too, but its HTML minifier drops the
+/// `<head>` tag the Hub injects its script after (README, *Size*).
+fn minify_stylesheets(out: &Path, html: &str) -> Result<String, String> {
+    let mut html = html.to_string();
+    for (href, integrity) in stylesheets(&html) {
+        let file = out.join(href.trim_start_matches("./"));
+        let before =
+            std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        esbuild(&file, &file.with_extension("min.css"), &[], true)?;
+        std::fs::rename(file.with_extension("min.css"), &file).map_err(|e| e.to_string())?;
+        let after = std::fs::read(&file).map_err(|e| e.to_string())?;
+        if let Some(old) = integrity {
+            if old != sri_sha384(&before) {
+                return Err(format!(
+                    "{href}'s integrity is not its sha384: has trunk changed?"
+                ));
+            }
+            html = html.replace(&old, &sri_sha384(&after));
+        }
+    }
+    Ok(html)
+}
+
+/// Each `<link rel="stylesheet">` of `html`: its local `href` and its `integrity`, if any.
+fn stylesheets(html: &str) -> Vec<(String, Option<String>)> {
+    let attr = |tag: &str, name: &str| {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(tag[at..at + tag[at..].find('"')?].to_string())
+    };
+    html.split("<link ")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find('>')?];
+            (tag.contains("rel=\"stylesheet\"")).then_some(())?;
+            let href = attr(tag, "href").filter(|h| !h.contains("://"))?;
+            Some((href, attr(tag, "integrity")))
+        })
+        .collect()
+}
+
+/// A subresource integrity value, as trunk writes it.
+fn sri_sha384(bytes: &[u8]) -> String {
+    use base64::Engine;
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes))
+    )
 }
 
 /// The page's LZMA decoder (`lzma.js`), minified by esbuild in `work`: it goes in the page's
@@ -560,6 +616,23 @@ mod tests {
         assert!(out.contains("{ \"./__wasm_split-h.js\": import1 }"));
         assert!(out.ends_with("export { sfPrefetch } from './__wasm_split_stub.js';\n"));
         assert!(glue_through_stub("import x from \"./y.js\"\n", "__wasm_split-h.js").is_err());
+    }
+
+    #[test]
+    fn stylesheets_are_found_with_their_integrity() {
+        let html = "<head><link rel=\"icon\" href=\"x.svg\"/><link rel=\"stylesheet\" href=\"./main-1.css\" integrity=\"sha384-abc\"/><link rel=\"stylesheet\" href=\"https://cdn/x.css\"/><link rel=\"stylesheet\" href=\"b.css\"></head>";
+        assert_eq!(
+            stylesheets(html),
+            vec![
+                ("./main-1.css".to_string(), Some("sha384-abc".to_string())),
+                ("b.css".to_string(), None)
+            ]
+        );
+        // The value browsers check: sha384 of the bytes, base64.
+        assert_eq!(
+            sri_sha384(b"abc"),
+            "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn"
+        );
     }
 
     #[test]
