@@ -241,7 +241,7 @@ fn esbuild(from: &Path, to: &Path, args: &[&str], minify: bool) -> Result<(), St
 /// The stub of the chunks' loader that the glue imports (and bundles) in its place.
 const STUB: &str = "__wasm_split_stub.js";
 
-/// The chunks' loader is 11 KB of the first load's JS (a loader per chunk) that nothing needs
+/// The chunks' loader is 10 KB of the first load's JS (a loader per chunk) that nothing needs
 /// before a view's code is first wanted, which a signed-in Build asks for only when the browser
 /// is idle: the glue imports this stub instead, whose functions import the loader itself
 /// (`link_name`, next to the bundle) on their first call and hand the call on. When the loader
