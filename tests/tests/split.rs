@@ -5,7 +5,7 @@
 //! redirect's code exchange) is fetched when it is used.
 
 use serde_json::{Value, json};
-use sf_e2e::{Browser, Hub};
+use sf_e2e::{Browser, Hub, generation_works};
 
 const BUCKET: &str = "sf-tester/space-factory-runs";
 const RUN: &str = "build-20261128-142501-a3f9c2";
@@ -99,22 +99,10 @@ async fn build_loads_only_the_main_module_and_other_views_fetch_their_chunk() {
     let hub = Hub::start(false).await;
     hub.control("POST", &format!("/buckets/{BUCKET}"), json!({}))
         .await;
-    let state = json!({
-        "schema": 1, "run_id": RUN, "kind": "build", "status": "full_inference_success",
-        "phase": "finished", "message": "Generation works.",
-        "model_id": "Tongyi-MAI/Z-Image-Turbo", "target_space": "sf-tester/z-image-demo",
-        "hardware": {"attempts": []}, "blockers": [],
-        "created_at": "2026-11-28T14:25:01Z", "updated_at": "2026-11-28T14:26:00Z"
-    });
-    let dir = format!("runs/{RUN}");
-    hub.put_file(BUCKET, &format!("{dir}/state.json"), state.to_string())
+    let state = generation_works(RUN);
+    let report = "# Verdict\n\nThe live Space generated an image.";
+    hub.put_run(BUCKET, RUN, &state, vec![("report.md", report.into())])
         .await;
-    hub.put_file(
-        BUCKET,
-        &format!("{dir}/report.md"),
-        "# Verdict\n\nThe live Space generated an image.",
-    )
-    .await;
 
     let b = Browser::start(1280, 900).await;
     let outcome: Result<(), String> = async {
