@@ -10,7 +10,7 @@
 use sf_core::batch::{BatchId, BatchRun, LABEL_BATCH_ID, LaunchPlan, RowLaunch};
 use sf_core::env::{RunRequest, SF_BATCH_ROW, SF_MODEL_ID, SF_TARGET_SPACE};
 use sf_core::form::{BuildForm, BuildRequest, LaunchContext};
-use sf_core::jobspec::{self, LABEL_RUN_ID};
+use sf_core::jobspec::LABEL_RUN_ID;
 use sf_core::record::{self, StateRead};
 use sf_core::{BucketRef, Namespace, RunId, RunKind};
 use sf_hub::types::{JobInfo, ModelInfo};
@@ -19,7 +19,7 @@ use sf_hub::{JobFilter, ModelSearch, Transport};
 use leptos::prelude::WithValue;
 
 use crate::auth::Auth;
-use crate::launch::{self, LaunchError};
+use crate::launch::{self, Job, LaunchError};
 use crate::storage;
 
 /// The Batch view's rows and its shared settings, kept across reloads.
@@ -80,9 +80,13 @@ pub async fn launch_row(auth: Auth, request: BuildRequest, interrupted: bool) ->
         Ok(c) => c,
         Err(e) => return failed(e),
     };
-    let spec = jobspec::build_job(&request, &token, &config);
-    let target = request.target_space.id();
-    match launch::launch(auth, &user, &request.run_id, RunKind::Build, target, spec).await {
+    let job = Job {
+        namespace: user,
+        request,
+        token,
+        config,
+    };
+    match job.launch(auth).await {
         Ok(record) => RowLaunch::Launched {
             job_id: record.job_id,
         },

@@ -15,27 +15,27 @@ use serde::de::DeserializeOwned;
 use sf_core::form::{
     BuildForm, BuildRequest, Field, FieldError, LaunchContext, ValidateForm, ValidateRequest,
 };
-use sf_core::jobspec::{self, JobSpecConfig};
+use sf_core::jobspec;
 use sf_core::{ModelRef, RunKind, SpaceName, SpaceRef};
 
 use crate::auth::{Auth, use_auth};
 use crate::bucket::use_run_bucket;
 use crate::drafts;
-use crate::launch::{self, LaunchError, LaunchRecord};
+use crate::launch::{self, Job, JobRequest, LaunchError, LaunchRecord};
 use crate::pages::on_demand;
 use crate::routes::run_href;
 
 /// What differs between the two forms.
 pub trait LaunchForm: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
-    type Request: Clone + Send + Sync + 'static;
-    const KIND: RunKind;
+    /// What [`LaunchForm::check`] makes of the form, and its kind of run.
+    type Request: JobRequest;
     const DRAFT_KEY: &'static str;
     fn fresh() -> Self;
     fn run_id_mut(&mut self) -> &mut String;
     fn bucket_name(&self) -> &str;
     fn bucket_name_mut(&mut self) -> &mut String;
     fn check(&self, ctx: &LaunchContext<'_>) -> Result<Self::Request, Vec<FieldError>>;
-    /// Builds the job for a checked request and creates it ([`launch::launch`]).
+    /// Builds the job for a checked request and creates it ([`Job::launch`]).
     fn launch(auth: Auth, job: Job<Self::Request>) -> LaunchFuture;
     /// What the Hub is asked about the fields as typed (for `namespace`), before launch.
     fn hub_checks(&self, namespace: &str) -> Vec<(Field, HubCheck)>;
@@ -126,7 +126,6 @@ impl HubCheck {
 
 impl LaunchForm for BuildForm {
     type Request = BuildRequest;
-    const KIND: RunKind = RunKind::Build;
     const DRAFT_KEY: &'static str = drafts::BUILD_KEY;
     fn fresh() -> Self {
         BuildForm {
@@ -169,7 +168,6 @@ impl LaunchForm for BuildForm {
 
 impl LaunchForm for ValidateForm {
     type Request = ValidateRequest;
-    const KIND: RunKind = RunKind::Validate;
     const DRAFT_KEY: &'static str = drafts::VALIDATE_KEY;
     fn fresh() -> Self {
         ValidateForm {
@@ -190,11 +188,7 @@ impl LaunchForm for ValidateForm {
         self.validate(ctx)
     }
     fn launch(auth: Auth, job: Job<ValidateRequest>) -> LaunchFuture {
-        Box::pin(async move {
-            let spec = jobspec::validate_job(&job.request, &job.token, &job.config);
-            let (run_id, space) = (&job.request.run_id, job.request.target_space.id());
-            launch::launch(auth, &job.namespace, run_id, RunKind::Validate, space, spec).await
-        })
+        Box::pin(job.launch(auth))
     }
     fn hub_checks(&self, _namespace: &str) -> Vec<(Field, HubCheck)> {
         SpaceRef::parse(&self.target_space)
@@ -275,25 +269,6 @@ impl HubAnswers {
 
 /// A launch's future ([`LaunchForm::launch`]).
 pub type LaunchFuture = Pin<Box<dyn Future<Output = Result<LaunchRecord, LaunchError>>>>;
-
-/// Everything one launch needs, checked before it is dispatched: the job is built from it when
-/// it is launched.
-#[derive(Clone)]
-pub struct Job<R> {
-    pub namespace: String,
-    pub request: R,
-    pub token: String,
-    pub config: JobSpecConfig,
-}
-
-impl Job<BuildRequest> {
-    /// Creates a Build's job ([`crate::pages::on_demand::launch_build`] loads this code).
-    pub async fn launch_build(self, auth: Auth) -> Result<LaunchRecord, LaunchError> {
-        let spec = jobspec::build_job(&self.request, &self.token, &self.config);
-        let (run_id, space) = (&self.request.run_id, self.request.target_space.id());
-        launch::launch(auth, &self.namespace, run_id, RunKind::Build, space, spec).await
-    }
-}
 
 pub struct FormState<F: LaunchForm> {
     pub form: RwSignal<F>,
@@ -394,7 +369,7 @@ impl<F: LaunchForm> FormState<F> {
             errors
         });
         let launch = launch_action::<F>(Callback::new(move |()| {
-            form.update(|f| *f.run_id_mut() = launch::new_run_id(F::KIND));
+            form.update(|f| *f.run_id_mut() = launch::new_run_id(F::Request::KIND));
         }));
         FormState {
             form,
@@ -419,7 +394,7 @@ impl<F: LaunchForm> FormState<F> {
 
     pub fn new_run_id(&self) {
         self.form
-            .update(|f| *f.run_id_mut() = launch::new_run_id(F::KIND));
+            .update(|f| *f.run_id_mut() = launch::new_run_id(F::Request::KIND));
     }
 
     /// The launch button is usable: signed in, every field valid and checked with the Hub, not
@@ -445,7 +420,7 @@ impl<F: LaunchForm> FormState<F> {
             let ends_ms = auth.session.with(|s| s.as_ref()?.expires_at_ms)?;
             let limit = form.with(F::time_limit_s)?;
             let left_s = ((ends_ms - js_now_ms()) / 1000.0).max(0.0) as u64;
-            jobspec::sign_in_outlives_run(F::KIND, left_s, limit).err()
+            jobspec::sign_in_outlives_run(F::Request::KIND, left_s, limit).err()
         })
     }
 

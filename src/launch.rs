@@ -1,11 +1,13 @@
-//! Launching a run: one path for Build and Validate. It refuses a run id that already has a job
-//! (so a double click, a retry after a timeout or a reload never launches the same run twice),
-//! creates the job from `sf_core`'s job spec, and remembers the launch result for the run view.
+//! Launching a run: one path for Build and Validate (and a batch's rows, which are Builds). A
+//! checked request ([`Job`]) becomes its job spec from `sf_core`; [`launch`] refuses a run id
+//! that already has a job (so a double click, a retry after a timeout or a reload never launches
+//! the same run twice), creates the job, and remembers the launch result for the run view.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sf_core::jobspec::JobSpec;
-use sf_core::{Namespace, RunId, RunKind};
+use sf_core::form::{BuildRequest, ValidateRequest};
+use sf_core::jobspec::{self, JobSpec, JobSpecConfig};
+use sf_core::{Namespace, RunId, RunKind, SpaceRef};
 use sf_hub::JobFilter;
 
 use crate::auth::Auth;
@@ -38,6 +40,64 @@ pub enum LaunchError {
     /// This run id already has a job: open that run instead.
     AlreadyLaunched(String),
     Failed(String),
+}
+
+/// A checked request a job is made of: a Build's or a Validate's.
+pub trait JobRequest: Clone + Send + Sync + 'static {
+    const KIND: RunKind;
+    fn run_id(&self) -> &RunId;
+    /// The Space the run builds or validates.
+    fn target_space(&self) -> &SpaceRef;
+    /// The job's body, from `sf_core::jobspec` (the token in its `secrets` and nowhere else).
+    fn job_spec(&self, token: &str, config: &JobSpecConfig) -> JobSpec;
+}
+
+impl JobRequest for BuildRequest {
+    const KIND: RunKind = RunKind::Build;
+    fn run_id(&self) -> &RunId {
+        &self.run_id
+    }
+    fn target_space(&self) -> &SpaceRef {
+        &self.target_space
+    }
+    fn job_spec(&self, token: &str, config: &JobSpecConfig) -> JobSpec {
+        jobspec::build_job(self, token, config)
+    }
+}
+
+impl JobRequest for ValidateRequest {
+    const KIND: RunKind = RunKind::Validate;
+    fn run_id(&self) -> &RunId {
+        &self.run_id
+    }
+    fn target_space(&self) -> &SpaceRef {
+        &self.target_space
+    }
+    fn job_spec(&self, token: &str, config: &JobSpecConfig) -> JobSpec {
+        jobspec::validate_job(self, token, config)
+    }
+}
+
+/// Everything one launch needs, checked before it is dispatched: the job is built from it when
+/// it is launched.
+#[derive(Clone)]
+pub struct Job<R> {
+    /// Whose account the job runs in.
+    pub namespace: String,
+    pub request: R,
+    pub token: String,
+    pub config: JobSpecConfig,
+}
+
+impl<R: JobRequest> Job<R> {
+    /// Builds this job's spec and creates it ([`launch`]). Generic, so each kind's copy lands
+    /// where it is called: Build's only behind its split point
+    /// ([`crate::pages::on_demand::launch_build`], and a batch's page), not in the main module.
+    pub async fn launch(self, auth: Auth) -> Result<LaunchRecord, LaunchError> {
+        let spec = self.request.job_spec(&self.token, &self.config);
+        let (run_id, space) = (self.request.run_id(), self.request.target_space().id());
+        launch(auth, &self.namespace, run_id, R::KIND, space, spec).await
+    }
 }
 
 /// Creates the job for `run_id` unless one already exists. `spec` is the job body from

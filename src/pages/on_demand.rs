@@ -30,8 +30,7 @@ use crate::auth::oauth::{self, OAuthState, SignInError};
 use crate::auth::{Auth, Session};
 use crate::bucket::BucketOutcome;
 use crate::config::AppConfig;
-use crate::form_state::Job;
-use crate::launch::{LaunchError, LaunchRecord};
+use crate::launch::{Job, LaunchError, LaunchRecord};
 
 #[lazy]
 pub fn run(run: String) -> AnyView {
@@ -89,10 +88,10 @@ pub async fn token_session(hub_url: String, token: String) -> Result<Session, St
     crate::auth::token_session(hub_url, token).await
 }
 
-/// The launch of a Build ([`Job::launch_build`]): the job spec built, the job created.
+/// The launch of a Build ([`Job::launch`]): the job spec built, the job created.
 #[lazy]
 pub async fn launch_build(auth: Auth, job: Job<BuildRequest>) -> Result<LaunchRecord, LaunchError> {
-    job.launch_build(auth).await
+    job.launch(auth).await
 }
 
 /// "Check run bucket" and "Create private run bucket" ([`crate::bucket::check_or_create`]).

@@ -665,6 +665,47 @@ impl Browser {
     }
 }
 
+/// A build run's `state.json` as the worker writes it (model `Tongyi-MAI/Z-Image-Turbo`, Space
+/// `sf-tester/z-image-demo`, created 2026-11-28 14:25:01, updated a minute later): a test sets
+/// the fields it is about on top.
+pub fn build_state(run_id: &str, status: &str, phase: &str, message: &str) -> Value {
+    json!({
+        "schema": 1, "run_id": run_id, "kind": "build", "status": status, "phase": phase,
+        "message": message, "model_id": "Tongyi-MAI/Z-Image-Turbo", "target_space": "sf-tester/z-image-demo",
+        "hardware": {"attempts": []}, "blockers": [],
+        "created_at": "2026-11-28T14:25:01Z", "updated_at": "2026-11-28T14:26:00Z"
+    })
+}
+
+/// The `state.json` of a build that ended well: its Space's generation works.
+pub fn generation_works(run_id: &str) -> Value {
+    build_state(
+        run_id,
+        "full_inference_success",
+        "finished",
+        "Generation works.",
+    )
+}
+
+/// One line of a run's `events.jsonl` (info, at 2026-11-28 14:25:02), its newline included.
+pub fn event_line(phase: &str, message: &str) -> String {
+    format!(
+        "{}\n",
+        json!({"ts": "2026-11-28T14:25:02Z", "level": "info", "phase": phase, "message": message, "data": null})
+    )
+}
+
+/// A 1×1 PNG: an output artifact of a run.
+pub fn tiny_png() -> Vec<u8> {
+    vec![
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
+        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8,
+        0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00,
+        0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ]
+}
+
 /// The local Hub simulator serving the release app the way a static Space does.
 pub struct Hub {
     pub sim: sf_hubsim::HubSim,
@@ -747,6 +788,43 @@ impl Hub {
             .await
             .expect("write a bucket file");
         assert!(resp.status().is_success(), "PUT {url}: {}", resp.status());
+    }
+
+    /// Writes run `run_id` into `bucket` as its worker does: each of `files` (a path inside the
+    /// run's folder, and its bytes), then `state` as its `state.json` (last, so that a page
+    /// that sees the new state also finds the files).
+    pub async fn put_run(
+        &self,
+        bucket: &str,
+        run_id: &str,
+        state: &Value,
+        files: Vec<(&str, Vec<u8>)>,
+    ) {
+        for (name, bytes) in files {
+            self.put_run_file(bucket, run_id, name, bytes).await;
+        }
+        self.put_run_file(
+            bucket,
+            run_id,
+            sf_core::record::STATE_FILE,
+            state.to_string(),
+        )
+        .await;
+    }
+
+    /// Writes one file of run `run_id`'s folder (`runs/<run id>/<name>`) into `bucket`, as its
+    /// worker does through the mount.
+    pub async fn put_run_file(
+        &self,
+        bucket: &str,
+        run_id: &str,
+        name: &str,
+        bytes: impl Into<Vec<u8>>,
+    ) {
+        let id = sf_core::ids::RunId::parse(run_id)
+            .unwrap_or_else(|e| panic!("{run_id:?} is not a run id: {e}"));
+        self.put_file(bucket, &sf_core::record::run_file(&id, name), bytes)
+            .await;
     }
 
     /// Calls the simulator's test-only control API (`/__sim/...`).

@@ -5,7 +5,7 @@
 //! exactly once when a watched run ends.
 
 use serde_json::{Value, json};
-use sf_e2e::{Browser, Hub, scenario};
+use sf_e2e::{Browser, Hub, build_state, scenario};
 
 const BUCKET: &str = "sf-tester/space-factory-runs";
 
@@ -127,16 +127,18 @@ async fn the_estimate_shows_the_hubs_prices_and_follows_a_change() {
     });
 }
 
-fn finished_state(run_id: &str, cost: Value) -> String {
-    json!({
-        "schema": 1, "run_id": run_id, "kind": "build", "status": "full_inference_success",
-        "phase": "finished", "message": "A generation returned an image.",
-        "model_id": "Tongyi-MAI/Z-Image-Turbo", "target_space": "sf-tester/z-image-demo",
-        "hardware": {"attempts": []}, "blockers": [], "cost": cost,
-        "created_at": "2026-11-28T14:25:01Z", "updated_at": "2026-11-28T14:40:00Z",
-        "finished_at": "2026-11-28T14:40:00Z"
-    })
-    .to_string()
+/// A build that ended at 14:40 with `cost` recorded.
+fn finished_state(run_id: &str, cost: Value) -> Value {
+    let mut state = build_state(
+        run_id,
+        "full_inference_success",
+        "finished",
+        "A generation returned an image.",
+    );
+    state["cost"] = cost;
+    state["updated_at"] = json!("2026-11-28T14:40:00Z");
+    state["finished_at"] = json!("2026-11-28T14:40:00Z");
+    state
 }
 
 #[tokio::test]
@@ -144,10 +146,10 @@ async fn runs_list_and_run_page_show_the_recorded_cost_and_the_standing_one() {
     let hub = Hub::with_factory().await;
     let paid = "build-20261128-142501-c0c0c0";
     let zero = "build-20261127-100000-d0d0d0";
-    hub.put_file(
+    hub.put_run(
         BUCKET,
-        &format!("runs/{paid}/state.json"),
-        finished_state(
+        paid,
+        &finished_state(
             paid,
             json!({
                 "job_flavor": "cpu-basic", "job_usd_per_hour": 0.01002, "job_seconds": 900,
@@ -157,12 +159,13 @@ async fn runs_list_and_run_page_show_the_recorded_cost_and_the_standing_one() {
                 "prices_from": "hub"
             }),
         ),
+        vec![],
     )
     .await;
-    hub.put_file(
+    hub.put_run(
         BUCKET,
-        &format!("runs/{zero}/state.json"),
-        finished_state(
+        zero,
+        &finished_state(
             zero,
             json!({
                 "job_flavor": "cpu-basic", "job_usd_per_hour": 0.01002, "job_seconds": 600,
@@ -171,6 +174,7 @@ async fn runs_list_and_run_page_show_the_recorded_cost_and_the_standing_one() {
                 "standing": "ZeroGPU: free hosting", "prices_from": "hub"
             }),
         ),
+        vec![],
     )
     .await;
     scenario!(1280, 900, |b| {
@@ -236,23 +240,17 @@ const COUNT_NOTIFICATIONS: &str = r#"
 })();
 "#;
 
-fn running_state(run_id: &str) -> String {
-    json!({
-        "schema": 1, "run_id": run_id, "kind": "build", "status": "running",
-        "phase": "agent", "message": "The coding agent is writing the app.",
-        "model_id": "Tongyi-MAI/Z-Image-Turbo", "target_space": "sf-tester/z-image-demo",
-        "hardware": {"attempts": []}, "blockers": [],
-        "created_at": "2026-11-28T14:25:01Z", "updated_at": "2026-11-28T14:26:00Z"
-    })
-    .to_string()
-}
-
 #[tokio::test]
 async fn the_tab_title_follows_the_run_and_the_notification_fires_once_when_it_ends() {
     let hub = Hub::with_factory().await;
     let run = "build-20261128-142501-e0e0e0";
-    let path = format!("runs/{run}/state.json");
-    hub.put_file(BUCKET, &path, running_state(run)).await;
+    let running = build_state(
+        run,
+        "running",
+        "agent",
+        "The coding agent is writing the app.",
+    );
+    hub.put_run(BUCKET, run, &running, vec![]).await;
     scenario!(1280, 900, |b| {
         b.cdp(
             "Browser.grantPermissions",
@@ -275,12 +273,9 @@ async fn the_tab_title_follows_the_run_and_the_notification_fires_once_when_it_e
             return Err(format!("a notification before the end: {notes}"));
         }
 
-        hub.put_file(
-            BUCKET,
-            &path,
-            finished_state(run, json!({"job_flavor": "cpu-basic", "job_usd": 0.002})),
-        )
-        .await;
+        let cost = json!({"job_flavor": "cpu-basic", "job_usd": 0.002});
+        hub.put_run(BUCKET, run, &finished_state(run, cost), vec![])
+            .await;
         wait_for_title(
             &b,
             "✓ Generation works — Tongyi-MAI/Z-Image-Turbo — Space Factory",

@@ -4,7 +4,7 @@
 //! and a script injected into the page does not run.
 
 use serde_json::{Value, json};
-use sf_e2e::{Browser, Hub, StaticServer, csp, dist_dir};
+use sf_e2e::{Browser, Hub, StaticServer, csp, dist_dir, event_line, generation_works, tiny_png};
 
 const BUCKET: &str = "sf-tester/space-factory-runs";
 const RUN: &str = "build-20261128-142501-a3f9c2";
@@ -59,26 +59,6 @@ async fn violations(b: &Browser) -> Vec<String> {
     }
 }
 
-fn state(status: &str, message: &str) -> String {
-    json!({
-        "schema": 1, "run_id": RUN, "kind": "build", "status": status, "phase": "finished",
-        "message": message, "model_id": "Tongyi-MAI/Z-Image-Turbo", "target_space": "sf-tester/z-image-demo",
-        "hardware": {"attempts": []}, "blockers": [],
-        "created_at": "2026-11-28T14:25:01Z", "updated_at": "2026-11-28T14:26:00Z"
-    })
-    .to_string()
-}
-
-fn tiny_png() -> Vec<u8> {
-    vec![
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
-        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
-        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8,
-        0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00,
-        0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-    ]
-}
-
 /// A silent WAV (8 kHz, 8-bit mono, 80 samples).
 fn tiny_wav() -> Vec<u8> {
     let data = vec![128u8; 80];
@@ -107,32 +87,18 @@ async fn every_view_a_sign_in_and_a_run_with_artifacts_cause_no_policy_violation
     .await;
     hub.control("POST", &format!("/buckets/{BUCKET}"), json!({}))
         .await;
-    let dir = format!("runs/{RUN}");
-    hub.put_file(
-        BUCKET,
-        &format!("{dir}/state.json"),
-        state("full_inference_success", "Generation works."),
-    )
-    .await;
-    let event = json!({"ts": "2026-11-28T14:25:02Z", "level": "info", "phase": "starting", "message": "Run started", "data": null});
-    hub.put_file(BUCKET, &format!("{dir}/events.jsonl"), format!("{event}\n"))
-        .await;
-    hub.put_file(
-        BUCKET,
-        &format!("{dir}/report.md"),
-        "# Verdict\n\nThe live Space generated an image.",
-    )
-    .await;
-    hub.put_file(BUCKET, &format!("{dir}/artifacts/output.png"), tiny_png())
-        .await;
-    hub.put_file(BUCKET, &format!("{dir}/artifacts/voice.wav"), tiny_wav())
-        .await;
-    hub.put_file(
-        BUCKET,
-        &format!("{dir}/artifacts/notes.txt"),
-        "second output",
-    )
-    .await;
+    let state = generation_works(RUN);
+    let files = vec![
+        ("events.jsonl", event_line("starting", "Run started").into()),
+        (
+            "report.md",
+            "# Verdict\n\nThe live Space generated an image.".into(),
+        ),
+        ("artifacts/output.png", tiny_png()),
+        ("artifacts/voice.wav", tiny_wav()),
+        ("artifacts/notes.txt", "second output".into()),
+    ];
+    hub.put_run(BUCKET, RUN, &state, files).await;
 
     let app = app_folder(true);
     let site = StaticServer::start_as_space(app.path(), hub.sim.space_variables()).await;

@@ -2,7 +2,7 @@
 //! against the local Hub simulator.
 
 use serde_json::{Value, json};
-use sf_e2e::{Browser, Hub, scenario};
+use sf_e2e::{Browser, Hub, build_state, event_line, generation_works, scenario, tiny_png};
 use sf_hubsim::TEST_TOKEN;
 
 const BUCKET: &str = "sf-tester/space-factory-runs";
@@ -336,45 +336,19 @@ async fn a_run_id_that_already_has_a_job_is_not_launched_again_and_drafts_surviv
     });
 }
 
-fn state(run_id: &str, status: &str, phase: &str, message: &str) -> String {
-    json!({
-        "schema": 1, "run_id": run_id, "kind": "build", "status": status, "phase": phase,
-        "message": message, "model_id": "Tongyi-MAI/Z-Image-Turbo", "target_space": "sf-tester/z-image-demo",
-        "hardware": {"attempts": []}, "blockers": [],
-        "created_at": "2026-11-28T14:25:01Z", "updated_at": "2026-11-28T14:26:00Z"
-    })
-    .to_string()
-}
-
-fn event(phase: &str, message: &str) -> String {
-    format!(
-        "{}\n",
-        json!({"ts": "2026-11-28T14:25:02Z", "level": "info", "phase": phase, "message": message, "data": null})
-    )
-}
-
 #[tokio::test]
 async fn run_view_follows_the_record_and_stops_at_the_end_also_from_a_bookmark() {
     let hub = Hub::with_factory().await;
     let run = "build-20261128-142501-a3f9c2";
-    let dir = format!("runs/{run}");
-    hub.put_file(
-        BUCKET,
-        &format!("{dir}/state.json"),
-        state(
-            run,
-            "running",
-            "agent",
-            "The coding agent is writing the app.",
-        ),
-    )
-    .await;
-    hub.put_file(
-        BUCKET,
-        &format!("{dir}/events.jsonl"),
-        event("starting", "Run started"),
-    )
-    .await;
+    let running = build_state(
+        run,
+        "running",
+        "agent",
+        "The coding agent is writing the app.",
+    );
+    let events = event_line("starting", "Run started");
+    hub.put_run(BUCKET, run, &running, vec![("events.jsonl", events.into())])
+        .await;
     scenario!(1280, 900, |b| {
         b.sign_in_with_token(&hub).await?;
         b.goto(&format!("{}/?run={run}", hub.url)).await;
@@ -396,24 +370,19 @@ async fn run_view_follows_the_record_and_stops_at_the_end_also_from_a_bookmark()
         }
 
         // The worker goes on: the page updates by itself.
-        let more =
-            event("starting", "Run started") + &event("agent", "Pi finished: 3 files written");
-        hub.put_file(BUCKET, &format!("{dir}/events.jsonl"), more)
-            .await;
+        let more = event_line("starting", "Run started")
+            + &event_line("agent", "Pi finished: 3 files written");
+        hub.put_run_file(BUCKET, run, "events.jsonl", more).await;
         b.wait_for_text("Pi finished: 3 files written").await?;
 
-        hub.put_file(BUCKET, &format!("{dir}/artifacts/output.png"), tiny_png())
+        hub.put_run_file(BUCKET, run, "artifacts/output.png", tiny_png())
             .await;
         b.find("[data-testid=artifacts] img").await?;
         // A new artifact appears without reloading the ones already shown.
         b.js("document.querySelector('[data-testid=artifacts] img').dataset.marker = 'kept'")
             .await?;
-        hub.put_file(
-            BUCKET,
-            &format!("{dir}/artifacts/notes.txt"),
-            "second output",
-        )
-        .await;
+        hub.put_run_file(BUCKET, run, "artifacts/notes.txt", "second output")
+            .await;
         b.wait_for_text("second output").await?;
         let kept = b.js("return document.querySelector('[data-testid=artifacts] img')?.dataset.marker || null").await?;
         if kept != json!("kept") {
@@ -422,23 +391,10 @@ async fn run_view_follows_the_record_and_stops_at_the_end_also_from_a_bookmark()
                     .into(),
             );
         }
-        hub.put_file(
-            BUCKET,
-            &format!("{dir}/report.md"),
-            "# Verdict\n\nThe live Space generated an image.",
-        )
-        .await;
-        hub.put_file(
-            BUCKET,
-            &format!("{dir}/state.json"),
-            state(
-                run,
-                "full_inference_success",
-                "finished",
-                "Generation works.",
-            ),
-        )
-        .await;
+        let finished = generation_works(run);
+        let report = "# Verdict\n\nThe live Space generated an image.";
+        hub.put_run(BUCKET, run, &finished, vec![("report.md", report.into())])
+            .await;
         b.wait_for_text("full_inference_success").await?;
         b.wait_for_text("The live Space generated an image.")
             .await?;
@@ -448,12 +404,8 @@ async fn run_view_follows_the_record_and_stops_at_the_end_also_from_a_bookmark()
         b.screenshot("run-finished").await;
 
         // It stopped: a later change is not picked up by itself.
-        hub.put_file(
-            BUCKET,
-            &format!("{dir}/events.jsonl"),
-            event("finished", "written after the end"),
-        )
-        .await;
+        let late = event_line("finished", "written after the end");
+        hub.put_run_file(BUCKET, run, "events.jsonl", late).await;
         tokio::time::sleep(std::time::Duration::from_secs(5)).await;
         if b.text().await.contains("written after the end") {
             return Err("the page kept refreshing after the run ended".into());
@@ -476,30 +428,13 @@ async fn run_view_follows_the_record_and_stops_at_the_end_also_from_a_bookmark()
     });
 }
 
-fn tiny_png() -> Vec<u8> {
-    // A 1×1 PNG.
-    vec![
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
-        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
-        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8,
-        0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00,
-        0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-    ]
-}
-
 #[tokio::test]
 async fn a_report_with_html_and_javascript_links_is_rendered_harmlessly() {
     let hub = Hub::with_factory().await;
     let run = "build-20261128-150000-bbbbbb";
-    let dir = format!("runs/{run}");
-    hub.put_file(
-        BUCKET,
-        &format!("{dir}/state.json"),
-        state(run, "failed", "finished", "Build failed."),
-    )
-    .await;
+    let failed = build_state(run, "failed", "finished", "Build failed.");
     let report = "# Report\n\n<script>window.__pwned = 1</script>\n\n<img src=x onerror=\"window.__pwned = 2\">\n\n[click me](javascript:window.__pwned=3) and [the docs](https://huggingface.co/docs)\n";
-    hub.put_file(BUCKET, &format!("{dir}/report.md"), report)
+    hub.put_run(BUCKET, run, &failed, vec![("report.md", report.into())])
         .await;
     scenario!(1280, 900, |b| {
         b.sign_in_with_token(&hub).await?;
@@ -551,23 +486,16 @@ async fn a_missing_run_and_a_malformed_run_id_say_so() {
 async fn the_run_page_takes_the_newer_file_and_counts_unreadable_event_lines() {
     let hub = Hub::with_factory().await;
     let run = "build-20261128-160000-cccccc";
-    let dir = format!("runs/{run}");
     // state.json lags behind (a listing lag on the real Hub): events.jsonl is a phase further,
     // and one of its lines cannot be read.
-    hub.put_file(
-        BUCKET,
-        &format!("{dir}/state.json"),
-        state(run, "running", "reading_model", "Reading the model card."),
-    )
-    .await;
+    let lagging = build_state(run, "running", "reading_model", "Reading the model card.");
     let newer = json!({"ts": "2026-11-28T14:27:00Z", "level": "info", "phase": "agent",
         "message": "Pi is writing app.py", "data": null});
-    hub.put_file(
-        BUCKET,
-        &format!("{dir}/events.jsonl"),
-        event("starting", "Run started") + "this line is not an event\n" + &format!("{newer}\n"),
-    )
-    .await;
+    let events = event_line("starting", "Run started")
+        + "this line is not an event\n"
+        + &format!("{newer}\n");
+    hub.put_run(BUCKET, run, &lagging, vec![("events.jsonl", events.into())])
+        .await;
     scenario!(1280, 900, |b| {
         b.sign_in_with_token(&hub).await?;
         b.goto(&format!("{}/?run={run}", hub.url)).await;
@@ -591,17 +519,14 @@ async fn runs_list_shows_every_run_newest_first() {
     let hub = Hub::with_factory().await;
     let older = "build-20261127-090000-111111";
     let newer = "validate-20261128-100000-222222";
-    let mut o: Value =
-        serde_json::from_str(&state(older, "manual_hardware_required", "finished", "")).unwrap();
+    let mut o = build_state(older, "manual_hardware_required", "finished", "");
     o["created_at"] = json!("2026-11-27T09:00:00Z");
-    hub.put_file(BUCKET, &format!("runs/{older}/state.json"), o.to_string())
-        .await;
-    let mut v: Value = serde_json::from_str(&state(newer, "running", "smoke_test", "")).unwrap();
+    hub.put_run(BUCKET, older, &o, vec![]).await;
+    let mut v = build_state(newer, "running", "smoke_test", "");
     v["kind"] = json!("validate");
     v["created_at"] = json!("2026-11-28T10:00:00Z");
     v["model_id"] = Value::Null;
-    hub.put_file(BUCKET, &format!("runs/{newer}/state.json"), v.to_string())
-        .await;
+    hub.put_run(BUCKET, newer, &v, vec![]).await;
     scenario!(1280, 900, |b| {
         b.sign_in_with_token(&hub).await?;
         b.goto(&format!("{}/?view=runs", hub.url)).await;

@@ -5,7 +5,7 @@
 //! redirect's code exchange) is fetched when it is used.
 
 use serde_json::{Value, json};
-use sf_e2e::{Browser, Hub};
+use sf_e2e::{Browser, Hub, generation_works};
 
 const BUCKET: &str = "sf-tester/space-factory-runs";
 const RUN: &str = "build-20261128-142501-a3f9c2";
@@ -99,22 +99,10 @@ async fn build_loads_only_the_main_module_and_other_views_fetch_their_chunk() {
     let hub = Hub::start(false).await;
     hub.control("POST", &format!("/buckets/{BUCKET}"), json!({}))
         .await;
-    let state = json!({
-        "schema": 1, "run_id": RUN, "kind": "build", "status": "full_inference_success",
-        "phase": "finished", "message": "Generation works.",
-        "model_id": "Tongyi-MAI/Z-Image-Turbo", "target_space": "sf-tester/z-image-demo",
-        "hardware": {"attempts": []}, "blockers": [],
-        "created_at": "2026-11-28T14:25:01Z", "updated_at": "2026-11-28T14:26:00Z"
-    });
-    let dir = format!("runs/{RUN}");
-    hub.put_file(BUCKET, &format!("{dir}/state.json"), state.to_string())
+    let state = generation_works(RUN);
+    let report = "# Verdict\n\nThe live Space generated an image.";
+    hub.put_run(BUCKET, RUN, &state, vec![("report.md", report.into())])
         .await;
-    hub.put_file(
-        BUCKET,
-        &format!("{dir}/report.md"),
-        "# Verdict\n\nThe live Space generated an image.",
-    )
-    .await;
 
     let b = Browser::start(1280, 900).await;
     let outcome: Result<(), String> = async {
@@ -170,12 +158,27 @@ async fn build_loads_only_the_main_module_and_other_views_fetch_their_chunk() {
         if after_main != Value::Bool(true) {
             return Err("the run page's code was fetched before the main module arrived".into());
         }
-        // One script: wasm-bindgen's glue and the chunks' loader are one bundle (esbuild).
+        // One script before the button: wasm-bindgen's glue is one bundle (esbuild); the
+        // chunks' loader is fetched for the prefetch, after the main module, like the chunks.
         let scripts = fetched(&b, ".js").await?;
-        if scripts.len() != 1 {
+        if scripts.len() != 2 || !scripts[1].starts_with("__wasm_split-") {
             return Err(format!(
-                "a first load of Build fetched the scripts {scripts:?}, not one bundle"
+                "a signed-in first load of Build fetched the scripts {scripts:?}: expected one bundle, then the chunks' loader"
             ));
+        }
+        let loader_after_main = b
+            .client
+            .execute(
+                "const e = performance.getEntriesByType('resource');
+                 const main = e.find(r => r.name.includes('_bg.wasm.lzma'));
+                 const link = e.find(r => r.name.includes('__wasm_split-'));
+                 return link.startTime >= main.responseEnd;",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if loader_after_main != Value::Bool(true) {
+            return Err("the chunks' loader was fetched before the main module arrived".into());
         }
 
         only_chunk_of(
@@ -241,6 +244,13 @@ async fn the_sign_in_redirect_fetches_its_own_chunk() {
                 "a first load of Build (signed out) fetched {first:?}, not only the main module's .wasm.lzma"
             ));
         }
+        // Nothing needs a chunk yet: one script, the chunks' loader is not among it.
+        let scripts = fetched(&b, ".js").await?;
+        if scripts.len() != 1 || scripts[0].starts_with("__wasm_split-") {
+            return Err(format!(
+                "a first load of Build (signed out) fetched the scripts {scripts:?}, not one bundle"
+            ));
+        }
         b.goto(&format!("{}/?view=home", hub.url)).await;
         // The click fetches the OAuth start's chunk, which sends the page to the Hub.
         b.click_button("Sign in with Hugging Face").await?;
@@ -257,27 +267,39 @@ async fn the_sign_in_redirect_fetches_its_own_chunk() {
     outcome.unwrap();
 }
 
-/// A chunk that cannot be downloaded (the connection dropped, or a new release replaced the
-/// files) stops the app: the page says so and how to go on, instead of "Loading…" forever.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_view_whose_code_cannot_be_downloaded_says_so() {
+/// The release app without the files whose names start with `missing`, served by hubsim.
+async fn app_without(missing: &str) -> (tempfile::TempDir, Hub) {
     let dist = tempfile::tempdir().expect("temp dir");
     for entry in std::fs::read_dir(sf_e2e::dist_dir()).expect("the release app") {
         let path = entry.expect("a file of the release app").path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        if path.is_file() && !name.starts_with("split_about_") {
+        if path.is_file() && !name.starts_with(missing) {
             std::fs::copy(&path, dist.path().join(&name)).expect("copy the release app");
         }
     }
     let hub = Hub::start_with(false, |c| c.with_app_dir(dist.path())).await;
-    sf_e2e::scenario!(1280, 900, |b| {
-        b.goto(&format!("{}/?view=build", hub.url)).await;
-        b.wait_for_text("Build a Space from a model card").await?;
-        b.click("nav a[href='?view=about']").await?;
-        b.wait_for_text("Space Factory stopped. Part of the app could not be downloaded")
-            .await?;
-        b.find(".stopped a[href='']").await?;
-        b.screenshot("split-chunk-missing").await;
-        Ok(())
-    });
+    (dist, hub)
+}
+
+/// A chunk that cannot be downloaded (the connection dropped, or a new release replaced the
+/// files) stops the app: the page says so and how to go on, instead of "Loading…" forever. So
+/// does the chunks' loader, which is fetched when a view's code is first needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_whose_code_cannot_be_downloaded_says_so() {
+    for (missing, shot) in [
+        ("split_about_", "split-chunk-missing"),
+        ("__wasm_split-", "split-loader-missing"),
+    ] {
+        let (_dist, hub) = app_without(missing).await;
+        sf_e2e::scenario!(1280, 900, |b| {
+            b.goto(&format!("{}/?view=build", hub.url)).await;
+            b.wait_for_text("Build a Space from a model card").await?;
+            b.click("nav a[href='?view=about']").await?;
+            b.wait_for_text("Space Factory stopped. Part of the app could not be downloaded")
+                .await?;
+            b.find(".stopped a[href='']").await?;
+            b.screenshot(shot).await;
+            Ok(())
+        });
+    }
 }

@@ -1,6 +1,6 @@
 //! Release size report: every `.wasm`, `.js`, `.css` and `.html` in dist/, raw and gzip; the
 //! pre-compressed copies of the wasm that the loaders fetch (see xtask/src/wasm.rs); and what a
-//! first load fetches: everything but the chunks of the views loaded on demand.
+//! first load fetches: everything but the chunks of the views loaded on demand and their loader.
 
 use std::io::Write;
 use std::path::Path;
@@ -129,6 +129,9 @@ pub fn report(dist: &Path) -> Result<(), String> {
         } else if name.ends_with(".wasm") {
             chunks += 1;
             chunks_raw += bytes.len();
+        } else if name.starts_with("__wasm_split-") {
+            // The chunks' loader: fetched with the first chunk (xtask/src/wasm.rs, `link_stub`).
+            chunks_wire += bytes.len();
         } else {
             first_load += bytes.len();
             first_requests += 1;
@@ -158,7 +161,7 @@ pub fn report(dist: &Path) -> Result<(), String> {
     if chunks > 0 {
         println!(
             "  {:<48} {:>9} bytes pre-compressed, fetched when their view opens",
-            format!("{chunks} chunks on demand"),
+            format!("{chunks} chunks and their loader on demand"),
             chunks_wire
         );
     }
@@ -214,10 +217,13 @@ mod tests {
         cases
     }
 
-    /// The page's decoder (lzma.js, as the page has it) under node, fed `file` in pieces of
-    /// `piece` bytes as a download arrives: the decoded bytes, or the decoder's error.
+    /// The page's decoder as the page has it (lzma.js minified by the build's own step) under
+    /// node, fed each file in pieces of its `piece` bytes as a download arrives: the decoded
+    /// bytes, or the decoder's error.
     fn decode_in_node(dir: &Path, files: &[(Vec<u8>, usize)]) -> Vec<Result<Vec<u8>, String>> {
-        let mut script = crate::wasm::LZMA_JS.to_string();
+        let mut script = crate::wasm::minify_decoder(dir).unwrap_or_else(|e| {
+            panic!("{e}\n(run the tests with `cargo xtask test`, which puts esbuild on PATH)")
+        });
         script.push_str(
             r#"
 const fs = require('fs');

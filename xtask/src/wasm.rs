@@ -119,26 +119,38 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
     jobs.push((bindgen.join(&main_wasm), out.join(&main_wasm)));
     optimise_all(&jobs, &target_dir.join("wasm-opt-cache"), release)?;
 
-    // 5. The chunks' loader, next to the glue that imports it (and that it imports).
+    // 5. The chunks' loader, a module of its own next to the chunks, fetched when a chunk is first
+    // needed; the glue imports a stub of it instead ([`link_stub`]).
     let link_js = std::fs::read_to_string(work.join(&link_name))
         .map_err(|e| format!("wasm-split wrote no {link_name}: {e}"))?;
-    std::fs::write(bindgen.join(&link_name), link_module(&link_js, &chunks)?)
-        .map_err(|e| e.to_string())?;
-    // 6. One ES module: the glue with its snippets and the chunks' loader, whose `sfPrefetch`
-    // the page reaches as `wasmBindings.sfPrefetch`.
+    let link_js = link_module(&link_js, &chunks)?;
     let js = format!("{name}.js");
+    std::fs::write(bindgen.join(STUB), link_stub(&link_js, &js, &link_name)?)
+        .map_err(|e| e.to_string())?;
+    std::fs::write(bindgen.join(&link_name), &link_js).map_err(|e| e.to_string())?;
+    // Not bundled: its `import` of the glue stays, and finds the module the page loaded.
+    esbuild(
+        &bindgen.join(&link_name),
+        &out.join(&link_name),
+        &["--format=esm"],
+        release,
+    )?;
+    // 6. One ES module: the glue with its snippets and the stub, whose `sfPrefetch` the page
+    // reaches as `wasmBindings.sfPrefetch`.
     let glue = bindgen.join(&js);
-    let mut glue_js =
+    let glue_js =
         std::fs::read_to_string(&glue).map_err(|e| format!("wasm-bindgen wrote no {js}: {e}"))?;
-    glue_js.push_str(&format!(
-        "\nexport {{ sfPrefetch }} from './{link_name}';\n"
-    ));
-    std::fs::write(&glue, glue_js).map_err(|e| e.to_string())?;
+    std::fs::write(&glue, glue_through_stub(&glue_js, &link_name)?).map_err(|e| e.to_string())?;
     bundle(&bindgen.join(&js), &out.join(&js), release)?;
     // 7. The page's loader.
     let index = out.join("index.html");
     let html = std::fs::read_to_string(&index)
         .map_err(|e| format!("cannot read {}: {e}", index.display()))?;
+    let html = if release {
+        minify_stylesheets(out, &html)?
+    } else {
+        html
+    };
     let decoder = minify_decoder(&bindgen)?;
     let html = insert_loader(&html, &loader(base, &js, &main_wasm, &decoder))?;
     std::fs::write(&index, html).map_err(|e| e.to_string())?;
@@ -205,16 +217,20 @@ fn optimise(from: &Path, to: &Path) -> Result<(), String> {
         })
 }
 
-/// esbuild: `entry` and every module it imports (wasm-bindgen's snippets, the chunks' loader,
-/// which imports the glue back) as one ES module at `to`, minified in release. The chunks'
-/// loader finds the chunks next to it (`new URL(…, import.meta.url)`), which stays true: the
-/// bundle is written where the glue was.
+/// esbuild: `entry` and every module it imports (wasm-bindgen's snippets, the stub of the chunks'
+/// loader, which imports the glue back) as one ES module at `to`, minified in release.
 fn bundle(entry: &Path, to: &Path, release: bool) -> Result<(), String> {
+    esbuild(entry, to, &["--bundle", "--format=esm"], release)
+}
+
+/// esbuild on `from` (with `args`), written to `to`, minified when `minify`.
+fn esbuild(from: &Path, to: &Path, args: &[&str], minify: bool) -> Result<(), String> {
     let mut esbuild = Cmd::new("esbuild")
-        .arg(entry)
-        .args(["--bundle", "--format=esm", "--log-level=warning"])
+        .arg(from)
+        .args(args)
+        .arg("--log-level=warning")
         .arg(format!("--outfile={}", to.display()));
-    if release {
+    if minify {
         esbuild = esbuild.arg("--minify");
     }
     esbuild.run().map_err(|e| {
@@ -222,26 +238,146 @@ fn bundle(entry: &Path, to: &Path, release: bool) -> Result<(), String> {
     })
 }
 
+/// The stub of the chunks' loader that the glue imports (and bundles) in its place.
+const STUB: &str = "__wasm_split_stub.js";
+
+/// The chunks' loader is 10 KB of the first load's JS (a loader per chunk) that nothing needs
+/// before a view's code is first wanted, which a signed-in Build asks for only when the browser
+/// is idle: the glue imports this stub instead, whose functions import the loader itself
+/// (`link_name`, next to the bundle) on their first call and hand the call on. When the loader
+/// cannot be downloaded, the view's callback is told so, as the loader does for a chunk that
+/// cannot be (the app then says it stopped, `src/main.rs`), and the next call tries again.
+fn link_stub(link_js: &str, glue: &str, link_name: &str) -> Result<String, String> {
+    let mut out = format!(
+        "import {{ initSync }} from './{glue}';
+let link;
+function linked() {{
+    if (link === undefined) {{
+        link = import(new URL('./{link_name}', import.meta.url).href);
+        link.catch(() => {{ link = undefined; }});
+    }}
+    return link;
+}}
+function later(name) {{
+    return (index, data) => {{
+        linked().then(m => m[name](index, data), e => {{
+            console.error(e);
+            initSync(undefined, undefined).__indirect_function_table.get(index)(data, false);
+        }});
+    }};
+}}
+export function sfPrefetch(view) {{
+    linked().then(m => m.sfPrefetch(view), () => {{}});
+}}
+"
+    );
+    let mut views = 0;
+    for line in link_js.lines() {
+        if let Some(rest) = line.strip_prefix("export const ")
+            && let Some((name, _)) = rest.split_once(" = ")
+            && name.starts_with("__wasm_split_load_")
+        {
+            views += 1;
+            out.push_str(&format!("export const {name} = later('{name}');\n"));
+        }
+    }
+    if views == 0 && link_js.contains("makeLoad(") {
+        return Err(
+            "the chunks' loader exports no `__wasm_split_load_…`: has its output changed?".into(),
+        );
+    }
+    Ok(out)
+}
+
+/// wasm-bindgen's glue importing the chunks' loader's stub rather than the loader, and
+/// re-exporting its `sfPrefetch`. The import object's keys keep the loader's name: they are the
+/// module name the wasm imports from.
+fn glue_through_stub(glue: &str, link_name: &str) -> Result<String, String> {
+    let from = format!(" from \"./{link_name}\"");
+    let mut imports = 0;
+    let mut out = String::with_capacity(glue.len());
+    for line in glue.split_inclusive('\n') {
+        if line.starts_with("import ") && line.trim_end().trim_end_matches(';').ends_with(&from) {
+            imports += 1;
+            out.push_str(&line.replace(&from, &format!(" from \"./{STUB}\"")));
+        } else {
+            out.push_str(line);
+        }
+    }
+    if imports == 0 {
+        return Err(format!(
+            "wasm-bindgen's glue does not import {link_name}: has its output changed?"
+        ));
+    }
+    out.push_str(&format!("\nexport {{ sfPrefetch }} from './{STUB}';\n"));
+    Ok(out)
+}
+
+/// The page's stylesheets minified by esbuild in `out` (2.5 KB less of a first load when the host
+/// does not compress), and `html` with each one's `integrity` (trunk's sha384) made true again.
+/// trunk's own `minify = "on_release"` would do the CSS too, but its HTML minifier drops the
+/// `<head>` tag the Hub injects its script after (README, *Size*).
+fn minify_stylesheets(out: &Path, html: &str) -> Result<String, String> {
+    let mut html = html.to_string();
+    for (href, integrity) in stylesheets(&html) {
+        let file = out.join(href.trim_start_matches("./"));
+        let before =
+            std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        esbuild(&file, &file.with_extension("min.css"), &[], true)?;
+        std::fs::rename(file.with_extension("min.css"), &file).map_err(|e| e.to_string())?;
+        let after = std::fs::read(&file).map_err(|e| e.to_string())?;
+        if let Some(old) = integrity {
+            if old != sri_sha384(&before) {
+                return Err(format!(
+                    "{href}'s integrity is not its sha384: has trunk changed?"
+                ));
+            }
+            html = html.replace(&old, &sri_sha384(&after));
+        }
+    }
+    Ok(html)
+}
+
+/// Each `<link rel="stylesheet">` of `html`: its local `href` and its `integrity`, if any.
+fn stylesheets(html: &str) -> Vec<(String, Option<String>)> {
+    let attr = |tag: &str, name: &str| {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(tag[at..at + tag[at..].find('"')?].to_string())
+    };
+    html.split("<link ")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find('>')?];
+            (tag.contains("rel=\"stylesheet\"")).then_some(())?;
+            let href = attr(tag, "href").filter(|h| !h.contains("://"))?;
+            Some((href, attr(tag, "integrity")))
+        })
+        .collect()
+}
+
+/// A subresource integrity value, as trunk writes it.
+fn sri_sha384(bytes: &[u8]) -> String {
+    use base64::Engine;
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes))
+    )
+}
+
 /// The page's LZMA decoder (`lzma.js`), minified by esbuild in `work`: it goes in the page's
 /// first script, so every byte of it is on the wire before the wasm's first byte is decoded.
-fn minify_decoder(work: &Path) -> Result<String, String> {
+pub fn minify_decoder(work: &Path) -> Result<String, String> {
     let (from, to) = (work.join("lzma.js"), work.join("lzma.min.js"));
     std::fs::write(&from, LZMA_JS).map_err(|e| format!("cannot write {}: {e}", from.display()))?;
-    Cmd::new("esbuild")
-        .arg(&from)
-        .args(["--minify", "--log-level=warning"])
-        .arg(format!("--outfile={}", to.display()))
-        .run()
-        .map_err(|e| {
-            format!("{e}\nesbuild comes from `cargo xtask setup` (npm esbuild, on trunk's PATH)")
-        })?;
+    // A classic script's function: as an ES module, the minifier would rename `sfLzma`.
+    esbuild(&from, &to, &[], true)?;
     let js = std::fs::read_to_string(&to)
         .map_err(|e| format!("esbuild wrote no {}: {e}", to.display()))?;
     Ok(js.trim().to_string())
 }
 
 /// The page's LZMA decoder, readable; [`minify_decoder`] shrinks it for the page.
-pub const LZMA_JS: &str = include_str!("lzma.js");
+const LZMA_JS: &str = include_str!("lzma.js");
 
 fn copy(from: &Path, to: &Path) -> Result<(), String> {
     std::fs::copy(from, to)
@@ -451,6 +587,51 @@ mod tests {
             link_module(SPLIT_JS, &chunks)
                 .unwrap_err()
                 .contains("split_runs_2.wasm")
+        );
+    }
+
+    #[test]
+    fn the_glue_imports_a_stub_that_loads_the_chunks_loader_on_first_call() {
+        let link = link_module(
+            SPLIT_JS,
+            &[
+                ("chunk_3.wasm".into(), "chunk_3-h.wasm".into()),
+                ("split_about_1.wasm".into(), "split_about_1-h.wasm".into()),
+            ],
+        )
+        .unwrap();
+        let stub = link_stub(&link, "app-h.js", "__wasm_split-h.js").unwrap();
+        assert!(stub.starts_with("import { initSync } from './app-h.js';"));
+        assert!(stub.contains(
+            "export const __wasm_split_load_about_1 = later('__wasm_split_load_about_1');"
+        ));
+        // Fetched at run time, next to the bundle, never bundled in.
+        assert!(stub.contains("import(new URL('./__wasm_split-h.js', import.meta.url).href)"));
+        assert!(stub.contains("export function sfPrefetch(view)"));
+        let glue = "import * as import1 from \"./__wasm_split-h.js\"\nimport * as import2 from \"./snippets/x.js\"\nconst imports = { \"./__wasm_split-h.js\": import1 };\n";
+        let out = glue_through_stub(glue, "__wasm_split-h.js").unwrap();
+        assert!(out.starts_with("import * as import1 from \"./__wasm_split_stub.js\"\n"));
+        assert!(out.contains("from \"./snippets/x.js\""));
+        // The wasm's import module keeps the loader's name.
+        assert!(out.contains("{ \"./__wasm_split-h.js\": import1 }"));
+        assert!(out.ends_with("export { sfPrefetch } from './__wasm_split_stub.js';\n"));
+        assert!(glue_through_stub("import x from \"./y.js\"\n", "__wasm_split-h.js").is_err());
+    }
+
+    #[test]
+    fn stylesheets_are_found_with_their_integrity() {
+        let html = "<head><link rel=\"icon\" href=\"x.svg\"/><link rel=\"stylesheet\" href=\"./main-1.css\" integrity=\"sha384-abc\"/><link rel=\"stylesheet\" href=\"https://cdn/x.css\"/><link rel=\"stylesheet\" href=\"b.css\"></head>";
+        assert_eq!(
+            stylesheets(html),
+            vec![
+                ("./main-1.css".to_string(), Some("sha384-abc".to_string())),
+                ("b.css".to_string(), None)
+            ]
+        );
+        // The value browsers check: sha384 of the bytes, base64.
+        assert_eq!(
+            sri_sha384(b"abc"),
+            "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn"
         );
     }
 

@@ -3,7 +3,8 @@
 //!
 //! Three pages are loaded cold (cache disabled and emptied, storage cleared), alternating, `N`
 //! times each (`SF_BENCH_RUNS`, default 7), on loopback and on two emulated networks (CDP
-//! `Network.emulateNetworkConditions`):
+//! `Network.emulateNetworkConditions`), optionally with a phone's slower CPU
+//! (`SF_BENCH_CPU_SLOWDOWN=4`):
 //! - the Gradio peer (`SF_PEER_DIR`: a folder with the seed's `app.py`, the peer's `src/` and
 //!   `run_peer.py`; Gradio compresses its own responses), when `SF_PYTHON` has `gradio[oauth]`;
 //! - ours as the Hub simulator serves a static Space: no compression;
@@ -403,6 +404,19 @@ async fn main() {
 
     let b = Browser::start(1280, 900).await;
     b.add_init_script(READY_HOOK).await;
+    // A phone's CPU: `SF_BENCH_CPU_SLOWDOWN=4` runs every page's scripts 4 times slower (CDP
+    // `Emulation.setCPUThrottlingRate`), which counts what the page does with its bytes (the
+    // wasm's decoding and compiling) as a phone would feel it.
+    if let Some(rate) = std::env::var("SF_BENCH_CPU_SLOWDOWN")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|r| *r > 1.0)
+    {
+        b.cdp("Emulation.setCPUThrottlingRate", json!({"rate": rate}))
+            .await
+            .expect("CPU throttling");
+        println!("CPU slowed down {rate}× (SF_BENCH_CPU_SLOWDOWN)");
+    }
     // samples[net][target]
     let mut samples: Vec<Vec<Vec<Sample>>> = vec![vec![Vec::new(); targets.len()]; NETS.len()];
     for run in 0..runs {
