@@ -220,53 +220,22 @@ fn wasm_tests(tools: &Tools, root: &std::path::Path) -> Result<(), String> {
 /// that runs there (sf-hub's `tests/url.rs`; the other tests' dev-dependencies are native).
 fn clippy(root: &std::path::Path) -> Result<(), String> {
     let hint = "Fix what clippy reports (or, for a deliberate exception, an `#[allow(...)]` with a comment saying why).";
-    Cmd::new("cargo")
-        .args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--locked",
-            "--",
-            "-D",
-            "warnings",
-        ])
-        .current_dir(root)
-        .run()
-        .map_err(|e| format!("{e}\n{hint}"))?;
-    Cmd::new("cargo")
-        .args([
-            "clippy",
-            "--locked",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "space-factory",
-            "-p",
-            "sf-hub",
-            "--",
-            "-D",
-            "warnings",
-        ])
-        .current_dir(root)
-        .run()
-        .map_err(|e| format!("{e}\n{hint}"))?;
-    Cmd::new("cargo")
-        .args([
-            "clippy",
-            "--locked",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "sf-hub",
-            "--test",
-            "url",
-            "--",
-            "-D",
-            "warnings",
-        ])
-        .current_dir(root)
-        .run()
-        .map_err(|e| format!("{e}\n{hint}"))
+    const WASM: &str = "--target=wasm32-unknown-unknown";
+    let runs: [&[&str]; 3] = [
+        &["--workspace", "--all-targets"],
+        &[WASM, "-p", "space-factory", "-p", "sf-hub"],
+        &[WASM, "-p", "sf-hub", "--test", "url"],
+    ];
+    for what in runs {
+        Cmd::new("cargo")
+            .args(["clippy", "--locked"])
+            .args(what)
+            .args(["--", "-D", "warnings"])
+            .current_dir(root)
+            .run()
+            .map_err(|e| format!("{e}\n{hint}"))?;
+    }
+    Ok(())
 }
 
 /// Size of the release build, then the side-by-side comparison with the Gradio peer
