@@ -93,6 +93,10 @@ pub struct SimConfig {
     /// How a job's bucket volumes behave: [`BucketMounts::Strict`] (the default, hf-mount's
     /// semantics through FUSE) or the [`BucketMounts::Plain`] opt-out.
     pub bucket_mounts: BucketMounts,
+    /// Send `Timing-Allow-Origin: *`, which the Hub does not: without it a page on another origin
+    /// sees 0 bytes for every Hub answer in its resource timings. Only the benchmark turns it on,
+    /// so that the Hub answers of a first load count in its bytes (issue 13).
+    pub timing_allow_origin: bool,
 }
 
 impl SimConfig {
@@ -123,6 +127,7 @@ impl SimConfig {
             demo_agent: false,
             demo_agent_mistakes: BTreeMap::new(),
             bucket_mounts: BucketMounts::Strict,
+            timing_allow_origin: false,
         }
     }
 

@@ -309,6 +309,7 @@ impl Drop for HubSim {
 }
 
 fn router(sim: Arc<state::Sim>) -> Router {
+    let timing = sim.cfg.timing_allow_origin;
     Router::new()
         .merge(oauth::routes())
         .merge(account::routes())
@@ -320,12 +321,24 @@ fn router(sim: Arc<state::Sim>) -> Router {
         .merge(web::routes())
         .nest("/__sim", control::routes())
         .fallback(static_app::fallback)
+        .layer(axum::middleware::from_fn(middleware::compress))
         .layer(axum::middleware::from_fn_with_state(
             sim.clone(),
             middleware::faults,
         ))
         .layer(axum::middleware::from_fn(middleware::cors))
         .layer(axum::middleware::from_fn(middleware::request_id))
+        .layer(axum::middleware::map_response(
+            move |mut r: axum::response::Response| async move {
+                if timing {
+                    r.headers_mut().insert(
+                        "timing-allow-origin",
+                        axum::http::HeaderValue::from_static("*"),
+                    );
+                }
+                r
+            },
+        ))
         .with_state(sim)
 }
 

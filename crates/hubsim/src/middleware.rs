@@ -1,4 +1,4 @@
-//! Layers around every route: request ids, CORS and fault injection.
+//! Layers around every route: request ids, CORS, compression and fault injection.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,6 +75,74 @@ pub(crate) async fn cors(req: Request, next: Next) -> Response {
         HeaderValue::from_static(EXPOSE_HEADERS),
     );
     response
+}
+
+/// The smallest JSON answer the Hub compresses: Express's `compression`, which the Hub's server
+/// (`X-Powered-By: huggingface-moon`) runs behind CloudFront, leaves bodies under 1 KB alone.
+const COMPRESS_FROM: usize = 1024;
+
+/// Gzips the Hub API's JSON answers for a client that accepts gzip, as huggingface.co does:
+/// its responses carry `Content-Encoding: gzip` and `Vary: Origin,accept-encoding`
+/// (huggingface/huggingface_hub#3269 shows the headers). Only `/api/` JSON is compressed here:
+/// event streams, file downloads and the static app keep their bytes (a static Space's host is
+/// not known to compress, so the simulator serves the app as it is; issue 13). A client that
+/// does not send `Accept-Encoding: gzip` (reqwest without its `gzip` feature: the worker, the
+/// Hub client's tests) gets the plain body.
+pub(crate) async fn compress(req: Request, next: Next) -> Response {
+    let wants_gzip = req.uri().path().starts_with("/api/")
+        && req.method() != Method::HEAD
+        && req
+            .headers()
+            .get_all(header::ACCEPT_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(accepts_gzip);
+    let response = next.run(req).await;
+    if !wants_gzip {
+        return response;
+    }
+    let headers = response.headers();
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if !is_json || headers.contains_key(header::CONTENT_ENCODING) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return dropped(Response::from_parts(parts, Body::empty()));
+    };
+    parts
+        .headers
+        .append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if bytes.len() < COMPRESS_FROM {
+        return Response::from_parts(parts, Body::from(bytes));
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    let gzipped = std::io::Write::write_all(&mut gz, &bytes)
+        .and_then(|()| gz.finish())
+        .expect("gzip into memory");
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    Response::from_parts(parts, Body::from(gzipped))
+}
+
+/// One entry of `Accept-Encoding` (`gzip`, `gzip;q=0.5`, `*`) that allows gzip: not `q=0`.
+fn accepts_gzip(entry: &str) -> bool {
+    let mut parts = entry.split(';').map(str::trim);
+    let coding = parts.next().unwrap_or("");
+    if !coding.eq_ignore_ascii_case("gzip") && coding != "*" {
+        return false;
+    }
+    !parts.any(|p| {
+        p.strip_prefix("q=")
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .is_some_and(|q| q == 0.0)
+    })
 }
 
 /// Takes one use of the first fault matching this request, if any.

@@ -375,7 +375,13 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(7)
         .max(1);
-    let hub = Hub::start(false).await;
+    // The gzip host's page reads the Hub from another origin: without `Timing-Allow-Origin` its
+    // resource timings would show 0 bytes for the Hub's answers (the hardware lists).
+    let hub = Hub::start_with(false, |mut c| {
+        c.timing_allow_origin = true;
+        c
+    })
+    .await;
     let dist = sf_e2e::dist_dir();
     let gz_url = gzip_server(&dist, hub.sim.space_variables()).await;
     let peer = start_peer().await;

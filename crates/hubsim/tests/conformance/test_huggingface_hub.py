@@ -166,6 +166,12 @@ def test_jobs(api):
 
     hardware = api.list_jobs_hardware()
     assert "cpu-basic" in [h.name for h in hardware]
+    # The Hub gzips JSON answers for a client that accepts it (huggingface_hub#3269), and so does
+    # the simulator: the client above read the list through its own gzip decoding.
+    from huggingface_hub.utils import get_session
+    answer = get_session().get(f"{URL}/api/jobs/hardware")
+    assert answer.headers.get("content-encoding") == "gzip", dict(answer.headers)
+    assert [h["name"] for h in answer.json()] == [h.name for h in hardware]
 
 
 def test_cancel_job(api):

@@ -4,6 +4,7 @@
 mod common;
 
 mod buckets;
+mod compression;
 mod faults;
 mod jobs;
 mod local_run;
