@@ -9,6 +9,7 @@ mod release;
 mod serve;
 mod setup;
 mod size;
+mod unexport;
 mod util;
 mod wasm;
 

@@ -201,7 +201,10 @@ mod tests {
             precompress(dist.path(), cache.path()).unwrap();
             let packed = std::fs::read(dist.path().join("app-0123_bg.wasm.lzma")).unwrap();
             assert_eq!(packed, lzma(version).unwrap());
-            assert_eq!(unpack_gz(&dist.path().join("chunk_1-0123.wasm.gz")), version);
+            assert_eq!(
+                unpack_gz(&dist.path().join("chunk_1-0123.wasm.gz")),
+                version
+            );
         }
     }
 

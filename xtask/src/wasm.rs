@@ -9,7 +9,8 @@
 //!    `#[lazy]` function (`src/pages/on_demand.rs`) and what only it reaches go into
 //!    `split_<name>.wasm`, code shared by several of them into `chunk_<n>.wasm`, the rest stays in
 //!    the main module, and `__wasm_split.js` loads a chunk when its function is first called;
-//! 3. `wasm-bindgen --target web` on the main module (keeping the exports the chunks import);
+//! 3. `wasm-bindgen --target web` on the main module (keeping the exports the chunks import),
+//!    then the exports no caller uses taken out ([`crate::unexport`]);
 //! 4. `wasm-opt -Oz --converge` on the main module and on each chunk (release);
 //! 5. every file named with the hash of the cargo output (a new build never meets a cached old
 //!    file), the chunks fetched as their gzip copies (see [`LINK_PRELUDE`]);
@@ -106,6 +107,7 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
         .args(["--no-typescript", "--keep-lld-exports", "--no-demangle"])
         .arg(&main_split)
         .run()?;
+    unexport_unused(&bindgen, &name)?;
 
     // 4. wasm-opt, each module into the output folder under its hashed name.
     let mut chunks = Vec::new();
@@ -158,6 +160,24 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
         "app-wasm: main module {main_wasm}, {} on-demand chunks",
         chunks.len()
     );
+    Ok(())
+}
+
+/// wasm-bindgen's output without the exports no caller uses ([`crate::unexport`]): the glue's
+/// classes, and the main module's exports of them, whose code wasm-opt then drops.
+fn unexport_unused(bindgen: &Path, name: &str) -> Result<(), String> {
+    use crate::unexport::{UNUSED_CLASSES, drop_classes, drop_exports};
+    let read = |file: &Path| std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()));
+    let write = |file: &Path, bytes: &[u8]| {
+        std::fs::write(file, bytes).map_err(|e| format!("{}: {e}", file.display()))
+    };
+    let glue = bindgen.join(format!("{name}.js"));
+    let js = String::from_utf8(read(&glue)?).map_err(|e| e.to_string())?;
+    write(&glue, drop_classes(&js, &UNUSED_CLASSES)?.as_bytes())?;
+    let main = bindgen.join(format!("{name}_bg.wasm"));
+    let (wasm, dropped) = drop_exports(&read(&main)?, &UNUSED_CLASSES)?;
+    write(&main, &wasm)?;
+    println!("app-wasm: {} unused exports taken out", dropped.len());
     Ok(())
 }
 
