@@ -19,6 +19,9 @@
 //! - **Every response** carries `X-Request-Id`; errors are `{"error": "..."}` with
 //!   `X-Error-Code` / `X-Error-Message`; lists paginate with `Link: <...>; rel="next"`.
 //! - **CORS** for any origin, preflight included.
+//! - **Compression** as the Hub's server does it: `/api/` JSON answers of 1 KB and more are
+//!   gzipped for a client that sends `Accept-Encoding: gzip` (`Vary: Accept-Encoding`); event
+//!   streams, files and the static app are sent as they are.
 //! - **OAuth** (authorization code + PKCE S256), `whoami-v2`, tokens with scopes and expiry.
 //!   Seeded users: [`TEST_USER`] (PRO) and [`OTHER_USER`] (free), with full-scope tokens.
 //! - **Buckets** as folders under `data_dir/buckets/{ns}/{name}/`.
