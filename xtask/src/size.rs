@@ -17,7 +17,8 @@ pub fn gzip_len(bytes: &[u8]) -> usize {
 /// the main module, which the page's own decoder reads as it arrives ([`lzma`]), and
 /// `<chunk>.wasm.gz` for each chunk, which the browser's `DecompressionStream` reads (zopfli:
 /// about 4 % smaller than gzip -9). Both are slow to make, so each distinct wasm is compressed
-/// once and kept in `cache` (the file names carry the build's hash).
+/// once and kept in `cache` under the hash of its bytes (not its name: a file of the same name
+/// can have other bytes when only xtask's processing changed).
 pub fn precompress(dist: &Path, cache: &Path) -> Result<(), String> {
     std::fs::create_dir_all(cache)
         .map_err(|e| format!("cannot create {}: {e}", cache.display()))?;
@@ -31,9 +32,13 @@ pub fn precompress(dist: &Path, cache: &Path) -> Result<(), String> {
         let mut name = path.file_name().unwrap().to_os_string();
         let main = name.to_string_lossy().ends_with("_bg.wasm");
         name.push(if main { ".lzma" } else { ".gz" });
-        let cached = cache.join(&name);
+        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+        let cached = cache.join(format!(
+            "{}.wasm.{}",
+            crate::wasm::short_hash(&bytes),
+            if main { "lzma" } else { "gz" }
+        ));
         if !cached.is_file() {
-            let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
             let packed = if main {
                 lzma(&bytes)?
             } else {
@@ -320,6 +325,22 @@ for (let k = 0; k < n; k++) {
                 ),
                 Ok(out) => panic!("{what}: decoded {} bytes instead of refusing", out.len()),
             }
+        }
+    }
+
+    #[test]
+    fn a_wasm_whose_bytes_changed_under_the_same_name_gets_a_new_compressed_copy() {
+        let (dist, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        for bytes in [
+            b"\0asm first".as_slice(),
+            b"\0asm second, longer".as_slice(),
+        ] {
+            std::fs::write(dist.path().join("app-h_bg.wasm"), bytes).unwrap();
+            std::fs::write(dist.path().join("chunk_1-h.wasm"), bytes).unwrap();
+            precompress(dist.path(), cache.path()).unwrap();
+            let read = |name: &str| std::fs::read(dist.path().join(name)).unwrap();
+            assert_eq!(read("app-h_bg.wasm.lzma"), lzma(bytes).unwrap());
+            assert_eq!(read("chunk_1-h.wasm.gz"), zopfli_gzip(bytes).unwrap());
         }
     }
 
