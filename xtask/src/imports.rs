@@ -351,6 +351,140 @@ pub fn rename_imports(
     Ok(out)
 }
 
+/// The helper [`shared_string_returns`] adds to the glue.
+const PASS_STRING: &str = "sfPassString";
+
+/// The glue with one helper for what each imported function that returns a string to the wasm
+/// repeats (21 of them: about 1.5 KB of the minified JS): wasm-bindgen writes the string into
+/// the wasm's memory and its pointer and length at the address the wasm passed,
+///
+/// ```js
+///             const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+///             const len1 = WASM_VECTOR_LEN;
+///             getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
+///             getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
+///         },
+/// ```
+///
+/// (or `var ptr1 = isLikeNone(ret) ? 0 : passStringToWasm0(…)` for an optional string), which
+/// becomes `sfPassString(arg0, ret)` (`sfPassString(arg0, ret, 1)`), the same statements in a
+/// function. Only these exact lines, at the end of a function, are replaced. When the glue
+/// passes strings back but none in this form, wasm-bindgen's output has changed: an error, so
+/// the saving is not lost unnoticed.
+pub fn shared_string_returns(glue: &str) -> Result<String, String> {
+    if glue.contains(PASS_STRING) {
+        return Err(format!("wasm-bindgen's glue already has a `{PASS_STRING}`"));
+    }
+    let lines: Vec<&str> = glue.split_inclusive('\n').collect();
+    let mut out = String::with_capacity(glue.len());
+    let (mut plain, mut optional) = (0, 0);
+    let mut i = 0;
+    while i < lines.len() {
+        if let Some((call, is_optional)) = string_return(&lines[i..]) {
+            out.push_str(&call);
+            if is_optional {
+                optional += 1;
+            } else {
+                plain += 1;
+            }
+            i += 4;
+        } else {
+            out.push_str(lines[i]);
+            i += 1;
+        }
+    }
+    if plain + optional == 0 {
+        if glue.contains("passStringToWasm0(ret, ") {
+            return Err(
+                "wasm-bindgen's glue passes strings back to the wasm, but not as \
+                 `const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_malloc, \
+                 wasm.__wbindgen_realloc);` and the three lines after it: has its output changed?"
+                    .into(),
+            );
+        }
+        return Ok(out);
+    }
+    // `isLikeNone` is in the glue only when a function used it.
+    let ptr = if optional > 0 {
+        "optional && isLikeNone(s) ? 0 : passStringToWasm0"
+    } else {
+        "passStringToWasm0"
+    };
+    out.push_str(&format!(
+        "
+function {PASS_STRING}(at, s, optional) {{
+    const ptr = {ptr}(s, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+    const len = WASM_VECTOR_LEN;
+    getDataViewMemory0().setInt32((at >>> 0) + 4 * 1, len, true);
+    getDataViewMemory0().setInt32((at >>> 0) + 4 * 0, ptr, true);
+}}
+"
+    ));
+    Ok(out)
+}
+
+/// When `lines` start with the four lines [`shared_string_returns`] replaces, at the end of a
+/// function: the call that replaces them, and whether the string is optional.
+fn string_return(lines: &[&str]) -> Option<(String, bool)> {
+    let [first, second, third, fourth, after, ..] = lines else {
+        return None;
+    };
+    let indent = &first[..first.len() - first.trim_start().len()];
+    let rest = first[indent.len()..].strip_suffix('\n')?;
+    let (kind, rest) = rest.split_once(' ')?;
+    if kind != "const" && kind != "var" {
+        return None;
+    }
+    let (ptr, rest) = rest.split_once(" = ")?;
+    let n = ptr.strip_prefix("ptr").filter(|n| is_number(n))?;
+    let (value, optional) = match rest.strip_prefix("isLikeNone(") {
+        Some(rest) => {
+            let (value, rest) = rest.split_once(") ? 0 : ")?;
+            (value, Some(rest))
+        }
+        None => ("", None),
+    };
+    let call = optional.unwrap_or(rest);
+    let arg = call
+        .strip_prefix("passStringToWasm0(")?
+        .strip_suffix(", wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);")?;
+    if !is_identifier(arg) || (optional.is_some() && value != arg) {
+        return None;
+    }
+    if (optional.is_some()) != (kind == "var") {
+        return None;
+    }
+    let len = format!("len{n}");
+    if *second != format!("{indent}{kind} {len} = WASM_VECTOR_LEN;\n") {
+        return None;
+    }
+    let at = third
+        .strip_prefix(&format!("{indent}getDataViewMemory0().setInt32(("))?
+        .strip_suffix(&format!(" >>> 0) + 4 * 1, {len}, true);\n"))?;
+    if !is_identifier(at)
+        || *fourth
+            != format!(
+                "{indent}getDataViewMemory0().setInt32(({at} >>> 0) + 4 * 0, {ptr}, true);\n"
+            )
+    {
+        return None;
+    }
+    // The function ends there: nothing else reads `ptrN` or `lenN`.
+    let after_indent = after.len() - after.trim_start().len();
+    if !after.trim_start().starts_with('}') || after_indent >= indent.len() {
+        return None;
+    }
+    let flag = if optional.is_some() { ", 1" } else { "" };
+    Some((
+        format!("{indent}{PASS_STRING}({at}, {arg}{flag});\n"),
+        optional.is_some(),
+    ))
+}
+
+fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -643,5 +777,125 @@ function later() {{}}
         // No `__wbg_get_imports`.
         let e = fails(&glue(IMPORT0).replace("__wbg_get_imports", "getImports"));
         assert!(e.contains("__wbg_get_imports"), "{e}");
+    }
+
+    /// Imported functions as wasm-bindgen writes them, returning a string, an optional string,
+    /// one inside `handleError`, and one that uses `ptr1` after (left as it is).
+    const RETURNS: &str = "    const import0 = {
+        a: function(arg0, arg1) {
+            const ret = arg1.href;
+            const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            const len1 = WASM_VECTOR_LEN;
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
+        },
+        b: function(arg0, arg1) {
+            const ret = arg1.title;
+            var ptr1 = isLikeNone(ret) ? 0 : passStringToWasm0(ret, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            var len1 = WASM_VECTOR_LEN;
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
+        },
+        c: function() { return handleError(function (arg0, arg1) {
+            const ret = arg1.hash;
+            const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            const len1 = WASM_VECTOR_LEN;
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
+        }, arguments); },
+        d: function(arg0, arg1) {
+            const ret = arg1.href;
+            const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            const len1 = WASM_VECTOR_LEN;
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
+            seen.push(ptr1);
+        },
+    };
+";
+
+    /// What the four functions of `glue` write into the wasm's memory (and what `d` saw), in
+    /// node, with wasm-bindgen's helpers standing in for the real ones.
+    fn run_in_node(glue: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let script = format!(
+            "let WASM_VECTOR_LEN = 0;
+const memory = new DataView(new ArrayBuffer(64));
+function getDataViewMemory0() {{ return memory; }}
+const wasm = {{ __wbindgen_malloc: 'malloc', __wbindgen_realloc: 'realloc' }};
+function passStringToWasm0(s, malloc, realloc) {{
+    if (malloc !== 'malloc' || realloc !== 'realloc') throw new Error('allocators');
+    WASM_VECTOR_LEN = s.length * 3;
+    return 1000 + s.length;
+}}
+function isLikeNone(x) {{ return x === undefined || x === null; }}
+function handleError(f, args) {{ return f.apply(this, args); }}
+const seen = [];
+{glue}
+import0.a(0, {{ href: 'https://x/' }});
+import0.b(8, {{ title: null }});
+import0.b(16, {{ title: 'ti' }});
+import0.c(24, {{ hash: '#h' }});
+import0.d(32, {{ href: 'abcd' }});
+import0.b(40, {{}});
+console.log(JSON.stringify([Array.from(new Int32Array(memory.buffer)), seen]));
+"
+        );
+        let path = dir.path().join("glue.js");
+        std::fs::write(&path, script).unwrap();
+        let out = std::process::Command::new("node")
+            .arg(&path)
+            .output()
+            .expect("node (installed with npm, which `cargo xtask setup` needs) runs the glue");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn string_returns_share_one_helper_that_writes_the_same_memory() {
+        let out = shared_string_returns(RETURNS).unwrap();
+        assert_eq!(
+            out.matches("            sfPassString(arg0, ret);\n")
+                .count(),
+            2
+        );
+        assert_eq!(
+            out.matches("            sfPassString(arg0, ret, 1);\n")
+                .count(),
+            1
+        );
+        // The one that reads `ptr1` afterwards is kept.
+        assert_eq!(out.matches("passStringToWasm0(ret, ").count(), 1);
+        assert!(out.contains("            seen.push(ptr1);\n"));
+        assert!(out.contains("\nfunction sfPassString(at, s, optional) {\n"));
+        assert!(out.contains("optional && isLikeNone(s) ? 0 : passStringToWasm0(s, "));
+        assert!(out.len() < RETURNS.len());
+        // What the wasm finds in its memory is the same, byte for byte.
+        let (before, after) = (run_in_node(RETURNS), run_in_node(&out));
+        assert_eq!(before, after);
+        assert!(
+            before.contains("[[1010,30,0,30,1002,6,1002,6,1004,12,0,12,0,0,0,0],[1004]]"),
+            "{before}"
+        );
+        // Without an optional string, `isLikeNone` (which the glue then lacks) is not used.
+        let plain = RETURNS.replace("var ptr1 = isLikeNone(ret) ? 0 : ", "var ptr1 = ");
+        let out = shared_string_returns(&plain).unwrap();
+        assert!(!out.contains("isLikeNone(s)"));
+    }
+
+    #[test]
+    fn string_returns_of_another_shape_fail_the_build() {
+        // The lines changed (here the address without `>>> 0`): nothing matches any more.
+        let changed = RETURNS.replace("(arg0 >>> 0)", "arg0");
+        let e = shared_string_returns(&changed).unwrap_err();
+        assert!(e.contains("has its output changed?"), "{e}");
+        // No string returned at all: nothing to do.
+        let none = "    const import0 = {\n        a: function() {},\n    };\n";
+        assert_eq!(shared_string_returns(none).unwrap(), none);
+        assert!(shared_string_returns("function sfPassString() {}\n").is_err());
     }
 }

@@ -13,6 +13,7 @@
 //!    then short names for everything the main module imports, in its import section and as the
 //!    keys of the glue's import objects ([`imports`]: 11 KB of JS esbuild cannot minify); the
 //!    chunks import only `__wasm_split` (memory, table, shared items), which keeps its names;
+//!    and one helper for the lines each function returning a string repeats;
 //! 4. `wasm-opt -Oz --converge` on the main module and on each chunk (release);
 //! 5. every file named with the hash of the cargo output and of xtask ([`build_hash`]: a new
 //!    build never meets a cached old file), the chunks fetched as their gzip copies (see
@@ -151,8 +152,8 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
     )?;
     // 6. One ES module: the glue with its snippets and the stub, whose `sfPrefetch` the page
     // reaches as `wasmBindings.sfPrefetch`.
-    std::fs::write(&glue, glue_through_stub(&short.glue, &link_name)?)
-        .map_err(|e| e.to_string())?;
+    let glue_js = imports::shared_string_returns(&short.glue)?;
+    std::fs::write(&glue, glue_through_stub(&glue_js, &link_name)?).map_err(|e| e.to_string())?;
     bundle(&bindgen.join(&js), &out.join(&js), release)?;
     // 7. The page's loader.
     let index = out.join("index.html");
