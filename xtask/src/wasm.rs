@@ -210,7 +210,10 @@ fn optimise_cached(from: &Path, to: &Path, cache: &Path, release: bool) -> Resul
         return copy(from, to);
     }
     let input = std::fs::read(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
-    let cached = cache.join(format!("{}.wasm", short_hash(&input)));
+    // The flags are part of the key: a change of them must not find the old result.
+    let mut key = input;
+    key.extend_from_slice(WASM_OPT.join(" ").as_bytes());
+    let cached = cache.join(format!("{}.wasm", short_hash(&key)));
     if !cached.is_file() {
         let tmp = cached.with_extension("tmp");
         optimise(from, &tmp)?;
@@ -219,10 +222,13 @@ fn optimise_cached(from: &Path, to: &Path, cache: &Path, release: bool) -> Resul
     copy(&cached, to)
 }
 
+/// wasm-opt's flags for every module of a release.
+const WASM_OPT: [&str; 2] = ["-Oz", "--converge"];
+
 fn optimise(from: &Path, to: &Path) -> Result<(), String> {
     Cmd::new("wasm-opt")
         .arg(format!("--output={}", to.display()))
-        .args(["-Oz", "--converge"])
+        .args(WASM_OPT)
         .arg(from)
         .run()
         .map_err(|e| {
@@ -403,7 +409,7 @@ fn build_hash(input_wasm: &[u8]) -> Result<String, String> {
 }
 
 /// The first 16 hex digits of the sha256 of `bytes`.
-pub fn short_hash(bytes: &[u8]) -> String {
+pub(crate) fn short_hash(bytes: &[u8]) -> String {
     Sha256::digest(bytes)[..8]
         .iter()
         .map(|b| format!("{b:02x}"))
