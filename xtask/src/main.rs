@@ -5,6 +5,7 @@
 //! costs a few seconds.
 
 mod csp;
+mod imports;
 mod release;
 mod serve;
 mod setup;

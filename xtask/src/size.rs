@@ -17,9 +17,8 @@ pub fn gzip_len(bytes: &[u8]) -> usize {
 /// the main module, which the page's own decoder reads as it arrives ([`lzma`]), and
 /// `<chunk>.wasm.gz` for each chunk, which the browser's `DecompressionStream` reads (zopfli:
 /// about 4 % smaller than gzip -9). Both are slow to make, so each distinct wasm is compressed
-/// once and kept in `cache` under the hash of its bytes: not under its name, which carries the
-/// hash of the cargo output and stays the same when only a later step (wasm-opt's flags, the
-/// exports taken out) changed the module.
+/// once and kept in `cache` under the hash of its bytes: not under its name, which need not
+/// change when only a later step (wasm-opt's flags, the exports taken out) changed the module.
 pub fn precompress(dist: &Path, cache: &Path) -> Result<(), String> {
     std::fs::create_dir_all(cache)
         .map_err(|e| format!("cannot create {}: {e}", cache.display()))?;

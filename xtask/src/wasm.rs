@@ -10,10 +10,15 @@
 //!    `split_<name>.wasm`, code shared by several of them into `chunk_<n>.wasm`, the rest stays in
 //!    the main module, and `__wasm_split.js` loads a chunk when its function is first called;
 //! 3. `wasm-bindgen --target web` on the main module (keeping the exports the chunks import),
-//!    then the exports no caller uses taken out ([`crate::unexport`]);
+//!    then the exports no caller uses taken out ([`crate::unexport`]), then short names for
+//!    everything the main module imports, in its import section and as the keys of the glue's
+//!    import objects ([`imports`]: 11 KB of JS esbuild cannot minify); the chunks import only
+//!    `__wasm_split` (memory, table, shared items), which keeps its names; and one helper for the
+//!    lines each function returning a string repeats;
 //! 4. `wasm-opt` on the main module (`-O2`, [`MAIN_OPT`]) and on each chunk (`-Oz`) (release);
-//! 5. every file named with the hash of the cargo output (a new build never meets a cached old
-//!    file), the chunks fetched as their gzip copies (see [`LINK_PRELUDE`]);
+//! 5. every file named with the hash of the cargo output and of xtask ([`build_hash`]: a new
+//!    build never meets a cached old file), the chunks fetched as their gzip copies (see
+//!    [`LINK_PRELUDE`]);
 //! 6. esbuild bundles wasm-bindgen's glue, its snippets and the chunks' loader into one ES module
 //!    (minified in release): one request instead of two on a first load, 71 KB of JS down to 33 KB;
 //! 7. the page's loader ([`loader`]) written into `index.html`.
@@ -26,6 +31,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::imports;
 use crate::util::{Cmd, project_root};
 
 /// The cargo package and binary of the web app.
@@ -73,7 +79,7 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
         .join(format!("{APP}.wasm"));
     let input_wasm =
         std::fs::read(&input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let hash = short_hash(&input_wasm);
+    let hash = build_hash(&input_wasm)?;
     let name = format!("{APP}-{hash}");
     let link_name = format!("__wasm_split-{hash}.js");
 
@@ -108,6 +114,16 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
         .arg(&main_split)
         .run()?;
     unexport_unused(&bindgen, &name)?;
+    // Short import names in the main module and its glue ([`imports`]).
+    let js = format!("{name}.js");
+    let main_wasm = format!("{name}_bg.wasm");
+    let (glue, bg) = (bindgen.join(&js), bindgen.join(&main_wasm));
+    let glue_js =
+        std::fs::read_to_string(&glue).map_err(|e| format!("wasm-bindgen wrote no {js}: {e}"))?;
+    let bg_wasm =
+        std::fs::read(&bg).map_err(|e| format!("wasm-bindgen wrote no {main_wasm}: {e}"))?;
+    let short = imports::shorten(&bg_wasm, &glue_js, &link_import)?;
+    std::fs::write(&bg, &short.wasm).map_err(|e| e.to_string())?;
 
     // 4. wasm-opt, each module into the output folder under its hashed name.
     let mut chunks = Vec::new();
@@ -121,7 +137,6 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
             CHUNK_OPT,
         ));
     }
-    let main_wasm = format!("{name}_bg.wasm");
     jobs.push((bindgen.join(&main_wasm), out.join(&main_wasm), MAIN_OPT));
     optimise_all(&jobs, &target_dir.join("wasm-opt-cache"), release)?;
 
@@ -129,9 +144,9 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
     // needed; the glue imports a stub of it instead ([`link_stub`]).
     let link_js = std::fs::read_to_string(work.join(&link_name))
         .map_err(|e| format!("wasm-split wrote no {link_name}: {e}"))?;
-    let link_js = link_module(&link_js, &chunks)?;
-    let js = format!("{name}.js");
-    std::fs::write(bindgen.join(STUB), link_stub(&link_js, &js, &link_name)?)
+    let link_js = link_module(&link_js, &chunks, &short.link)?;
+    let exports: Vec<&str> = short.link.iter().map(|(_, s)| s.as_str()).collect();
+    std::fs::write(bindgen.join(STUB), link_stub(&exports, &js, &link_name))
         .map_err(|e| e.to_string())?;
     std::fs::write(bindgen.join(&link_name), &link_js).map_err(|e| e.to_string())?;
     // Not bundled: its `import` of the glue stays, and finds the module the page loaded.
@@ -143,9 +158,7 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
     )?;
     // 6. One ES module: the glue with its snippets and the stub, whose `sfPrefetch` the page
     // reaches as `wasmBindings.sfPrefetch`.
-    let glue = bindgen.join(&js);
-    let glue_js =
-        std::fs::read_to_string(&glue).map_err(|e| format!("wasm-bindgen wrote no {js}: {e}"))?;
+    let glue_js = imports::shared_string_returns(&short.glue)?;
     std::fs::write(&glue, glue_through_stub(&glue_js, &link_name)?).map_err(|e| e.to_string())?;
     bundle(&bindgen.join(&js), &out.join(&js), release)?;
     // 7. The page's loader.
@@ -298,7 +311,8 @@ const STUB: &str = "__wasm_split_stub.js";
 /// (`link_name`, next to the bundle) on their first call and hand the call on. When the loader
 /// cannot be downloaded, the view's callback is told so, as the loader does for a chunk that
 /// cannot be (the app then says it stopped, `src/main.rs`), and the next call tries again.
-fn link_stub(link_js: &str, glue: &str, link_name: &str) -> Result<String, String> {
+/// `views` are the names the wasm imports them by, which the loader exports ([`link_module`]).
+fn link_stub(views: &[&str], glue: &str, link_name: &str) -> String {
     let mut out = format!(
         "import {{ initSync }} from './{glue}';
 let link;
@@ -322,27 +336,20 @@ export function sfPrefetch(view) {{
 }}
 "
     );
-    let mut views = 0;
-    for line in link_js.lines() {
-        if let Some(rest) = line.strip_prefix("export const ")
-            && let Some((name, _)) = rest.split_once(" = ")
-            && name.starts_with("__wasm_split_load_")
-        {
-            views += 1;
-            out.push_str(&format!("export const {name} = later('{name}');\n"));
-        }
+    // Under a local name of their own: a short export name could be one of the stub's.
+    for name in views {
+        out.push_str(&format!("const load_{name} = later('{name}');\n"));
     }
-    if views == 0 && link_js.contains("makeLoad(") {
-        return Err(
-            "the chunks' loader exports no `__wasm_split_load_…`: has its output changed?".into(),
-        );
+    if !views.is_empty() {
+        let list: Vec<String> = views.iter().map(|n| format!("load_{n} as {n}")).collect();
+        out.push_str(&format!("export {{ {} }};\n", list.join(", ")));
     }
-    Ok(out)
+    out
 }
 
 /// wasm-bindgen's glue importing the chunks' loader's stub rather than the loader, and
-/// re-exporting its `sfPrefetch`. The import object's keys keep the loader's name: they are the
-/// module name the wasm imports from.
+/// re-exporting its `sfPrefetch`. The import object's keys are the module names the wasm imports
+/// from (short ones, [`imports::shorten`]): not changed here.
 fn glue_through_stub(glue: &str, link_name: &str) -> Result<String, String> {
     let from = format!(" from \"./{link_name}\"");
     let mut imports = 0;
@@ -436,6 +443,16 @@ fn copy(from: &Path, to: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
 }
 
+/// The name every file of a build carries: the hash of the cargo output and of this xtask, which
+/// turns it into the files (wasm-split, the short import names, the loaders). A change to either
+/// gives new names, so a browser never pairs a cached file of an older build with a newer one
+/// (the glue of one and the wasm of another would not agree on the import names).
+fn build_hash(input_wasm: &[u8]) -> Result<String, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find xtask's program: {e}"))?;
+    let xtask = std::fs::read(&exe).map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
+    Ok(short_hash(&[input_wasm, &xtask].concat()))
+}
+
 /// The first 16 hex digits of the sha256 of `bytes`.
 pub(crate) fn short_hash(bytes: &[u8]) -> String {
     Sha256::digest(bytes)[..8]
@@ -487,8 +504,14 @@ async function sfInstantiate(src, imports) {
 }
 ";
 
-/// wasm-split's link module with the chunks under their hashed names, fetched compressed.
-fn link_module(js: &str, chunks: &[(String, String)]) -> Result<String, String> {
+/// wasm-split's link module with the chunks under their hashed names, fetched compressed, and
+/// each view's loader exported under the name the main module imports it by (`views`: wasm-split's
+/// name, the short one from [`imports::shorten`]; a loader the wasm does not import keeps its name).
+fn link_module(
+    js: &str,
+    chunks: &[(String, String)],
+    views: &[(String, String)],
+) -> Result<String, String> {
     let mut js = js.to_string();
     for (plain, hashed) in chunks {
         let (from, to) = (format!("\"./{plain}\""), format!("\"./{hashed}\""));
@@ -513,29 +536,54 @@ fn link_module(js: &str, chunks: &[(String, String)]) -> Result<String, String> 
         }
         js = js.replace(from, to);
     }
-    // Each view's loader, registered for `sfPrefetch`.
-    let mut views = 0;
+    // Each view's loader, registered for `sfPrefetch` and exported under its short name.
+    let mut found = 0;
+    let mut exports = Vec::new();
     let mut out = String::with_capacity(js.len());
     for line in js.split_inclusive('\n') {
         if let Some(rest) = line.strip_prefix("export const __wasm_split_load_")
             && let Some((name, tail)) = rest.split_once(" = wrapAsyncCb(makeLoad(")
         {
-            views += 1;
-            out.push_str(&format!(
-                "export const __wasm_split_load_{name} = sfView(\"{name}\", makeLoad({tail}"
-            ));
+            found += 1;
+            let full = format!("__wasm_split_load_{name}");
+            let register = format!("sfView(\"{name}\", makeLoad({tail}");
+            match views.iter().find(|(long, _)| *long == full) {
+                Some((_, short)) => {
+                    exports.push(format!("{full} as {short}"));
+                    out.push_str(&format!("const {full} = {register}"));
+                }
+                None => out.push_str(&format!("export const {full} = {register}")),
+            }
         } else {
             out.push_str(line);
         }
     }
-    if !chunks.is_empty() && views == 0 {
+    if !chunks.is_empty() && found == 0 {
         return Err(
             "wasm-split's loader has no `export const __wasm_split_load_… = wrapAsyncCb(makeLoad(` \
              to register: has its output changed?"
                 .into(),
         );
     }
+    if exports.len() != views.len() {
+        let missing: Vec<&str> = views
+            .iter()
+            .map(|(long, _)| long.as_str())
+            .filter(|long| !js.contains(&format!("export const {long} = wrapAsyncCb(makeLoad(")))
+            .collect();
+        return Err(format!(
+            "the main module imports {} from the chunks' loader, which does not export it as \
+             `export const … = wrapAsyncCb(makeLoad(`: has wasm-split's output changed?",
+            missing.join(", ")
+        ));
+    }
     let mut js = out;
+    if !exports.is_empty() {
+        if !js.ends_with('\n') {
+            js.push('\n');
+        }
+        js.push_str(&format!("export {{ {} }};\n", exports.join(", ")));
+    }
     // After its `import` line, which must stay first.
     let at = js.find('\n').map_or(0, |i| i + 1);
     js.insert_str(at, LINK_PRELUDE);
@@ -676,7 +724,8 @@ mod tests {
                 "split_about_1-0123.wasm".to_string(),
             ),
         ];
-        let js = link_module(SPLIT_JS, &chunks).unwrap();
+        let views = [("__wasm_split_load_about_1".to_string(), "a".to_string())];
+        let js = link_module(SPLIT_JS, &chunks, &views).unwrap();
         assert!(js.starts_with("import { initSync } from \"./space-factory-0123.js\";\n"));
         assert!(js.contains("sfFetch(new URL(\"./chunk_3-0123.wasm\", import.meta.url))"));
         assert!(js.contains("sfFetch(new URL(\"./split_about_1-0123.wasm\", import.meta.url))"));
@@ -685,47 +734,58 @@ mod tests {
         assert!(js.contains("function sfFetch(url)"));
         // The view's loader is registered for a prefetch under the view's name; a chunk is not.
         assert!(js.contains(
-            "export const __wasm_split_load_about_1 = sfView(\"about_1\", makeLoad(() => {\n"
+            "\nconst __wasm_split_load_about_1 = sfView(\"about_1\", makeLoad(() => {\n"
         ));
         assert!(js.contains("const __chunk_3 = makeLoad("));
         assert!(!js.contains("wrapAsyncCb(makeLoad("));
         assert!(js.contains("export function sfPrefetch(view)"));
+        // Exported under the name the main module imports it by, and only under that one.
+        assert!(js.ends_with("\nexport { __wasm_split_load_about_1 as a };\n"));
+        assert!(!js.contains("export const __wasm_split_load_about_1"));
+        // A loader the main module does not import keeps its own name.
+        let js = link_module(SPLIT_JS, &chunks, &[]).unwrap();
+        assert!(js.contains(
+            "\nexport const __wasm_split_load_about_1 = sfView(\"about_1\", makeLoad(() => {\n"
+        ));
+        assert!(!js.contains(" as a"));
     }
 
     #[test]
-    fn a_loader_that_no_longer_names_a_chunk_is_an_error() {
+    fn a_loader_that_no_longer_names_a_chunk_or_a_view_the_wasm_imports_is_an_error() {
         let chunks = [("split_runs_2.wasm".to_string(), "x.wasm".to_string())];
         assert!(
-            link_module(SPLIT_JS, &chunks)
+            link_module(SPLIT_JS, &chunks, &[])
                 .unwrap_err()
                 .contains("split_runs_2.wasm")
+        );
+        let views = [
+            ("__wasm_split_load_about_1".to_string(), "a".to_string()),
+            ("__wasm_split_load_runs_2".to_string(), "b".to_string()),
+        ];
+        let e = link_module(SPLIT_JS, &[], &views).unwrap_err();
+        assert!(
+            e.contains("imports __wasm_split_load_runs_2 from the chunks' loader"),
+            "{e}"
         );
     }
 
     #[test]
     fn the_glue_imports_a_stub_that_loads_the_chunks_loader_on_first_call() {
-        let link = link_module(
-            SPLIT_JS,
-            &[
-                ("chunk_3.wasm".into(), "chunk_3-h.wasm".into()),
-                ("split_about_1.wasm".into(), "split_about_1-h.wasm".into()),
-            ],
-        )
-        .unwrap();
-        let stub = link_stub(&link, "app-h.js", "__wasm_split-h.js").unwrap();
+        let stub = link_stub(&["a", "b"], "app-h.js", "__wasm_split-h.js");
         assert!(stub.starts_with("import { initSync } from './app-h.js';"));
-        assert!(stub.contains(
-            "export const __wasm_split_load_about_1 = later('__wasm_split_load_about_1');"
-        ));
+        // Each view the wasm imports, under the same name as the loader's export it calls.
+        assert!(stub.contains("\nconst load_a = later('a');\nconst load_b = later('b');\n"));
+        assert!(stub.ends_with("\nexport { load_a as a, load_b as b };\n"));
         // Fetched at run time, next to the bundle, never bundled in.
         assert!(stub.contains("import(new URL('./__wasm_split-h.js', import.meta.url).href)"));
         assert!(stub.contains("export function sfPrefetch(view)"));
-        let glue = "import * as import1 from \"./__wasm_split-h.js\"\nimport * as import2 from \"./snippets/x.js\"\nconst imports = { \"./__wasm_split-h.js\": import1 };\n";
+        assert!(!link_stub(&[], "app-h.js", "l.js").contains("export {"));
+        let glue = "import * as import1 from \"./__wasm_split-h.js\"\nimport * as import2 from \"./snippets/x.js\"\nconst imports = { \"b\": import1 };\n";
         let out = glue_through_stub(glue, "__wasm_split-h.js").unwrap();
         assert!(out.starts_with("import * as import1 from \"./__wasm_split_stub.js\"\n"));
         assert!(out.contains("from \"./snippets/x.js\""));
-        // The wasm's import module keeps the loader's name.
-        assert!(out.contains("{ \"./__wasm_split-h.js\": import1 }"));
+        // The wasm's import module keeps its (short) name.
+        assert!(out.contains("{ \"b\": import1 }"));
         assert!(out.ends_with("export { sfPrefetch } from './__wasm_split_stub.js';\n"));
         assert!(glue_through_stub("import x from \"./y.js\"\n", "__wasm_split-h.js").is_err());
     }
