@@ -54,10 +54,9 @@ pub enum Redirect {
 
 /// Reads the OAuth answer from a query string (`?code=…&state=…` or `?error=…`).
 pub fn parse_redirect(query: &str) -> Redirect {
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
-            .into_owned()
-            .collect();
+    // The browser's URLSearchParams in the page (sf_hub::url): no form decoder of our own in the
+    // main module, which reads every redirect (issue 13).
+    let pairs = sf_hub::url::form_decode(query);
     let get = |k: &str| {
         pairs
             .iter()
@@ -79,19 +78,15 @@ pub fn parse_redirect(query: &str) -> Redirect {
 /// The query string to keep after removing the OAuth parameters from it.
 pub fn strip_oauth_params(query: &str) -> String {
     const OAUTH: [&str; 4] = ["code", "state", "error", "error_description"];
-    let kept: Vec<(String, String)> =
-        url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
-            .into_owned()
-            .filter(|(k, _)| !OAUTH.contains(&k.as_str()))
-            .collect();
+    let kept: Vec<(String, String)> = sf_hub::url::form_decode(query)
+        .into_iter()
+        .filter(|(k, _)| !OAUTH.contains(&k.as_str()))
+        .collect();
     if kept.is_empty() {
         return String::new();
     }
-    let mut out = url::form_urlencoded::Serializer::for_suffix(String::from("?"), 1);
-    for (k, v) in kept {
-        out.append_pair(&k, &v);
-    }
-    out.finish()
+    let encoded = sf_hub::url::form_encode(kept.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    format!("?{encoded}")
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

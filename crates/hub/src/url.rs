@@ -145,6 +145,13 @@ pub fn form_encode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> S
     whatwg::form_encode(pairs)
 }
 
+/// The pairs of an `application/x-www-form-urlencoded` text, such as a query string (one leading
+/// `?` is skipped, as `URLSearchParams` does): `+` is a space, escapes are decoded (invalid UTF-8
+/// as U+FFFD), empty pieces between `&`s are skipped, a piece without `=` has an empty value.
+pub fn form_decode(text: &str) -> Vec<(String, String)> {
+    whatwg::form_decode(text.strip_prefix('?').unwrap_or(text))
+}
+
 /// The WHATWG URL standard's parser, natively from the `url` crate. The same behaviour is pinned
 /// on both targets by `tests/url.rs`.
 #[cfg(not(target_arch = "wasm32"))]
@@ -188,6 +195,12 @@ mod whatwg {
             }
         }
         Some(url.into())
+    }
+
+    pub fn form_decode(text: &str) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(text.as_bytes())
+            .into_owned()
+            .collect()
     }
 
     pub fn form_encode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
@@ -270,6 +283,21 @@ mod whatwg {
         Some(url.href())
     }
 
+    pub fn form_decode(text: &str) -> Vec<(String, String)> {
+        // The constructor would skip a leading `?` itself; the caller already has.
+        let Ok(params) = UrlSearchParams::new_with_str(&format!("?{text}")) else {
+            return Vec::new();
+        };
+        params
+            .entries()
+            .into_iter()
+            .filter_map(|entry| {
+                let pair: js_sys::Array = entry.ok()?.dyn_into().ok()?;
+                Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+            })
+            .collect()
+    }
+
     pub fn form_encode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
         let params = UrlSearchParams::new().expect("URLSearchParams is in every browser");
         for (k, v) in pairs {
@@ -279,7 +307,8 @@ mod whatwg {
     }
 }
 
-// Origins, `resolve`, `redact_url` and `form_encode` are tested in `tests/url.rs`, on both targets.
+// Origins, `resolve`, `redact_url`, `form_encode` and `form_decode` are tested in `tests/url.rs`, on
+// both targets.
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-use sf_hub::url::{Origin, form_encode, redact_url, resolve};
+use sf_hub::url::{Origin, form_decode, form_encode, redact_url, resolve};
 
 /// URL → its origin's serialization; `None` when the token must never go there as to the Hub.
 const ORIGINS: &[(&str, Option<&str>)] = &[
@@ -227,6 +227,31 @@ const FORMS: &[(&[(&str, &str)], &str)] = &[
     (&[("", "")], "="),
 ];
 
+/// A query string → its pairs (the OAuth redirect back to the page).
+const QUERIES: &[(&str, &[(&str, &str)])] = &[
+    (
+        "?code=abc&state=x%2By+z&view=build",
+        &[("code", "abc"), ("state", "x+y z"), ("view", "build")],
+    ),
+    ("code=1", &[("code", "1")]),
+    ("??a=b", &[("?a", "b")]),
+    ("", &[]),
+    ("?", &[]),
+    ("&&a&=b&c==d&", &[("a", ""), ("", "b"), ("c", "=d")]),
+    (
+        "error=access_denied&error_description=The+user+said+%22no%22%21",
+        &[
+            ("error", "access_denied"),
+            ("error_description", "The user said \"no\"!"),
+        ],
+    ),
+    (
+        "k=%E2%9C%93&bad=%FF%zz&pct=%",
+        &[("k", "\u{2713}"), ("bad", "\u{FFFD}%zz"), ("pct", "%")],
+    ),
+    ("a=1&a=2", &[("a", "1"), ("a", "2")]),
+];
+
 /// Every mismatch at once, so one run shows all that differs.
 fn check<I: std::fmt::Debug, O: PartialEq + std::fmt::Debug>(
     what: &str,
@@ -312,4 +337,28 @@ fn form_bodies_are_encoded_as_browsers_send_forms() {
             .iter()
             .map(|&(pairs, want)| (pairs, want.to_owned(), form_encode(pairs.iter().copied()))),
     );
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn query_strings_are_read_as_browsers_read_them() {
+    check(
+        "form_decode",
+        QUERIES.iter().map(|&(query, want)| {
+            let want: Vec<(String, String)> = want
+                .iter()
+                .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            (query, want, form_decode(query))
+        }),
+    );
+    // What `form_encode` writes, `form_decode` reads back.
+    for &(pairs, _) in FORMS {
+        let back = form_decode(&form_encode(pairs.iter().copied()));
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        assert_eq!(back, pairs);
+    }
 }
