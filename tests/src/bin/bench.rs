@@ -218,6 +218,26 @@ async fn load(b: &Browser, t: &Target, net: &Net, shot: Option<&str>) -> Result<
 }
 
 /// The Gradio peer on a free port, from `SF_PEER_DIR` with `SF_PYTHON`.
+/// The web app as `cargo xtask dist` deploys it, in a folder of its own: the files of dist/ and
+/// the release folder's `index.html`, which carries the policy for huggingface.co. Served by the
+/// simulator, the page reaches the Hub on its own origin ('self'), which the policy allows.
+fn deployed_app() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = sf_e2e::dist_dir();
+    for entry in walk(&dist) {
+        let to = dir.path().join(entry.strip_prefix(&dist).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, to).unwrap();
+    }
+    let page = std::fs::read_to_string(sf_e2e::release_dir().join("index.html")).unwrap();
+    assert!(
+        page.contains("Content-Security-Policy"),
+        "the release folder's page carries its policy"
+    );
+    std::fs::write(dir.path().join("index.html"), page).unwrap();
+    dir
+}
+
 async fn start_peer() -> Option<(tokio::process::Child, Target, tempfile::TempDir)> {
     let dir = PathBuf::from(std::env::var_os("SF_PEER_DIR")?);
     let python = PathBuf::from(std::env::var_os("SF_PYTHON")?);
@@ -289,6 +309,15 @@ async fn gzip_server(dir: &Path, variables: BTreeMap<String, String>) -> String 
         let mut bytes = std::fs::read(&entry).unwrap();
         if rel == "index.html" {
             let html = String::from_utf8_lossy(&bytes).to_string();
+            // The deployed policy lets the page reach huggingface.co; here the Hub is the
+            // simulator on another origin, added to it (the page grows by that origin's length:
+            // what is measured is never less than what is deployed).
+            let hub = &variables["SF_HUB_URL"];
+            let html = html.replacen(
+                "connect-src 'self'",
+                &format!("connect-src 'self' {hub}"),
+                1,
+            );
             bytes = sf_hubsim::inject_space_variables(&html, &variables).into_bytes();
         }
         let already = rel.ends_with(".gz") || rel.ends_with(".br");
@@ -377,13 +406,17 @@ async fn main() {
         .max(1);
     // The gzip host's page reads the Hub from another origin: without `Timing-Allow-Origin` its
     // resource timings would show 0 bytes for the Hub's answers (the hardware lists).
-    let hub = Hub::start_with(false, |mut c| {
+    // The page as deployed: the release folder's index.html, with its Content-Security-Policy
+    // (about 750 bytes that dist/'s page has not), and the web app's files.
+    let app = deployed_app();
+    let app_dir = app.path().to_path_buf();
+    let hub = Hub::start_with(false, move |mut c| {
+        c.app_dir = Some(app_dir);
         c.timing_allow_origin = true;
         c
     })
     .await;
-    let dist = sf_e2e::dist_dir();
-    let gz_url = gzip_server(&dist, hub.sim.space_variables()).await;
+    let gz_url = gzip_server(app.path(), hub.sim.space_variables()).await;
     let peer = start_peer().await;
 
     let mut targets = Vec::new();
