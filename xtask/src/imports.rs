@@ -16,6 +16,15 @@
 //! found there once and nowhere else in the glue. Anything else fails the build with a sentence
 //! saying which name, so a new wasm-bindgen output cannot silently give the page a wasm whose
 //! imports the glue does not provide.
+//!
+//! The exports the glue reads (`wasm.__wbindgen_malloc`, `wasm.__wbindgen_start()`, the closure
+//! invokers `wasm._ZN12wasm_bindgen7convert8closures…E`, …) are property names esbuild cannot
+//! shorten either: [`short_exports`] renames them in the export section ([`rename_exports`]) and
+//! at each `wasm.<name>` of the glue. What JS outside the glue reads by name from `initSync()`'s
+//! result keeps its name: the memory, the function table and wasm-split's shared items, which
+//! the chunks' loader hands to the chunks ([`exports_read`] finds its reads, and its stub's). The
+//! glue must reach the exports only as `wasm.<name>` (its object `wasm` only in the statements of
+//! [`WHOLE_EXPORTS`]); any other form of a renamed name fails the build.
 
 use std::collections::BTreeMap;
 
@@ -28,12 +37,20 @@ pub struct Shortened {
     pub glue: String,
     /// The chunks' loader's exports the wasm imports: (wasm-split's name, the new name).
     pub link: Vec<(String, String)>,
+    /// The main module's exports that were renamed: (wasm-bindgen's name, the new name).
+    pub exports: Vec<(String, String)>,
 }
 
-/// Short import names for the main module `wasm` and its glue (wasm-bindgen's un-minified JS);
-/// `link_module` is the module name the wasm imports the view loaders from
-/// (`./__wasm_split-<hash>.js`).
-pub fn shorten(wasm: &[u8], glue: &str, link_module: &str) -> Result<Shortened, String> {
+/// Short import and export names for the main module `wasm` and its glue (wasm-bindgen's
+/// un-minified JS); `link_module` is the module name the wasm imports the view loaders from
+/// (`./__wasm_split-<hash>.js`), `read_elsewhere` the exports that JS outside the glue reads by
+/// name ([`exports_read`] of the chunks' loader and of its stub), which keep their names.
+pub fn shorten(
+    wasm: &[u8],
+    glue: &str,
+    link_module: &str,
+    read_elsewhere: &[String],
+) -> Result<Shortened, String> {
     let imports = wasm_imports(wasm)?;
     let body = get_imports_body(glue)?;
     let returned = returned_modules(&glue[body.clone()])?;
@@ -103,6 +120,7 @@ pub fn shorten(wasm: &[u8], glue: &str, link_module: &str) -> Result<Shortened, 
     for (range, text) in edits {
         out.replace_range(range, &text);
     }
+    let (exports, out) = short_exports(wasm, &out, read_elsewhere)?;
     let module_names: BTreeMap<&str, &str> = modules
         .iter()
         .map(|(m, s, _)| (m.as_str(), s.as_str()))
@@ -113,11 +131,226 @@ pub fn shorten(wasm: &[u8], glue: &str, link_module: &str) -> Result<Shortened, 
             renamed[module][name].clone(),
         )
     })?;
+    let short: BTreeMap<&str, &str> = exports
+        .iter()
+        .map(|(n, s)| (n.as_str(), s.as_str()))
+        .collect();
+    let wasm = rename_exports(&wasm, |name| {
+        short.get(name).copied().unwrap_or(name).to_string()
+    })?;
     Ok(Shortened {
         wasm,
         glue: out,
         link,
+        exports,
     })
+}
+
+/// The exports that keep their names, whoever reads them: the memory and the function table
+/// (the chunks' loader and its stub read them by name from `initSync()`'s result, [`exports_read`])
+/// and what wasm-split shares with the chunks (`__wasm_split_*`: the loader hands them to the
+/// chunks under these names, which the chunks import).
+const KEPT_EXPORTS: [&str; 2] = ["memory", "__indirect_function_table"];
+const SPLIT_EXPORTS: &str = "__wasm_split";
+
+/// The glue's only statements that use its exports object `wasm` other than as `wasm.<name>`:
+/// its declaration, its assignment (the glue's one read of `instance.exports`), and handing it
+/// back from `__wbg_finalize_init`, `initSync` and `init`: to the page's loader, which reads
+/// nothing in it by name, and to the chunks' loader and its stub, whose reads are
+/// [`exports_read`]'s.
+const WHOLE_EXPORTS: [&str; 4] = [
+    "let wasmModule, wasmInstance, wasm;",
+    "wasm = instance.exports;",
+    "return wasm;",
+    "if (wasm !== undefined) return wasm;",
+];
+
+/// Short names for the exports of `wasm` that the glue reads, as `wasm.<name>`, and nothing
+/// else reads by name (`read_elsewhere`, [`exports_read`], and [`KEPT_EXPORTS`]): the renames,
+/// in the wasm's export order, and the glue with each `wasm.<name>` renamed. An export the glue
+/// does not read keeps its name (`main`, lld's `__data_end`, …: no JS of the page reads them,
+/// but a debugger or another tool might). Fails, with a sentence, when a name kept for a reader
+/// outside the glue is not exported, when the glue reads an export or the exports object in
+/// any other form (it would no longer find what it reads), or reads what is not exported.
+fn short_exports(
+    wasm: &[u8],
+    glue: &str,
+    read_elsewhere: &[String],
+) -> Result<(Vec<(String, String)>, String), String> {
+    let exports: Vec<String> = wasm_exports(wasm)?.into_iter().map(|(n, _)| n).collect();
+    for name in KEPT_EXPORTS
+        .iter()
+        .copied()
+        .chain(read_elsewhere.iter().map(String::as_str))
+    {
+        if !exports.iter().any(|e| e == name) {
+            return Err(format!(
+                "the main module does not export `{name}`, which the chunks' loader or its stub \
+                 reads by name from its exports: has wasm-bindgen's or wasm-split's output changed?"
+            ));
+        }
+    }
+    let kept = |name: &str| {
+        KEPT_EXPORTS.contains(&name)
+            || name.starts_with(SPLIT_EXPORTS)
+            || read_elsewhere.iter().any(|r| r == name)
+    };
+    let uses = identifier_uses(glue, "exports");
+    if uses.len() != 1 || line_at(glue, uses[0]).trim() != "wasm = instance.exports;" {
+        return Err(format!(
+            "wasm-bindgen's glue reads the instance's exports {} time(s), not once as `wasm = \
+             instance.exports;`: the short export names would not reach what it reads; has its \
+             output changed?",
+            uses.len()
+        ));
+    }
+    // Where each `wasm.<name>` of the glue has its name.
+    let mut reads: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for at in identifier_uses(glue, "wasm") {
+        // A file name (`…_bg.wasm`) or a media type (`application/wasm`) in a string.
+        if matches!(glue[..at].chars().next_back(), Some('.' | '/')) {
+            continue;
+        }
+        let after = &glue[at + "wasm".len()..];
+        if let Some(rest) = after.strip_prefix('.') {
+            let len = rest
+                .find(|c: char| !is_identifier_char(c))
+                .unwrap_or(rest.len());
+            reads
+                .entry(&rest[..len])
+                .or_default()
+                .push(at + "wasm.".len());
+        } else if !WHOLE_EXPORTS.contains(&line_at(glue, at).trim()) {
+            return Err(format!(
+                "wasm-bindgen's glue uses the wasm's exports as `{}`, not as `wasm.<name>`: the \
+                 short export names would not reach what it reads; has its output changed?",
+                line_at(glue, at).trim()
+            ));
+        }
+    }
+    if let Some(name) = reads.keys().find(|n| !exports.iter().any(|e| e == *n)) {
+        return Err(format!(
+            "wasm-bindgen's glue reads `wasm.{name}`, which the main module does not export: has \
+             its output changed?"
+        ));
+    }
+    let mut renames = Vec::new();
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut n = 0;
+    for name in exports.iter().filter(|n| !kept(n)) {
+        let at = reads.get(name.as_str()).map_or(&[][..], Vec::as_slice);
+        // wasm-bindgen wraps a closure's invoker in a JS function of the same name, which
+        // esbuild shortens: its declaration, its calls and the references to it (handed to
+        // `makeMutClosure`) are not reads of the export. A property of that name, a key or a
+        // string would be.
+        let declaration = format!("\nfunction {name}(");
+        let own = glue.matches(&declaration).count() == 1;
+        let all = identifier_uses(glue, name);
+        let other: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|i| !at.contains(i))
+            .filter(|&i| {
+                let before = glue[..i].chars().next_back();
+                let after = glue[i + name.len()..].chars().next();
+                let reference = !matches!(before, Some('.' | '\'' | '"' | '`'))
+                    && !matches!(after, Some(':' | '\'' | '"' | '`'));
+                !(own && reference)
+            })
+            .collect();
+        if !other.is_empty() {
+            return Err(format!(
+                "wasm-bindgen's glue has the export `{name}` {} time(s), {} of them as \
+                 `wasm.{name}`{}, and {} time(s) otherwise: renamed, it would not be found there; \
+                 has its output changed?",
+                all.len(),
+                at.len(),
+                if own {
+                    " and as its own function of that name"
+                } else {
+                    ""
+                },
+                other.len()
+            ));
+        }
+        if at.is_empty() {
+            continue;
+        }
+        // Never the name of an export that keeps its own.
+        let short = loop {
+            let short = short_name(n);
+            n += 1;
+            if !exports.contains(&short) {
+                break short;
+            }
+        };
+        edits.extend(at.iter().map(|&i| (i, name.len(), short.clone())));
+        renames.push((name.clone(), short));
+    }
+    edits.sort_by_key(|(at, ..)| std::cmp::Reverse(*at));
+    let mut out = glue.to_string();
+    for (at, len, short) in edits {
+        out.replace_range(at..at + len, &short);
+    }
+    Ok((renames, out))
+}
+
+/// The exports `js` (the chunks' loader, or its stub) reads by name from the main instance's
+/// exports, which it gets from the glue's `initSync(undefined, undefined)`, as
+/// `const { a, b, } = initSync(undefined, undefined);` or `initSync(undefined, undefined).a`.
+/// Fails when it uses `initSync` otherwise, or never calls it: what it reads would not be known.
+pub fn exports_read(js: &str) -> Result<Vec<String>, String> {
+    const CALL: &str = "initSync(undefined, undefined)";
+    let mut names = Vec::new();
+    let mut calls = 0;
+    for at in identifier_uses(js, "initSync") {
+        let line = line_at(js, at);
+        let before = js[..at].rfind('\n').map_or(&js[..at], |i| &js[i + 1..at]);
+        let rest = &js[at..];
+        if before == "import { " && line.starts_with("import { initSync } from ") {
+            continue;
+        }
+        calls += 1;
+        let read = if let Some(rest) = rest.strip_prefix(CALL).and_then(|r| r.strip_prefix('.')) {
+            let len = rest
+                .find(|c: char| !is_identifier_char(c))
+                .unwrap_or(rest.len());
+            Some(vec![&rest[..len]])
+        } else if rest.strip_prefix(CALL).is_some_and(|r| r.starts_with(';')) {
+            before
+                .trim_start()
+                .strip_prefix("const {")
+                .and_then(|list| list.strip_suffix("} = "))
+                .map(|list| {
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|n| !n.is_empty())
+                        .collect()
+                })
+        } else {
+            None
+        };
+        match read {
+            Some(read) if !read.is_empty() && read.iter().all(|n| is_identifier(n)) => {
+                names.extend(read.into_iter().map(String::from));
+            }
+            _ => {
+                return Err(format!(
+                    "the chunks' loader uses the main instance's exports as `{}`, not as `const \
+                     {{ … }} = {CALL};` or `{CALL}.<name>`: the exports it reads by name would not \
+                     be known; has wasm-split's output changed?",
+                    line.trim()
+                ));
+            }
+        }
+    }
+    if calls == 0 {
+        return Err(format!(
+            "the chunks' loader never calls `{CALL}`: how it reaches the main instance's exports \
+             is not known; has wasm-split's output changed?"
+        ));
+    }
+    Ok(names)
 }
 
 /// The `n`th short name: `a`…`z`, `A`…`Z`, then a letter and base-62 digits (`a0`, …), never a
@@ -231,15 +464,7 @@ fn key_in(
     object: &std::ops::Range<usize>,
     name: &str,
 ) -> Result<std::ops::Range<usize>, String> {
-    let uses: Vec<usize> = glue
-        .match_indices(name)
-        .map(|(i, _)| i)
-        .filter(|&i| {
-            let before = glue[..i].chars().next_back();
-            let after = glue[i + name.len()..].chars().next();
-            !before.is_some_and(is_identifier_char) && !after.is_some_and(is_identifier_char)
-        })
-        .collect();
+    let uses = identifier_uses(glue, name);
     let key = format!("\n        {name}:");
     let keys: Vec<usize> = uses
         .iter()
@@ -258,6 +483,25 @@ fn key_in(
             uses.len()
         )),
     }
+}
+
+/// Where `name` is in `js` as a whole word (not part of a longer identifier).
+fn identifier_uses(js: &str, name: &str) -> Vec<usize> {
+    js.match_indices(name)
+        .map(|(i, _)| i)
+        .filter(|&i| {
+            let before = js[..i].chars().next_back();
+            let after = js[i + name.len()..].chars().next();
+            !before.is_some_and(is_identifier_char) && !after.is_some_and(is_identifier_char)
+        })
+        .collect()
+}
+
+/// The line of `js` that byte `at` is on, without its `\n`.
+fn line_at(js: &str, at: usize) -> &str {
+    let start = js[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = js[at..].find('\n').map_or(js.len(), |i| at + i);
+    &js[start..end]
 }
 
 fn is_identifier_char(c: char) -> bool {
@@ -347,6 +591,48 @@ pub fn rename_imports(
         }
         out.push(id);
         imports.encode(&mut out);
+    }
+    Ok(out)
+}
+
+/// The main module's exports, (name, kind), in order.
+pub fn wasm_exports(wasm: &[u8]) -> Result<Vec<(String, wasmparser::ExternalKind)>, String> {
+    let mut out = Vec::new();
+    for (id, section) in sections(wasm)? {
+        if id == 7 {
+            for export in export_reader(section)? {
+                let export = export.map_err(|e| format!("the wasm's export section: {e}"))?;
+                out.push((export.name.to_string(), export.kind));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn export_reader(section: &[u8]) -> Result<wasmparser::ExportSectionReader<'_>, String> {
+    let (_, len) = read_u32(&section[1..]).expect("checked by sections()");
+    let contents = &section[1 + len..];
+    wasmparser::ExportSectionReader::new(wasmparser::BinaryReader::new(contents, 0))
+        .map_err(|e| format!("the wasm's export section: {e}"))
+}
+
+/// `wasm` with each export's name replaced by `rename(name)`; every other section is copied
+/// byte for byte.
+pub fn rename_exports(wasm: &[u8], rename: impl Fn(&str) -> String) -> Result<Vec<u8>, String> {
+    use wasm_encoder::Encode;
+    let mut out = wasm[..8].to_vec();
+    for (id, section) in sections(wasm)? {
+        if id != 7 {
+            out.extend_from_slice(section);
+            continue;
+        }
+        let mut exports = wasm_encoder::ExportSection::new();
+        for export in export_reader(section)? {
+            let export = export.map_err(|e| format!("the wasm's export section: {e}"))?;
+            exports.export(&rename(export.name), export.kind.into(), export.index);
+        }
+        out.push(id);
+        exports.encode(&mut out);
     }
     Ok(out)
 }
@@ -541,7 +827,16 @@ mod tests {
         functions.function(1);
         m.section(&functions);
         if !others {
-            // A memory of its own (exported, as wasm-bindgen's is) for the data section.
+            // A table, a memory and a global of their own (exported, as wasm-bindgen's are).
+            let mut tables = TableSection::new();
+            tables.table(TableType {
+                element_type: RefType::FUNCREF,
+                minimum: 1,
+                maximum: None,
+                table64: false,
+                shared: false,
+            });
+            m.section(&tables);
             let mut memories = MemorySection::new();
             memories.memory(MemoryType {
                 minimum: 1,
@@ -551,10 +846,26 @@ mod tests {
                 page_size_log2: None,
             });
             m.section(&memories);
+            let mut globals = GlobalSection::new();
+            globals.global(
+                GlobalType {
+                    val_type: ValType::I32,
+                    mutable: false,
+                    shared: false,
+                },
+                &ConstExpr::i32_const(7),
+            );
+            m.section(&globals);
         }
         let mut exports = ExportSection::new();
-        exports.export("run", ExportKind::Func, imports.len() as u32);
-        exports.export("memory", ExportKind::Memory, 0);
+        for (name, kind) in EXPORTS {
+            let index = if kind == ExportKind::Func {
+                imports.len() as u32
+            } else {
+                0
+            };
+            exports.export(name, kind, index);
+        }
         m.section(&exports);
         let mut code = CodeSection::new();
         let mut f = Function::new([]);
@@ -575,6 +886,25 @@ mod tests {
         wasmparser::validate(&wasm).expect("the test module is valid");
         wasm
     }
+
+    /// The test module's exports, as wasm-bindgen's main module has them.
+    const EXPORTS: [(&str, wasm_encoder::ExportKind); 9] = {
+        use wasm_encoder::ExportKind::*;
+        [
+            ("main", Func),
+            ("__wasm_split_shared0", Global),
+            ("__indirect_function_table", Table),
+            ("memory", Memory),
+            (
+                "_ZN12wasm_bindgen7convert8closures1_6invoke17h0a4775bc71dbdd44E",
+                Func,
+            ),
+            ("__wbindgen_malloc", Func),
+            ("__wbindgen_externrefs", Table),
+            ("__wbindgen_free", Func),
+            ("__wbindgen_start", Func),
+        ]
+    };
 
     fn types(wasm: &[u8]) -> Vec<wasmparser::TypeRef> {
         let mut out = Vec::new();
@@ -689,9 +1019,39 @@ function __wbg_get_imports() {{
 }}
 
 function later() {{}}
+function closure(a, b) {{
+    wasm._ZN12wasm_bindgen7convert8closures1_6invoke17h0a4775bc71dbdd44E(a, b);
+    wasm.__wbindgen_free(a, 1);
+    wasm.__wbindgen_free(b, 1);
+    return wasm.memory.buffer;
+}}
+let wasmModule, wasmInstance, wasm;
+function __wbg_finalize_init(instance, module) {{
+    wasmInstance = instance;
+    wasm = instance.exports;
+    wasm.__wbindgen_start();
+    return wasm;
+}}
+async function __wbg_init(module_or_path) {{
+    if (wasm !== undefined) return wasm;
+    if (module_or_path.headers.get('Content-Type') !== 'application/wasm') {{}}
+    module_or_path = new URL('app-h_bg.wasm', import.meta.url);
+}}
 "
         )
     }
+
+    /// The short export names of [`glue`]: the exports it reads, in the wasm's order.
+    const SHORT_EXPORTS: [(&str, &str); 5] = [
+        (
+            "_ZN12wasm_bindgen7convert8closures1_6invoke17h0a4775bc71dbdd44E",
+            "a",
+        ),
+        ("__wbindgen_malloc", "b"),
+        ("__wbindgen_externrefs", "c"),
+        ("__wbindgen_free", "d"),
+        ("__wbindgen_start", "e"),
+    ];
 
     const IMPORT0: &str = "        __wbg_done_57e08d0be6e30c02: function(arg0) {
             const ret = arg0.done;
@@ -706,7 +1066,7 @@ function later() {{}}
     #[test]
     fn the_glue_and_the_wasm_get_the_same_short_names() {
         let wasm = module(&LONG, false);
-        let out = shorten(&wasm, &glue(IMPORT0), "./__wasm_split-h.js").unwrap();
+        let out = shorten(&wasm, &glue(IMPORT0), "./__wasm_split-h.js", &[]).unwrap();
         wasmparser::validate(&out.wasm).unwrap();
         let imports = wasm_imports(&out.wasm).unwrap();
         let imports: Vec<(&str, &str)> = imports
@@ -720,13 +1080,50 @@ function later() {{}}
             .replace("__wbindgen_init_externref_table:", "b:")
             .replace("\"./app-h_bg.js\": import0", "\"a\": import0")
             .replace("\"./__wasm_split-h.js\": import", "\"b\": import");
+        let expected = SHORT_EXPORTS.iter().fold(expected, |glue, (long, short)| {
+            glue.replace(&format!("wasm.{long}"), &format!("wasm.{short}"))
+        });
         assert_eq!(out.glue, expected);
         // The import lines and the glue's exports are untouched.
         assert!(
             out.glue
                 .starts_with("import * as import1 from \"./__wasm_split-h.js\"\n")
         );
-        assert!(out.glue.contains("wasm.__wbindgen_malloc(1)"));
+        assert!(
+            out.glue
+                .contains("export function run() {\n    wasm.b(1);\n}\n")
+        );
+        assert!(out.glue.contains("    wasm.d(a, 1);\n    wasm.d(b, 1);\n"));
+        assert!(out.glue.contains("    wasm.e();\n    return wasm;\n"));
+        assert!(out.glue.contains("const table = wasm.c;"));
+        // What the chunks' loader reads, what the glue does not read, and the file names keep
+        // their names.
+        assert!(out.glue.contains("return wasm.memory.buffer;"));
+        assert!(out.glue.contains("'app-h_bg.wasm'") && out.glue.contains("'application/wasm'"));
+        let short: Vec<(String, String)> = SHORT_EXPORTS
+            .iter()
+            .map(|(l, s)| (l.to_string(), s.to_string()))
+            .collect();
+        assert_eq!(out.exports, short);
+        let exports: Vec<String> = wasm_exports(&out.wasm)
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(
+            exports,
+            [
+                "main",
+                "__wasm_split_shared0",
+                "__indirect_function_table",
+                "memory",
+                "a",
+                "b",
+                "c",
+                "d",
+                "e"
+            ]
+        );
         // The view loaders: the stub and the chunks' loader export them under the wasm's names.
         assert_eq!(
             out.link,
@@ -737,14 +1134,20 @@ function later() {{}}
             .map(|(l, s)| (l.to_string(), s.to_string()))
         );
         // A module the glue does not provide is an error, not a name left long.
-        let e = shorten(&module(&LONG, true), &glue(IMPORT0), "./__wasm_split-h.js").unwrap_err();
+        let e = shorten(
+            &module(&LONG, true),
+            &glue(IMPORT0),
+            "./__wasm_split-h.js",
+            &[],
+        )
+        .unwrap_err();
         assert!(e.contains("the module \"__wasm_split\""), "{e}");
     }
 
     #[test]
     fn a_name_the_glue_does_not_have_once_as_a_key_fails_the_build() {
         let wasm = module(&LONG, false);
-        let fails = |glue: &str| shorten(&wasm, glue, "./__wasm_split-h.js").unwrap_err();
+        let fails = |glue: &str| shorten(&wasm, glue, "./__wasm_split-h.js", &[]).unwrap_err();
         // Missing.
         let e = fails(&glue(
             &IMPORT0.replace("__wbg_done_57e08d0be6e30c02", "__wbg_done_0"),
@@ -777,6 +1180,175 @@ function later() {{}}
         // No `__wbg_get_imports`.
         let e = fails(&glue(IMPORT0).replace("__wbg_get_imports", "getImports"));
         assert!(e.contains("__wbg_get_imports"), "{e}");
+    }
+
+    #[test]
+    fn the_export_section_gets_the_new_names_and_every_other_section_is_kept() {
+        for others in [false, true] {
+            let wasm = module(&LONG, others);
+            let out =
+                rename_exports(&wasm, |name| format!("{}{}", name.len(), &name[..1])).unwrap();
+            wasmparser::validate(&out).expect("still a valid module");
+            let (before, after) = (wasm_exports(&wasm).unwrap(), wasm_exports(&out).unwrap());
+            assert_eq!(before.len(), EXPORTS.len());
+            // The same kinds, in the same order, under the new names.
+            for ((name, kind), (new, new_kind)) in before.iter().zip(&after) {
+                assert_eq!(*new, format!("{}{}", name.len(), &name[..1]));
+                assert_eq!(kind, new_kind);
+            }
+            let (before, after) = (sections(&wasm).unwrap(), sections(&out).unwrap());
+            assert_eq!(before.len(), after.len());
+            for ((id, a), (id2, b)) in before.iter().zip(&after) {
+                assert_eq!(id, id2);
+                if *id != 7 {
+                    assert_eq!(a, b, "section {id}");
+                }
+            }
+            assert!(out.len() < wasm.len() - 100);
+            let same = rename_exports(&wasm, str::to_string).unwrap();
+            assert_eq!(same, wasm);
+        }
+        assert!(rename_exports(b"\0asm\x0d\0\x01\0", str::to_string).is_err());
+        let wasm = module(&LONG, false);
+        assert!(rename_exports(&wasm[..wasm.len() - 1], str::to_string).is_err());
+    }
+
+    #[test]
+    fn an_export_the_glue_reaches_other_than_as_wasm_dot_name_fails_the_build() {
+        let wasm = module(&LONG, false);
+        let shorten = |glue: &str, read: &[&str]| {
+            let read: Vec<String> = read.iter().map(|n| n.to_string()).collect();
+            shorten(&wasm, glue, "./__wasm_split-h.js", &read)
+        };
+        let fails = |glue: &str| shorten(glue, &[]).unwrap_err();
+        let later = |body: &str| {
+            glue(IMPORT0).replace(
+                "function later() {}",
+                &format!("function later() {{ {body} }}"),
+            )
+        };
+        // Destructured, or read by a computed name: the glue's uses of `wasm` are known.
+        let e = fails(&later("const { __wbindgen_free } = wasm;"));
+        assert!(
+            e.contains("as `function later() { const { __wbindgen_free } = wasm; }`"),
+            "{e}"
+        );
+        let e = fails(&later("return wasm['__wbindgen_free'];"));
+        assert!(e.contains("not as `wasm.<name>`"), "{e}");
+        // The instance's exports read a second time.
+        let e = fails(&later("wasmInstance.exports.__wbindgen_free(1, 2);"));
+        assert!(
+            e.contains("2 time(s), not once as `wasm = instance.exports;`"),
+            "{e}"
+        );
+        // The name elsewhere (a string, another object's property).
+        for body in ["return '__wbindgen_free';", "return other.__wbindgen_free;"] {
+            let e = fails(&later(body));
+            assert!(
+                e.contains("the export `__wbindgen_free` 3 time(s), 2 of them as `wasm.__wbindgen_free`, and 1 time(s) otherwise"),
+                "{e}"
+            );
+        }
+        // A JS function of the export's name (wasm-bindgen's wrapper of a closure's invoker):
+        // its declaration and calls stay, its reads of the export are renamed.
+        let invoker = "_ZN12wasm_bindgen7convert8closures1_6invoke17h0a4775bc71dbdd44E";
+        let wrapper = glue(IMPORT0).replace(
+            "function later() {}",
+            &format!("function later() {{ return {invoker}(1, 2); }}\nfunction {invoker}(a, b) {{\n    wasm.{invoker}(a, b);\n}}"),
+        );
+        let wrapper = wrapper.replace(
+            "function later() {",
+            &format!("function later() {{ makeMutClosure(0, 1, {invoker});"),
+        );
+        let out = shorten(&wrapper, &[]).unwrap();
+        assert!(
+            out.glue
+                .contains(&format!("makeMutClosure(0, 1, {invoker});"))
+        );
+        assert!(out.glue.contains(&format!("{invoker}); return {invoker}(1, 2); }}\nfunction {invoker}(a, b) {{\n    wasm.a(a, b);\n}}")));
+        assert!(out.glue.contains("    wasm.a(a, b);\n    wasm.d(a, 1);\n"));
+        // Without the function, the call is a use the rename would break.
+        let e = fails(&later(&format!("return {invoker}(1, 2);")));
+        assert!(e.contains("2 time(s), 1 of them as"), "{e}");
+        // With it, the name read as a property of something else still is.
+        let e = fails(&wrapper.replace(
+            &format!("return {invoker}(1, 2);"),
+            &format!("return x.{invoker}(1, 2);"),
+        ));
+        assert!(e.contains("and 1 time(s) otherwise"), "{e}");
+        let e = fails(&wrapper.replace(
+            &format!("return {invoker}(1, 2);"),
+            &format!("return {{ {invoker}: 1 }};"),
+        ));
+        assert!(e.contains("and 1 time(s) otherwise"), "{e}");
+        // An export the module does not have.
+        let e = fails(&later("wasm.__wbindgen_gone();"));
+        assert!(
+            e.contains("reads `wasm.__wbindgen_gone`, which the main module does not export"),
+            "{e}"
+        );
+        // What the chunks' loader reads keeps its name, and must be exported.
+        let out = shorten(&glue(IMPORT0), &["__wbindgen_free"]).unwrap();
+        assert!(out.glue.contains("    wasm.__wbindgen_free(a, 1);\n"));
+        assert!(!out.exports.iter().any(|(n, _)| n == "__wbindgen_free"));
+        assert_eq!(
+            out.exports.last().unwrap(),
+            &("__wbindgen_start".to_string(), "d".to_string())
+        );
+        let e = shorten(&glue(IMPORT0), &["__wasm_split_shared1"]).unwrap_err();
+        assert!(e.contains("does not export `__wasm_split_shared1`"), "{e}");
+        // So must the table and the memory.
+        let renamed =
+            rename_exports(&wasm, |n| n.replace("__indirect_function_table", "table")).unwrap();
+        let e = super::shorten(&renamed, &glue(IMPORT0), "./__wasm_split-h.js", &[]).unwrap_err();
+        assert!(
+            e.contains("does not export `__indirect_function_table`"),
+            "{e}"
+        );
+    }
+
+    /// wasm-split's loader, where it reads the main instance's exports, and the stub's read.
+    const LOADER: &str = "import { initSync } from \"./app-h.js\";
+function getSharedImports() {
+    if (sharedImports === undefined) {
+        sharedImports = { __wasm_split: {  } };
+        const { __indirect_function_table, __wasm_split_shared0, memory,  } = initSync(undefined, undefined);
+        Object.assign(sharedImports.__wasm_split, { __indirect_function_table, __wasm_split_shared0, memory,  });
+    }
+}
+function later(name) {
+    initSync(undefined, undefined).__indirect_function_table.get(index)(data, false);
+}
+";
+
+    #[test]
+    fn the_exports_the_chunks_loader_reads_are_found_or_the_build_fails() {
+        assert_eq!(
+            exports_read(LOADER).unwrap(),
+            [
+                "__indirect_function_table",
+                "__wasm_split_shared0",
+                "memory",
+                "__indirect_function_table"
+            ]
+        );
+        let fails = |js: &str| exports_read(js).unwrap_err();
+        for other in [
+            "const exports = initSync(undefined, undefined);",
+            "initSync(module).memory;",
+            "return initSync(undefined, undefined)[name];",
+            "const {  } = initSync(undefined, undefined);",
+            "const { a: b } = initSync(undefined, undefined);",
+        ] {
+            let e = fails(&format!("{LOADER}{other}\n"));
+            assert!(e.contains(&format!("as `{other}`")), "{other}: {e}");
+        }
+        let e = fails("import { initSync } from \"./app-h.js\";\n");
+        assert!(e.contains("never calls"), "{e}");
+        let e = fails(
+            "import { initSync, x } from \"./app-h.js\";\ninitSync(undefined, undefined).a;\n",
+        );
+        assert!(e.contains("import { initSync, x }"), "{e}");
     }
 
     /// Imported functions as wasm-bindgen writes them, returning a string, an optional string,

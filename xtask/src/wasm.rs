@@ -10,11 +10,12 @@
 //!    `split_<name>.wasm`, code shared by several of them into `chunk_<n>.wasm`, the rest stays in
 //!    the main module, and `__wasm_split.js` loads a chunk when its function is first called;
 //! 3. `wasm-bindgen --target web` on the main module (keeping the exports the chunks import),
-//!    then the exports no caller uses taken out ([`crate::unexport`]), then short names for
-//!    everything the main module imports, in its import section and as the keys of the glue's
-//!    import objects ([`imports`]: 11 KB of JS esbuild cannot minify); the chunks import only
-//!    `__wasm_split` (memory, table, shared items), which keeps its names; and one helper for the
-//!    lines each function returning a string repeats;
+//!    then the exports no caller uses taken out ([`crate::unexport`]), one helper for the lines
+//!    each function returning a string repeats, then short names for everything the main module
+//!    imports, in its import section and as the keys of the glue's import objects, and for the
+//!    exports the glue reads as `wasm.<name>` ([`imports`]: 11 KB and 0.7 KB of JS esbuild
+//!    cannot minify); the chunks import only `__wasm_split` (memory, table, shared items), and
+//!    those exports, with the ones the chunks' loader reads by name, keep their names;
 //! 4. `wasm-opt` on the main module (`-O2`, [`MAIN_OPT`]) and on each chunk (`-Oz`) (release);
 //! 5. every file named with the hash of the cargo output and of xtask ([`build_hash`]: a new
 //!    build never meets a cached old file), the chunks fetched as their gzip copies (see
@@ -122,8 +123,20 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
         std::fs::read_to_string(&glue).map_err(|e| format!("wasm-bindgen wrote no {js}: {e}"))?;
     let bg_wasm =
         std::fs::read(&bg).map_err(|e| format!("wasm-bindgen wrote no {main_wasm}: {e}"))?;
-    let short = imports::shorten(&bg_wasm, &glue_js, &link_import)?;
+    // One helper for the string returns first: it matches `wasm.__wbindgen_malloc` by name.
+    let glue_js = imports::shared_string_returns(&glue_js)?;
+    // The exports the chunks' loader and its stub read by name keep their names.
+    let link_js = std::fs::read_to_string(work.join(&link_name))
+        .map_err(|e| format!("wasm-split wrote no {link_name}: {e}"))?;
+    let mut read_elsewhere = imports::exports_read(&link_js)?;
+    read_elsewhere.extend(imports::exports_read(&link_stub(&[], &js, &link_name))?);
+    let short = imports::shorten(&bg_wasm, &glue_js, &link_import, &read_elsewhere)?;
     std::fs::write(&bg, &short.wasm).map_err(|e| e.to_string())?;
+    println!(
+        "app-wasm: {} imports and {} exports of the main module renamed",
+        imports::wasm_imports(&short.wasm)?.len(),
+        short.exports.len()
+    );
 
     // 4. wasm-opt, each module into the output folder under its hashed name.
     let mut chunks = Vec::new();
@@ -142,8 +155,6 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
 
     // 5. The chunks' loader, a module of its own next to the chunks, fetched when a chunk is first
     // needed; the glue imports a stub of it instead ([`link_stub`]).
-    let link_js = std::fs::read_to_string(work.join(&link_name))
-        .map_err(|e| format!("wasm-split wrote no {link_name}: {e}"))?;
     let link_js = link_module(&link_js, &chunks, &short.link)?;
     let exports: Vec<&str> = short.link.iter().map(|(_, s)| s.as_str()).collect();
     std::fs::write(bindgen.join(STUB), link_stub(&exports, &js, &link_name))
@@ -158,8 +169,8 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
     )?;
     // 6. One ES module: the glue with its snippets and the stub, whose `sfPrefetch` the page
     // reaches as `wasmBindings.sfPrefetch`.
-    let glue_js = imports::shared_string_returns(&short.glue)?;
-    std::fs::write(&glue, glue_through_stub(&glue_js, &link_name)?).map_err(|e| e.to_string())?;
+    std::fs::write(&glue, glue_through_stub(&short.glue, &link_name)?)
+        .map_err(|e| e.to_string())?;
     bundle(&bindgen.join(&js), &out.join(&js), release)?;
     // 7. The page's loader.
     let index = out.join("index.html");
@@ -779,6 +790,11 @@ mod tests {
         // Fetched at run time, next to the bundle, never bundled in.
         assert!(stub.contains("import(new URL('./__wasm_split-h.js', import.meta.url).href)"));
         assert!(stub.contains("export function sfPrefetch(view)"));
+        // The one export it reads by name, which keeps its name ([`imports::shorten`]).
+        assert_eq!(
+            imports::exports_read(&stub).unwrap(),
+            ["__indirect_function_table"]
+        );
         assert!(!link_stub(&[], "app-h.js", "l.js").contains("export {"));
         let glue = "import * as import1 from \"./__wasm_split-h.js\"\nimport * as import2 from \"./snippets/x.js\"\nconst imports = { \"b\": import1 };\n";
         let out = glue_through_stub(glue, "__wasm_split-h.js").unwrap();
