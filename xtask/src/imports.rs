@@ -619,6 +619,12 @@ fn export_reader(section: &[u8]) -> Result<wasmparser::ExportSectionReader<'_>, 
 /// `wasm` with each export's name replaced by `rename(name)`; every other section is copied
 /// byte for byte.
 pub fn rename_exports(wasm: &[u8], rename: impl Fn(&str) -> String) -> Result<Vec<u8>, String> {
+    edit_exports(wasm, |name| Some(rename(name)))
+}
+
+/// `wasm` with each export under the name `edit` gives it, or taken out where it gives `None`;
+/// every other section byte for byte as it was.
+pub fn edit_exports(wasm: &[u8], edit: impl Fn(&str) -> Option<String>) -> Result<Vec<u8>, String> {
     use wasm_encoder::Encode;
     let mut out = wasm[..8].to_vec();
     for (id, section) in sections(wasm)? {
@@ -629,7 +635,9 @@ pub fn rename_exports(wasm: &[u8], rename: impl Fn(&str) -> String) -> Result<Ve
         let mut exports = wasm_encoder::ExportSection::new();
         for export in export_reader(section)? {
             let export = export.map_err(|e| format!("the wasm's export section: {e}"))?;
-            exports.export(&rename(export.name), export.kind.into(), export.index);
+            if let Some(name) = edit(export.name) {
+                exports.export(&name, export.kind.into(), export.index);
+            }
         }
         out.push(id);
         exports.encode(&mut out);

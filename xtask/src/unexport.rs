@@ -75,49 +75,12 @@ pub fn drop_exports(wasm: &[u8], classes: &[&str]) -> Result<(Vec<u8>, Vec<Strin
             .iter()
             .any(|(method, free)| name.starts_with(method.as_str()) || name == free)
     };
-    if wasm.get(..8) != Some(b"\0asm\x01\0\0\0".as_slice()) {
-        return Err("not a wasm module (version 1)".into());
-    }
-    let mut out = wasm[..8].to_vec();
-    let mut dropped = Vec::new();
-    let mut at = 8;
-    while at < wasm.len() {
-        let id = wasm[at];
-        let (size, body) = leb(wasm, at + 1)?;
-        let end = body + size as usize;
-        let section = wasm.get(body..end).ok_or("a section runs past the end")?;
-        if id != 7 {
-            out.extend_from_slice(&wasm[at..end]);
-            at = end;
-            continue;
-        }
-        let (count, mut p) = leb(section, 0)?;
-        let mut kept = Vec::new();
-        let mut kept_count = 0u32;
-        for _ in 0..count {
-            let entry = p;
-            let (len, name_at) = leb(section, p)?;
-            let name_end = name_at + len as usize;
-            let name = std::str::from_utf8(section.get(name_at..name_end).ok_or("cut export")?)
-                .map_err(|_| "an export name is not UTF-8")?;
-            // kind (1 byte), then the index.
-            let (_, next) = leb(section, name_end + 1)?;
-            if unused(name) {
-                dropped.push(name.to_string());
-            } else {
-                kept.extend_from_slice(&section[entry..next]);
-                kept_count += 1;
-            }
-            p = next;
-        }
-        let mut body = Vec::new();
-        put_leb(&mut body, kept_count);
-        body.extend_from_slice(&kept);
-        out.push(7);
-        put_leb(&mut out, body.len() as u32);
-        out.extend_from_slice(&body);
-        at = end;
-    }
+    let dropped: Vec<String> = crate::imports::wasm_exports(wasm)?
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| unused(name))
+        .collect();
+    let out = crate::imports::edit_exports(wasm, |name| (!unused(name)).then(|| name.to_string()))?;
     for ((method, _), class) in prefixes.iter().zip(classes) {
         if !dropped.iter().any(|n| n.starts_with(method.as_str())) {
             return Err(format!(
@@ -128,35 +91,21 @@ pub fn drop_exports(wasm: &[u8], classes: &[&str]) -> Result<(Vec<u8>, Vec<Strin
     Ok((out, dropped))
 }
 
-/// An unsigned LEB128 number at `at`: its value and where the next item starts.
-fn leb(bytes: &[u8], mut at: usize) -> Result<(u32, usize), String> {
-    let mut value = 0u32;
-    for shift in (0..35).step_by(7) {
-        let byte = *bytes.get(at).ok_or("a number runs past the end")?;
-        at += 1;
-        value |= u32::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Ok((value, at));
-        }
-    }
-    Err("a number longer than 5 bytes".into())
-}
-
-fn put_leb(out: &mut Vec<u8>, mut value: u32) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn put_leb(out: &mut Vec<u8>, mut value: u32) {
+        loop {
+            let byte = (value & 0x7f) as u8;
+            value >>= 7;
+            if value == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
 
     /// A module with a type, one function body and the given exports (all of function 0).
     fn module(exports: &[&str]) -> Vec<u8> {
