@@ -16,7 +16,7 @@
 //!    exports the glue reads as `wasm.<name>` ([`imports`]: 11 KB and 0.7 KB of JS esbuild
 //!    cannot minify); the chunks import only `__wasm_split` (memory, table, shared items), and
 //!    those exports, with the ones the chunks' loader reads by name, keep their names;
-//! 4. `wasm-opt` on the main module (`-O2`, [`MAIN_OPT`]) and on each chunk (`-Oz`) (release);
+//! 4. `wasm-opt -Oz --converge` on the main module ([`MAIN_OPT`]) and on each chunk (release);
 //! 5. every file named with the hash of the cargo output and of xtask ([`build_hash`]: a new
 //!    build never meets a cached old file), the chunks fetched as their gzip copies (see
 //!    [`LINK_PRELUDE`]);
@@ -272,11 +272,12 @@ fn optimise_cached(
 /// wasm-opt's flags for one module.
 type Flags = &'static [&'static str];
 
-/// The main module's: what a first load fetches, as its LZMA copy. `-O2` makes it larger raw
-/// (694,399 -> 728,791 bytes) but its LZMA copy smaller than `-Oz` does (about 1.5 KB less, in
-/// xz's measure 217,401 -> 215,897), and its code is optimised for speed. Measured on this app,
-/// not a rule: re-measure when the app changes much (`-O1` and `-Os` were close, `-O3` larger).
-const MAIN_OPT: Flags = &["-O2", "--converge"];
+/// The main module's: what a first load fetches, as its LZMA copy. `-O2` made that copy 1.4 KB
+/// smaller (210,563 against 212,005 bytes) but the module 34 KB larger raw (706,719 against
+/// 672,543), and the page 20-30 ms slower to become usable on both emulated networks, bench
+/// against bench on an idle machine (decoding and compiling the larger module cost more than
+/// the bytes saved): `-Oz`. Re-measure with `cargo xtask bench` before changing it.
+const MAIN_OPT: Flags = &["-Oz", "--converge"];
 
 /// The chunks': each is fetched on demand as its gzip copy, and is small.
 const CHUNK_OPT: Flags = &["-Oz", "--converge"];
@@ -612,19 +613,8 @@ fn link_module(
 pub fn loader(base: &str, js: &str, wasm: &str, decoder: &str) -> String {
     format!(
         r#"<script>(()=>{{{decoder}const w='{base}{wasm}.lzma';const p=fetch(w).then(r=>{{if(!r.ok)throw new Error(w+': HTTP '+r.status);const d=sfLzma(),i=r.body.getReader();return new Response(new ReadableStream({{start(c){{(async()=>{{for(;;){{const{{done:e,value:v}}=await i.read();if(e)break;const o=d.push(v);if(o.length)c.enqueue(o)}}const o=d.end();if(o.length)c.enqueue(o);c.close()}})().catch(e=>c.error(e))}}}}),{{headers:{{'Content-Type':'application/wasm'}}}})}});p.catch(()=>{{}});window.__sfWasm=p}})();</script>
-    <link rel="modulepreload" href="{base}{js}" crossorigin="anonymous">
-    <script type="module">
-import init, * as bindings from '{base}{js}';
-let app;
-try {{
-  app = await init({{ module_or_path: window.__sfWasm }});
-}} catch (e) {{
-  console.warn('Space Factory: the compressed app did not load (' + e + '); loading it uncompressed');
-  app = await init({{ module_or_path: fetch('{base}{wasm}') }});
-}}
-window.wasmBindings = bindings;
-dispatchEvent(new CustomEvent('TrunkApplicationStarted', {{ detail: {{ wasm: app }} }}));
-</script>
+<link rel="modulepreload" href="{base}{js}" crossorigin="anonymous">
+<script type="module">import init,*as bindings from'{base}{js}';let app;try{{app=await init({{module_or_path:window.__sfWasm}})}}catch(e){{console.warn('Space Factory: the compressed app did not load ('+e+'); loading it uncompressed');app=await init({{module_or_path:fetch('{base}{wasm}')}})}}window.wasmBindings=bindings;dispatchEvent(new CustomEvent('TrunkApplicationStarted',{{detail:{{wasm:app}}}}))</script>
 "#
     )
 }
