@@ -87,4 +87,27 @@ mod tests {
         assert_eq!(batch_href("batch-1"), "?batch=batch-1");
         assert!(SIGN_IN_HREF.starts_with("?view=home#"));
     }
+
+    /// The first screen (index.html, drawn before the wasm runs) shows the app's own navigation,
+    /// so nothing moves when the app mounts: the same links, in the same order.
+    #[test]
+    fn the_first_screen_has_the_apps_navigation() {
+        let page = include_str!("../index.html");
+        let nav = page
+            .split("<nav class=\"nav\" aria-label=\"Main\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</nav>").next())
+            .expect("index.html has the app's navigation");
+        let want: String = Page::NAV
+            .iter()
+            .map(|p| {
+                format!(
+                    "<a href=\"{}\">{}</a>",
+                    p.href(),
+                    p.title().replace('&', "&amp;")
+                )
+            })
+            .collect();
+        assert_eq!(nav, want);
+    }
 }
