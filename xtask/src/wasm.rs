@@ -16,7 +16,7 @@
 //!    exports the glue reads as `wasm.<name>` ([`imports`]: 11 KB and 0.7 KB of JS esbuild
 //!    cannot minify); the chunks import only `__wasm_split` (memory, table, shared items), and
 //!    those exports, with the ones the chunks' loader reads by name, keep their names;
-//! 4. `wasm-opt -Oz --converge` on the main module ([`MAIN_OPT`]) and on each chunk (release);
+//! 4. `wasm-opt -Oz --converge` on the main module and on each chunk (release; [`WASM_OPT`]);
 //! 5. every file named with the hash of the cargo output and of xtask ([`build_hash`]: a new
 //!    build never meets a cached old file), the chunks fetched as their gzip copies (see
 //!    [`LINK_PRELUDE`]);
@@ -114,8 +114,6 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
         .args(["--no-typescript", "--keep-lld-exports", "--no-demangle"])
         .arg(&main_split)
         .run()?;
-    unexport_unused(&bindgen, &name)?;
-    // Short import names in the main module and its glue ([`imports`]).
     let js = format!("{name}.js");
     let main_wasm = format!("{name}_bg.wasm");
     let (glue, bg) = (bindgen.join(&js), bindgen.join(&main_wasm));
@@ -123,6 +121,8 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
         std::fs::read_to_string(&glue).map_err(|e| format!("wasm-bindgen wrote no {js}: {e}"))?;
     let bg_wasm =
         std::fs::read(&bg).map_err(|e| format!("wasm-bindgen wrote no {main_wasm}: {e}"))?;
+    // The exports no caller uses out ([`crate::unexport`]), then short names ([`imports`]).
+    let (glue_js, bg_wasm) = unexport_unused(&glue_js, &bg_wasm)?;
     // One helper for the string returns first: it matches `wasm.__wbindgen_malloc` by name.
     let glue_js = imports::shared_string_returns(&glue_js)?;
     // The exports the chunks' loader and its stub read by name keep their names.
@@ -144,13 +144,9 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
     for chunk in &split.split_modules {
         let stem = chunk.file_stem().unwrap().to_string_lossy().to_string();
         chunks.push((format!("{stem}.wasm"), format!("{stem}-{hash}.wasm")));
-        jobs.push((
-            chunk.clone(),
-            out.join(format!("{stem}-{hash}.wasm")),
-            CHUNK_OPT,
-        ));
+        jobs.push((chunk.clone(), out.join(format!("{stem}-{hash}.wasm"))));
     }
-    jobs.push((bindgen.join(&main_wasm), out.join(&main_wasm), MAIN_OPT));
+    jobs.push((bindgen.join(&main_wasm), out.join(&main_wasm)));
     optimise_all(&jobs, &target_dir.join("wasm-opt-cache"), release)?;
 
     // 5. The chunks' loader, a module of its own next to the chunks, fetched when a chunk is first
@@ -191,33 +187,22 @@ fn build(out: &Path, release: bool, base: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// wasm-bindgen's output without the exports no caller uses ([`crate::unexport`]): the glue's
-/// classes, and the main module's exports of them, whose code wasm-opt then drops.
-fn unexport_unused(bindgen: &Path, name: &str) -> Result<(), String> {
+/// wasm-bindgen's glue and main module without the exports no caller uses
+/// ([`crate::unexport`]): the glue's classes, and the module's exports of them, whose code
+/// wasm-opt then drops.
+fn unexport_unused(glue: &str, wasm: &[u8]) -> Result<(String, Vec<u8>), String> {
     use crate::unexport::{UNUSED_CLASSES, drop_classes, drop_exports};
-    let read = |file: &Path| std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()));
-    let write = |file: &Path, bytes: &[u8]| {
-        std::fs::write(file, bytes).map_err(|e| format!("{}: {e}", file.display()))
-    };
-    let glue = bindgen.join(format!("{name}.js"));
-    let js = String::from_utf8(read(&glue)?).map_err(|e| e.to_string())?;
-    write(&glue, drop_classes(&js, &UNUSED_CLASSES)?.as_bytes())?;
-    let main = bindgen.join(format!("{name}_bg.wasm"));
-    let (wasm, dropped) = drop_exports(&read(&main)?, &UNUSED_CLASSES)?;
-    write(&main, &wasm)?;
+    let glue = drop_classes(glue, &UNUSED_CLASSES)?;
+    let (wasm, dropped) = drop_exports(wasm, &UNUSED_CLASSES)?;
     println!("app-wasm: {} unused exports taken out", dropped.len());
-    Ok(())
+    Ok((glue, wasm))
 }
 
 /// wasm-opt on every module, as many at a time as the machine has cores (26 modules one after
 /// another took 13 minutes on a loaded 2-core machine). Each result is kept in `cache` under the
 /// hash of its input, so a rebuild whose cargo output did not change (`serve`, `dist`, `bench`,
 /// the tests' release folder) runs no wasm-opt at all.
-fn optimise_all(
-    jobs: &[(PathBuf, PathBuf, Flags)],
-    cache: &Path,
-    release: bool,
-) -> Result<(), String> {
+fn optimise_all(jobs: &[(PathBuf, PathBuf)], cache: &Path, release: bool) -> Result<(), String> {
     std::fs::create_dir_all(cache)
         .map_err(|e| format!("cannot create {}: {e}", cache.display()))?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -228,10 +213,8 @@ fn optimise_all(
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some((from, to, flags)) = jobs.get(i) else {
-                        break;
-                    };
-                    if let Err(e) = optimise_cached(from, to, flags, cache, release) {
+                    let Some((from, to)) = jobs.get(i) else { break };
+                    if let Err(e) = optimise_cached(from, to, cache, release) {
                         errors.lock().unwrap().push(e);
                     }
                 }
@@ -246,46 +229,35 @@ fn optimise_all(
     }
 }
 
-fn optimise_cached(
-    from: &Path,
-    to: &Path,
-    flags: Flags,
-    cache: &Path,
-    release: bool,
-) -> Result<(), String> {
+fn optimise_cached(from: &Path, to: &Path, cache: &Path, release: bool) -> Result<(), String> {
     if !release {
         return copy(from, to);
     }
     let input = std::fs::read(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
     // The flags are part of the key: a change of them must not find the old result.
     let mut key = input;
-    key.extend_from_slice(flags.join(" ").as_bytes());
+    key.extend_from_slice(WASM_OPT.join(" ").as_bytes());
     let cached = cache.join(format!("{}.wasm", short_hash(&key)));
     if !cached.is_file() {
         let tmp = cached.with_extension("tmp");
-        optimise(from, &tmp, flags)?;
+        optimise(from, &tmp)?;
         std::fs::rename(&tmp, &cached).map_err(|e| e.to_string())?;
     }
     copy(&cached, to)
 }
 
-/// wasm-opt's flags for one module.
-type Flags = &'static [&'static str];
-
-/// The main module's: what a first load fetches, as its LZMA copy. `-O2` made that copy 1.4 KB
+/// wasm-opt's flags for every module. For the main module, what a first load fetches as its LZMA
+/// copy, `-O2` was measured: it made that copy 1.4 KB
 /// smaller (210,563 against 212,005 bytes) but the module 34 KB larger raw (706,719 against
 /// 672,543), and the page 20-30 ms slower to become usable on both emulated networks, bench
 /// against bench on an idle machine (decoding and compiling the larger module cost more than
 /// the bytes saved): `-Oz`. Re-measure with `cargo xtask bench` before changing it.
-const MAIN_OPT: Flags = &["-Oz", "--converge"];
+const WASM_OPT: [&str; 2] = ["-Oz", "--converge"];
 
-/// The chunks': each is fetched on demand as its gzip copy, and is small.
-const CHUNK_OPT: Flags = &["-Oz", "--converge"];
-
-fn optimise(from: &Path, to: &Path, flags: Flags) -> Result<(), String> {
+fn optimise(from: &Path, to: &Path) -> Result<(), String> {
     Cmd::new("wasm-opt")
         .arg(format!("--output={}", to.display()))
-        .args(flags)
+        .args(WASM_OPT)
         .arg(from)
         .run()
         .map_err(|e| {
