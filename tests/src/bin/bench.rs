@@ -217,7 +217,6 @@ async fn load(b: &Browser, t: &Target, net: &Net, shot: Option<&str>) -> Result<
     Ok(s)
 }
 
-/// The Gradio peer on a free port, from `SF_PEER_DIR` with `SF_PYTHON`.
 /// The web app as `cargo xtask dist` deploys it, in a folder of its own: the files of dist/ and
 /// the release folder's `index.html`, which carries the policy for huggingface.co. Served by the
 /// simulator, the page reaches the Hub on its own origin ('self'), which the policy allows.
@@ -238,6 +237,7 @@ fn deployed_app() -> tempfile::TempDir {
     dir
 }
 
+/// The Gradio peer on a free port, from `SF_PEER_DIR` with `SF_PYTHON`.
 async fn start_peer() -> Option<(tokio::process::Child, Target, tempfile::TempDir)> {
     let dir = PathBuf::from(std::env::var_os("SF_PEER_DIR")?);
     let python = PathBuf::from(std::env::var_os("SF_PYTHON")?);
@@ -404,10 +404,10 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(7)
         .max(1);
-    // The gzip host's page reads the Hub from another origin: without `Timing-Allow-Origin` its
-    // resource timings would show 0 bytes for the Hub's answers (the hardware lists).
     // The page as deployed: the release folder's index.html, with its Content-Security-Policy
-    // (about 750 bytes that dist/'s page has not), and the web app's files.
+    // (about 750 bytes that dist/'s page has not), and the web app's files. The gzip host's page
+    // reads the Hub from another origin: without `Timing-Allow-Origin` its resource timings would
+    // show 0 bytes for the Hub's answers (the hardware lists).
     let app = deployed_app();
     let app_dir = app.path().to_path_buf();
     let hub = Hub::start_with(false, move |mut c| {
